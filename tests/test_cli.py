@@ -1,0 +1,66 @@
+"""The command line as a user meets it: help everywhere, one-line errors, no tracebacks."""
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from reportgen import __version__
+from reportgen.cli import cli
+from reportgen.data.datasets import cache_path_for, get_spec
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.parametrize("command", [[], ["data"], ["data", "fetch"], ["data", "info"]])
+def test_every_command_has_help(command):
+    result = run(*command, "--help")
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_data_fetch_prints_source_path_and_checksum():
+    result = run("data", "fetch", "--dataset", "digits")
+    assert result.exit_code == 0, result.output
+    assert "source:   scikit-learn's bundled digits" in result.output
+    assert "8f26b2bd9d135c256808f68f14fdabddde6d9c7f869ae419704b051f0f14b3b3 (verified)" in (
+        result.output
+    )
+    assert "source:   cache" in run("data", "fetch", "--dataset", "digits").output
+
+
+def test_data_info_shows_shape_and_class_counts():
+    result = run("data", "info", "--dataset", "digits")
+    assert result.exit_code == 0
+    assert "1797 x 64 uint8 (8x8 pixels, 0..16)" in result.output
+    assert "0: 178, 1: 182" in result.output
+
+
+def one_line_error(result):
+    lines = result.output.strip().splitlines()
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    assert len([line for line in lines if line.startswith("Error:")]) == 1
+    return lines[-1]
+
+
+def test_missing_data_file_is_one_line(tmp_path):
+    line = one_line_error(run("data", "fetch", "--data-file", str(tmp_path / "nope.npz")))
+    assert "does not exist" in line
+
+
+def test_wrong_data_file_is_one_line_and_not_cached(tmp_path):
+    np.savez(tmp_path / "small.npz", X=np.zeros((10, 784), dtype=np.uint8), y=np.zeros(10))
+    line = one_line_error(run("data", "fetch", "--data-file", str(tmp_path / "small.npz")))
+    assert "expected uint8 (70000, 784)" in line
+    assert not cache_path_for(get_spec("mnist")).exists()
+
+
+def test_unknown_dataset_is_rejected():
+    result = run("data", "info", "--dataset", "cifar")
+    assert result.exit_code == 2 and "Traceback" not in result.output
