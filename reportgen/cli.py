@@ -10,6 +10,9 @@ import numpy as np
 from reportgen import __version__
 from reportgen.data import DATASETS, load_dataset
 from reportgen.errors import ReportgenError
+from reportgen.engine import PROFILES, resolve_profile, run_experiments
+from reportgen.export import export_run
+from reportgen.progress import progress_for
 
 
 class _Group(click.Group):
@@ -77,6 +80,45 @@ def data_info(dataset: str, data_file: Path | None) -> None:
     click.echo(f"sha256 X: {ds.x_sha256}")
     click.echo(f"sha256 y: {ds.y_sha256}")
     click.echo(f"cache:    {ds.cache_path}")
+
+
+profile_option = click.option(
+    "--profile", type=click.Choice(sorted(PROFILES)), default="full", show_default=True,
+    help="full: the chapter's 60,000/10,000 images; quick: 6,000/1,000, for trying things.",
+)
+train_size_option = click.option(
+    "--train-size", type=int, default=None, help="Use the first N training images instead."
+)
+jobs_option = click.option(
+    "--jobs", type=click.IntRange(min=1), default=None,
+    help="Experiments run at once (default: all cores).",
+)
+force_option = click.option("--force", is_flag=True, help="Ignore the result cache; refit all.")
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+
+
+@cli.command("run")
+@profile_option
+@dataset_option
+@data_file_option
+@train_size_option
+@jobs_option
+@force_option
+@quiet_option
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output folder [default: out/DATASET-PROFILE].")
+def run_command(profile, dataset, data_file, train_size, jobs, force, quiet, out) -> None:
+    """Run every experiment of the chapter; write metrics.json and figures/."""
+    ds = load_dataset(dataset, data_file=data_file, log=lambda m: None if quiet else _say(m))
+    chosen = resolve_profile(profile, ds, train_size)
+    out = out or Path("out") / f"{ds.name}-{chosen.name}"
+    with progress_for(quiet) as progress:
+        run = run_experiments(ds, chosen, jobs=jobs, force=force, progress=progress, log=_say)
+    document, figures = export_run(run, out)
+    computed = len(run.computed)
+    click.echo(f"{len(run.runs)} experiments ({computed} computed, {len(run.runs) - computed}"
+               f" from the cache) in {run.wall_seconds:.1f} s")
+    click.echo(f"wrote {out / 'metrics.json'} and {len(figures)} figures in {out / 'figures'}")
 
 
 def main() -> None:

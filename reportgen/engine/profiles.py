@@ -1,0 +1,81 @@
+"""Profiles say how much of the dataset a run uses; `Inputs` is that slice, as the chapter holds it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from reportgen.data import Dataset
+from reportgen.errors import ReportgenError
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How many images each part of a run uses (prefixes of the canonical train/test split)."""
+
+    name: str
+    train_size: int
+    test_size: int
+    denoise_eval_size: int  # test digits the denoising score is averaged over
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+PROFILES = {
+    "full": dict(train_size=None, test_size=None, denoise_eval_size=None),  # the chapter's sizes
+    "quick": dict(train_size=6_000, test_size=1_000, denoise_eval_size=500),
+}
+
+
+def resolve_profile(name: str, dataset: Dataset, train_size: int | None = None) -> Profile:
+    """The profile's sizes, fitted to the dataset; `train_size` overrides the training prefix."""
+    if name not in PROFILES:
+        raise ReportgenError(f"unknown profile {name!r}; choose one of: {', '.join(PROFILES)}")
+    spec = dataset.spec
+    n_train_max, n_test_max = spec.n_train, spec.n_samples - spec.n_train
+    sizes = PROFILES[name]
+    if train_size is not None:
+        if not 30 <= train_size <= n_train_max:
+            raise ReportgenError(
+                f"--train-size must be between 30 and {n_train_max} for {spec.name}, got {train_size}"
+            )
+        sizes = {**sizes, "train_size": train_size}
+        name = f"{name}-{train_size}"
+    train = min(sizes["train_size"] or n_train_max, n_train_max)
+    test = min(sizes["test_size"] or n_test_max, n_test_max)
+    denoise = min(sizes["denoise_eval_size"] or test, test)
+    return Profile(name=name, train_size=train, test_size=test, denoise_eval_size=denoise)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The chapter's variables: X_train, y_train, X_test, y_test (pixels as float64, like OpenML's)."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    image_shape: tuple[int, int]
+    pixel_max: int
+    denoise_eval_size: int
+
+    @property
+    def some_digit(self) -> np.ndarray:
+        """The chapter's `some_digit = X[0]`: the first training image."""
+        return self.X_train[0]
+
+
+def make_inputs(dataset: Dataset, profile: Profile) -> Inputs:
+    n_train = dataset.spec.n_train
+    X = dataset.X.astype(np.float64)
+    return Inputs(
+        X_train=X[: profile.train_size],
+        y_train=dataset.y[: profile.train_size],
+        X_test=X[n_train : n_train + profile.test_size],
+        y_test=dataset.y[n_train : n_train + profile.test_size],
+        image_shape=dataset.spec.image_shape,
+        pixel_max=dataset.spec.pixel_max,
+        denoise_eval_size=profile.denoise_eval_size,
+    )

@@ -1,0 +1,35 @@
+"""Write a run's outputs: metrics.json and figures/ (SVG and PNG) into a folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from reportgen.engine.runner import RunResult
+from reportgen.figures import SavedFigure, save_figures
+from reportgen.metrics import build_metrics_document
+from reportgen.storage import atomic_write
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def write_json(path: Path, document: dict) -> None:
+    text = json.dumps(document, indent=2, default=_plain, allow_nan=False) + "\n"
+    atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def export_run(run: RunResult, out_dir: Path) -> tuple[dict, list[SavedFigure]]:
+    """metrics.json and every figure; returns the metrics document and the saved figures."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    document = build_metrics_document(run)
+    figures = save_figures(run, out_dir / "figures")
+    write_json(out_dir / "metrics.json", document)
+    return document, figures
