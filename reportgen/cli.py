@@ -9,8 +9,8 @@ import numpy as np
 
 from reportgen import __version__
 from reportgen.data import DATASETS, load_dataset
-from reportgen.errors import ReportgenError
 from reportgen.engine import PROFILES, resolve_profile, run_experiments
+from reportgen.errors import ReportgenError
 from reportgen.export import export_run
 from reportgen.progress import progress_for
 

@@ -213,7 +213,10 @@ def load_dataset(
             log("served from the cache")
             return Dataset(spec, cached[0], cached[1], "cache", path)
 
-    candidates = [DataFileSource(Path(data_file))] if data_file else list(sources or spec.sources)
+    if data_file:
+        candidates = [DataFileSource(Path(data_file))]
+    else:
+        candidates = list(spec.sources if sources is None else sources)
     tried = []
     for source in candidates:
         log(f"trying {source.description}")

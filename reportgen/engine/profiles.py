@@ -1,4 +1,5 @@
-"""Profiles say how much of the dataset a run uses; `Inputs` is that slice, as the chapter holds it."""
+"""Profiles say how much of the dataset a run uses; `Inputs` is that slice, as the chapter
+holds it."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def resolve_profile(name: str, dataset: Dataset, train_size: int | None = None) 
     if train_size is not None:
         if not 30 <= train_size <= n_train_max:
             raise ReportgenError(
-                f"--train-size must be between 30 and {n_train_max} for {spec.name}, got {train_size}"
+                f"--train-size must be between 30 and {n_train_max} for {spec.name},"
+                f" got {train_size}"
             )
         sizes = {**sizes, "train_size": train_size}
         name = f"{name}-{train_size}"
@@ -51,7 +53,7 @@ def resolve_profile(name: str, dataset: Dataset, train_size: int | None = None) 
 
 @dataclass(frozen=True)
 class Inputs:
-    """The chapter's variables: X_train, y_train, X_test, y_test (pixels as float64, like OpenML's)."""
+    """The chapter's X_train, y_train, X_test, y_test (pixels as float64, as OpenML serves them)."""
 
     X_train: np.ndarray
     y_train: np.ndarray

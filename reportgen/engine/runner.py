@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
 
 from reportgen.data import Dataset
 from reportgen.engine.cache import ResultCache, result_key
@@ -76,10 +77,15 @@ def default_jobs() -> int:
 
 def _execute(experiment_name: str, inputs: Inputs, dependencies: tuple):
     """Runs in a worker: look the experiment up by name (functions travel badly), time it,
-    and keep its warnings as data for the report instead of letting them scroll by."""
+    and keep its warnings as data for the report instead of letting them scroll by.
+
+    Each experiment runs on one thread: KNN breaks distance ties differently with another
+    thread count, so this keeps the numbers independent of --jobs and of the machine's cores.
+    Parallelism comes from running experiments side by side.
+    """
     experiment = all_experiments()[experiment_name]
     started = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
+    with threadpool_limits(limits=1), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = experiment.run(inputs, *dependencies)
     seconds = time.perf_counter() - started

@@ -1,0 +1,97 @@
+"""The runner: nothing changed fits nothing; one change reruns it and its dependents only."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from reportgen.engine import all_experiments
+from reportgen.engine.cache import ResultCache
+from reportgen.engine.profiles import resolve_profile
+from reportgen.engine.registry import Experiment
+from reportgen.engine.runner import _waves, run_experiments
+from reportgen.metrics import metric_values
+
+
+@pytest.fixture
+def profile(digits):
+    return resolve_profile("quick", digits)
+
+
+def test_first_run_computes_every_experiment(digits, profile, tmp_path):
+    run = run_experiments(digits, profile, jobs=1, cache=ResultCache(tmp_path))
+    assert run.computed == list(all_experiments())
+
+
+def test_second_run_takes_everything_from_the_cache_with_equal_numbers(digits, profile, tmp_path):
+    cache = ResultCache(tmp_path)
+    first = run_experiments(digits, profile, jobs=1, cache=cache)
+    second = run_experiments(digits, profile, jobs=1, cache=cache)
+    assert second.computed == []
+    assert metric_values(second) == metric_values(first)
+    assert np.array_equal(second["binary.sgd"].roc_tpr, first["binary.sgd"].roc_tpr)
+
+
+def test_changing_one_experiment_reruns_it_and_its_dependents(digits, profile, tmp_path,
+                                                              monkeypatch):
+    cache = ResultCache(tmp_path)
+    run_experiments(digits, profile, jobs=1, cache=cache)
+    original = Experiment.code_digest
+
+    def touched(self):
+        return original(self) + ("edited" if self.name == "multiclass.sgd_scaled" else "")
+
+    monkeypatch.setattr(Experiment, "code_digest", touched)
+    rerun = run_experiments(digits, profile, jobs=1, cache=cache)
+    assert rerun.computed == ["multiclass.sgd_scaled", "errors.analysis"]
+
+
+def test_force_recomputes_everything(digits, profile, tmp_path):
+    cache = ResultCache(tmp_path)
+    run_experiments(digits, profile, jobs=1, cache=cache)
+    assert len(run_experiments(digits, profile, jobs=1, cache=cache, force=True).computed) == len(
+        all_experiments()
+    )
+
+
+def test_another_profile_is_another_cache_entry(digits, tmp_path):
+    cache = ResultCache(tmp_path)
+    run_experiments(digits, resolve_profile("quick", digits), jobs=1, cache=cache)
+    smaller = run_experiments(digits, resolve_profile("quick", digits, train_size=600), jobs=1,
+                              cache=cache)
+    assert len(smaller.computed) == len(all_experiments())
+
+
+def test_corrupt_cache_entry_is_reported_and_recomputed(digits, profile, tmp_path):
+    cache = ResultCache(tmp_path)
+    first = run_experiments(digits, profile, jobs=1, cache=cache)
+    experiment = all_experiments()["binary.forest"]
+    path = cache.path(experiment, first.runs["binary.forest"].key)
+    path.write_bytes(path.read_bytes()[:200])
+    lines = []
+    again = run_experiments(digits, profile, jobs=1, cache=cache, log=lines.append)
+    assert again.computed == ["binary.forest"]
+    assert any("binary.forest" in line and "corrupt" in line for line in lines)
+    assert again["binary.forest"].roc_auc == first["binary.forest"].roc_auc
+
+
+def test_parallel_run_gives_the_same_numbers(digits, profile, tmp_path):
+    serial = run_experiments(digits, profile, jobs=1, cache=ResultCache(tmp_path / "a"))
+    parallel = run_experiments(digits, profile, jobs=2, cache=ResultCache(tmp_path / "b"))
+    assert metric_values(parallel) == metric_values(serial)
+
+
+def test_dependents_wait_for_a_later_wave_and_long_experiments_start_first():
+    experiments = list(all_experiments().values())
+    waves = _waves(experiments, set())
+    first_wave = [e.name for e in waves[0]]
+    assert "errors.analysis" not in first_wave and "binary.roc_comparison" not in first_wave
+    assert first_wave[0] == "multiclass.svc"
+    for wave in waves:
+        costs = [e.cost for e in wave]
+        assert costs == sorted(costs, reverse=True)
+
+
+def test_results_are_plain_dataclasses(digits_run):
+    for name, run in digits_run.runs.items():
+        assert dataclasses.is_dataclass(run.result), name

@@ -1,0 +1,40 @@
+"""Figures are drawn from results alone; every chapter figure exists as SVG and PNG."""
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+
+from reportgen.figures import FIGURES, digit_grid, save_figures
+
+
+def test_every_figure_is_saved_as_svg_and_png(digits_run, tmp_path):
+    saved = save_figures(digits_run, tmp_path / "figures")
+    assert [f.id for f in saved] == [spec.id for spec in FIGURES]
+    for figure in saved:
+        svg = tmp_path / figure.svg
+        png = tmp_path / figure.png
+        assert ET.parse(svg).getroot().tag.endswith("svg")
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_chapter_figures_are_all_there():
+    ids = {spec.id for spec in FIGURES}
+    assert {
+        "first_digit", "more_digits", "precision_recall_vs_threshold", "precision_vs_recall",
+        "roc_curve", "roc_curve_comparison", "confusion_matrix_gray", "confusion_matrix_colour",
+        "error_matrix", "errors_3_vs_5", "noisy_digit_example", "cleaned_digit",
+    } <= ids
+
+
+def test_same_results_give_the_same_svg(digits_run, tmp_path):
+    a = save_figures(digits_run, tmp_path / "a")
+    b = save_figures(digits_run, tmp_path / "b")
+    for fa, fb in zip(a, b, strict=True):
+        assert (tmp_path / fa.svg).read_bytes() == (tmp_path / fb.svg).read_bytes()
+
+
+def test_digit_grid_lays_out_rows_and_pads_with_blanks():
+    images = np.arange(3 * 2 * 2).reshape(3, 2, 2)
+    grid = digit_grid(images, images_per_row=2)
+    assert grid.shape == (4, 4)
+    assert np.array_equal(grid[:2, :2], images[0]) and not grid[2:, 2:].any()

@@ -1,0 +1,64 @@
+"""Metric names are a public contract: each resolves, and the issue's list is all there."""
+
+import json
+
+import pytest
+
+from reportgen.engine import all_experiments
+from reportgen.metrics import (
+    METRICS,
+    METRICS_BY_NAME,
+    agrees_with_published,
+    build_metrics_document,
+    metric_values,
+)
+
+CONTRACT = """
+binary.sgd.cv_accuracy binary.manual_kfold.accuracy binary.never5.cv_accuracy
+binary.sgd.confusion_matrix binary.sgd.precision binary.sgd.recall binary.sgd.f1
+binary.sgd.threshold_90_precision binary.sgd.precision_at_threshold_90
+binary.sgd.recall_at_threshold_90 binary.sgd.roc_auc binary.forest.roc_auc
+multiclass.svc.predict_first_digit multiclass.ovr.n_estimators multiclass.sgd.cv_accuracy
+multiclass.sgd_scaled.cv_accuracy errors.confusion_matrix multilabel.knn.f1_macro
+""".split()
+
+
+def test_the_contracted_names_exist():
+    assert set(CONTRACT) <= set(METRICS_BY_NAME)
+
+
+def test_names_are_unique_and_read_registered_experiments():
+    assert len(METRICS_BY_NAME) == len(METRICS)
+    assert {m.experiment for m in METRICS} <= set(all_experiments())
+
+
+def test_every_metric_has_a_json_value(digits_run):
+    values = metric_values(digits_run)
+    json.dumps(values, allow_nan=False)
+    assert values["multiclass.ovr.n_estimators"] == 10
+
+
+def test_document_holds_dataset_profile_and_timings(digits_run):
+    document = build_metrics_document(digits_run)
+    assert document["dataset"]["name"] == "digits"
+    assert document["dataset"]["x_sha256"].startswith("8f26b2bd")
+    assert document["profile"]["train_size"] == 1500
+    assert set(document["timings"]["experiments"]) == set(all_experiments())
+    assert document["published"] == []  # the chapter's values describe full MNIST only
+
+
+@pytest.mark.parametrize(
+    "value, published, agrees",
+    [
+        (0.9604938554008616, 0.9604938554008616, True),
+        (2164.2203023926595, 2164.22030239, True),  # printed to 8 decimals
+        (2164.2203125, 2164.22030239, False),
+        ([0.95035, 0.96035, 0.9604], [0.95035, 0.96035, 0.9604], True),
+        ([0.9042, 0.9477, 0.96785], [0.9669, 0.91625, 0.96785], False),
+        ([[1, 2], [3, 4]], [[1, 2], [3, 4]], True),
+        (True, True, True),
+        (3, 5, False),
+    ],
+)
+def test_agreement_uses_the_printed_digits(value, published, agrees):
+    assert agrees_with_published(value, published) is agrees
