@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import signal
 from pathlib import Path
 
 import click
@@ -119,6 +121,184 @@ def run_command(profile, dataset, data_file, train_size, jobs, force, quiet, out
     click.echo(f"{len(run.runs)} experiments ({computed} computed, {len(run.runs) - computed}"
                f" from the cache) in {run.wall_seconds:.1f} s")
     click.echo(f"wrote {out / 'metrics.json'} and {len(figures)} figures in {out / 'figures'}")
+
+
+reports_dir_option = click.option(
+    "--reports-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
+    help="The archive folder.",
+)
+thresholds_option = click.option(
+    "--thresholds", "thresholds_path", type=click.Path(path_type=Path), default=None,
+    help="Thresholds spec (TOML) [default: the one shipped with reportgen].",
+)
+
+
+def _terminate_as_interrupt(signum, frame):
+    raise KeyboardInterrupt  # so a killed build cleans its staging folder up like Ctrl-C
+
+
+@cli.command("build")
+@profile_option
+@dataset_option
+@data_file_option
+@train_size_option
+@jobs_option
+@force_option
+@reports_dir_option
+@click.option("--no-pdf", is_flag=True, help="Write the HTML report only.")
+@thresholds_option
+@quiet_option
+def build_command(profile, dataset, data_file, train_size, jobs, force, reports_dir, no_pdf,
+                  thresholds_path, quiet) -> None:
+    """Run (or reuse) every experiment, render HTML and PDF, archive a new version."""
+    from reportgen.build import build_report
+    from reportgen.thresholds import DEFAULT_SPEC
+
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    with progress_for(quiet) as progress:
+        outcome = build_report(
+            dataset, profile, reports_dir=reports_dir, data_file=data_file,
+            train_size=train_size, jobs=jobs, force=force, pdf=not no_pdf,
+            thresholds_path=thresholds_path or DEFAULT_SPEC, progress=progress,
+            log=lambda m: None if quiet else _say(m),
+        )
+    _print_summary(outcome.document, outcome.version_id)
+    if outcome.previous_id:
+        changed = len(outcome.changes["metrics"])
+        click.echo(f"changes:   {changed} metric(s) changed since {outcome.previous_id}")
+    click.echo(f"report:    {outcome.path / 'report.html'}")
+    if not no_pdf:
+        click.echo(f"pdf:       {outcome.path / 'report.pdf'}")
+    failed = outcome.failed_thresholds
+    if failed:
+        raise click.ClickException(
+            f"{len(failed)} threshold(s) failed: " + "; ".join(t["id"] for t in failed)
+        )
+
+
+def _print_summary(document: dict, version_id: str) -> None:
+    from reportgen.report.model import HEADLINES
+    from reportgen.report.render import fmt_number, fmt_seconds
+
+    click.echo(f"version:   {version_id}")
+    click.echo(f"dataset:   {document['dataset']['name']} ({document['dataset']['source']}),"
+               f" profile {document['profile']['name']}"
+               f" ({document['profile']['train_size']} training images)")
+    click.echo(f"time:      {fmt_seconds(document['timings']['wall_seconds'])}")
+    for name, label in HEADLINES:
+        click.echo(f"  {label:<34} {fmt_number(document['metrics'][name])}")
+    thresholds = document.get("thresholds", [])
+    passed = sum(t["passed"] for t in thresholds)
+    click.echo(f"thresholds: {passed} of {len(thresholds)} pass")
+    for t in thresholds:
+        if not t["passed"]:
+            click.echo(f"  {t['message']}")
+
+
+@cli.command("list")
+@reports_dir_option
+def list_command(reports_dir) -> None:
+    """List the archived versions, oldest first."""
+    from reportgen.archive import Archive
+    from reportgen.report.render import fmt_number, fmt_seconds
+
+    versions = Archive(reports_dir).versions()
+    if not versions:
+        click.echo(f"no versions in {reports_dir}: run `reportgen build`")
+        return
+    header = f"{'version':<48} {'dataset':<13} {'profile':<10} {'forest AUC':>10} " \
+             f"{'thresholds':>10} {'time':>12}"
+    click.echo(header)
+    for v in versions:
+        m = v.manifest
+        t = m.get("thresholds", {})
+        click.echo(
+            f"{v.id:<48} {m['dataset']:<13} {m['profile']:<10}"
+            f" {fmt_number(m['headlines'].get('binary.forest.roc_auc')):>10}"
+            f" {t.get('passed', 0):>5}/{t.get('total', 0):<4}"
+            f" {fmt_seconds(m.get('build_seconds')):>12}"
+        )
+
+
+@cli.command("show")
+@click.argument("version", default="latest")
+@click.option("--metric", default=None, help="Print one metric's value.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole metrics.json.")
+@reports_dir_option
+def show_command(version, metric, as_json, reports_dir) -> None:
+    """Summarise a version (VERSION: id, prefix, number or `latest`)."""
+    from reportgen.archive import Archive
+
+    archive = Archive(reports_dir)
+    found = archive.resolve(version)
+    document = found.metrics()
+    if metric:
+        if metric not in document["metrics"]:
+            raise ReportgenError(f"no metric {metric!r} in {found.id}; see `reportgen show"
+                                 f" {found.id} --json` for the names")
+        click.echo(json.dumps(document["metrics"][metric]))
+        return
+    if as_json:
+        click.echo(json.dumps(document, indent=2))
+        return
+    _print_summary(document, found.id)
+    problems = archive.verify(found)
+    click.echo(f"files:     {len(found.manifest['files'])} in {found.path}, "
+               + ("all match the manifest" if not problems else "; ".join(problems)))
+
+
+@cli.command("diff")
+@click.argument("old")
+@click.argument("new", default="latest")
+@reports_dir_option
+def diff_command(old, new, reports_dir) -> None:
+    """Show metric, threshold and timing changes from version OLD to NEW."""
+    from reportgen.archive import Archive
+    from reportgen.compare import compare_documents
+    from reportgen.report.render import fmt_number, fmt_ratio, fmt_seconds, fmt_signed
+
+    archive = Archive(reports_dir)
+    a, b = archive.resolve(old), archive.resolve(new)
+    changes = compare_documents(a.metrics(), b.metrics())
+    click.echo(f"{a.id} -> {b.id}")
+    if changes["dataset_changed"]:
+        click.echo("the dataset's checksum differs")
+    click.echo(f"metrics: {len(changes['metrics'])} changed, {changes['unchanged_metrics']}"
+               " unchanged")
+    for row in changes["metrics"]:
+        delta = f" ({fmt_signed(row['delta'])})" if row["delta"] is not None else ""
+        click.echo(f"  {row['metric']}: {fmt_number(row['old'])} -> {fmt_number(row['new'])}"
+                   f"{delta}")
+    click.echo(f"thresholds: {len(changes['thresholds'])} changed status")
+    for row in changes["thresholds"]:
+        status = {True: "PASS", False: "FAIL", None: "not checked"}
+        click.echo(f"  {row['id']}: {status[row['old']]} -> {status[row['new']]}")
+    wall = changes["wall_seconds"]
+    click.echo(f"time: {fmt_seconds(wall['old'])} -> {fmt_seconds(wall['new'])}")
+    for row in changes["timings"]:
+        click.echo(f"  {row['experiment']}: {fmt_seconds(row['old'])} -> "
+                   f"{fmt_seconds(row['new'])} {fmt_ratio(row['ratio'])}"
+                   f"{' (cached)' if row['cached'] else ''}")
+
+
+@cli.command("check")
+@click.argument("version", default="latest")
+@reports_dir_option
+@thresholds_option
+def check_command(version, reports_dir, thresholds_path) -> None:
+    """Evaluate the thresholds spec against an archived version; exit 1 if one fails."""
+    from reportgen.archive import Archive
+    from reportgen.thresholds import DEFAULT_SPEC, evaluate, load_spec
+
+    spec = load_spec(thresholds_path or DEFAULT_SPEC)
+    found = Archive(reports_dir).resolve(version)
+    outcomes = evaluate(spec, found.metrics())
+    for outcome in outcomes:
+        click.echo(outcome.message)
+    failed = [o for o in outcomes if not o.passed]
+    click.echo(f"{found.id}: {len(outcomes) - len(failed)} of {len(outcomes)} thresholds pass")
+    if failed:
+        raise click.ClickException(f"{len(failed)} threshold(s) failed")
 
 
 def main() -> None:

@@ -1,0 +1,191 @@
+"""The archive under reports/: numbered versions that only grow and describe themselves.
+
+A build fills a hidden staging folder (`.staging-vNNNN-PID`) and is renamed into place whole, so
+an interrupted or failed build leaves no version behind. Sequence numbers are claimed under a
+file lock, so two builds at once get two numbers. A version is never overwritten.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reportgen.errors import ReportgenError
+from reportgen.storage import atomic_write
+
+VERSION_RE = re.compile(r"^v(?P<seq>\d{4,})-(?P<stamp>\d{8}T\d{6}Z)-(?P<rest>.+)$")
+STAGING_RE = re.compile(r"^\.staging-v(?P<seq>\d{4,})-(?P<pid>\d+)$")
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Version:
+    id: str
+    path: Path
+    manifest: dict
+
+    @property
+    def seq(self) -> int:
+        return int(VERSION_RE.match(self.id)["seq"])
+
+    def metrics(self) -> dict:
+        return json.loads((self.path / "metrics.json").read_text())
+
+
+class Archive:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    # -- reading -------------------------------------------------------------------------------
+    def versions(self) -> list[Version]:
+        """Every complete version, oldest first."""
+        if not self.root.is_dir():
+            return []
+        found = []
+        for path in self.root.iterdir():
+            if VERSION_RE.match(path.name) and (path / MANIFEST).is_file():
+                manifest = json.loads((path / MANIFEST).read_text())
+                found.append(Version(path.name, path, manifest))
+        return sorted(found, key=lambda v: v.seq)
+
+    def resolve(self, ref: str) -> Version:
+        """A version by id, unique prefix, sequence number or `latest`; one-line errors else."""
+        if "/" in ref or "\\" in ref or ref.startswith(".") or ref in ("", ".."):
+            raise ReportgenError(f"{ref!r} is not a version id: give an id from `reportgen list`")
+        versions = self.versions()
+        if not versions:
+            raise ReportgenError(f"no versions in {self.root}: run `reportgen build` first")
+        if ref == "latest":
+            return versions[-1]
+        if ref.isdigit():
+            matches = [v for v in versions if v.seq == int(ref)]
+        else:
+            matches = [v for v in versions if v.id == ref] or [
+                v for v in versions if v.id.startswith(ref)
+            ]
+        if len(matches) != 1:
+            what = "no version" if not matches else f"{len(matches)} versions"
+            raise ReportgenError(
+                f"{what} matches {ref!r} in {self.root}; `reportgen list` shows the ids"
+            )
+        return matches[0]
+
+    def previous(self, dataset: str, profile: str, before_seq: int | None = None) -> Version | None:
+        """The newest version of the same dataset and profile (before a sequence number)."""
+        candidates = [
+            v for v in self.versions()
+            if v.manifest["dataset"] == dataset and v.manifest["profile"] == profile
+            and (before_seq is None or v.seq < before_seq)
+        ]
+        return candidates[-1] if candidates else None
+
+    # -- writing -------------------------------------------------------------------------------
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _taken_numbers(self) -> set[int]:
+        taken = {v.seq for v in self.versions()}
+        for path in self.root.iterdir():
+            staging = STAGING_RE.match(path.name)
+            if staging and _alive(int(staging["pid"])):
+                taken.add(int(staging["seq"]))
+            elif staging:  # left by a killed build: not a version, never was
+                shutil.rmtree(path, ignore_errors=True)
+        return taken
+
+    @contextmanager
+    def new_version(self, slug: str, when: datetime | None = None) -> Iterator[Staging]:
+        """Stage a new version; it becomes visible only if the block completes.
+
+        `slug` says what the version is from (dataset, profile, commit), e.g. "mnist-full-9e1434d".
+        """
+        when = when or datetime.now(UTC)
+        with self._locked():
+            taken = self._taken_numbers()
+            seq = max(taken, default=0) + 1
+            staging_path = self.root / f".staging-v{seq:04d}-{os.getpid()}"
+            staging_path.mkdir()
+        version_id = f"v{seq:04d}-{when.strftime('%Y%m%dT%H%M%SZ')}-{slug}"
+        staging = Staging(version_id, staging_path, when)
+        try:
+            yield staging
+            self._publish(staging)
+        finally:
+            shutil.rmtree(staging_path, ignore_errors=True)
+
+    def _publish(self, staging: Staging) -> None:
+        files = {
+            str(path.relative_to(staging.path)): _sha256(path)
+            for path in sorted(staging.path.rglob("*")) if path.is_file()
+        }
+        manifest = {**staging.manifest, "version": staging.id, "files": files}
+        (staging.path / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        final = self.root / staging.id
+        with self._locked():
+            if final.exists():
+                raise ReportgenError(f"version {staging.id} exists already; versions are never"
+                                     " overwritten")
+            os.rename(staging.path, final)
+
+    def verify(self, version: Version) -> list[str]:
+        """Files whose content no longer matches the manifest (empty when intact)."""
+        problems = []
+        for name, digest in version.manifest.get("files", {}).items():
+            path = version.path / name
+            if not path.is_file():
+                problems.append(f"{name}: missing")
+            elif _sha256(path) != digest:
+                problems.append(f"{name}: changed since the build")
+        return problems
+
+    def write_index(self, html: str) -> Path:
+        path = self.root / "index.html"
+        atomic_write(path, lambda tmp: tmp.write_text(html))
+        return path
+
+
+@dataclass
+class Staging:
+    """A version being built: its id is known, its folder is hidden until published."""
+
+    id: str
+    path: Path
+    created: datetime
+    manifest: dict | None = None
+
+    def describe(self, **fields) -> None:
+        self.manifest = {"created_utc": self.created.strftime("%Y-%m-%dT%H:%M:%SZ"), **fields}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

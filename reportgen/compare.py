@@ -1,0 +1,53 @@
+"""What changed between two metrics documents: metrics, thresholds, timings.
+
+Used by `reportgen diff` and by the report's "changes since the previous version".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def compare_documents(old: dict, new: dict) -> dict:
+    metric_rows = []
+    for name in new["metrics"].keys() | old["metrics"].keys():
+        before, after = old["metrics"].get(name), new["metrics"].get(name)
+        if before == after:
+            continue
+        row = {"metric": name, "old": before, "new": after, "delta": None}
+        if _is_number(before) and _is_number(after):
+            row["delta"] = after - before
+        metric_rows.append(row)
+    metric_rows.sort(key=lambda row: row["metric"])
+
+    old_status = {t["id"]: t["passed"] for t in old.get("thresholds", [])}
+    threshold_rows = [
+        {"id": t["id"], "old": old_status.get(t["id"]), "new": t["passed"]}
+        for t in new.get("thresholds", [])
+        if old_status.get(t["id"]) != t["passed"]
+    ]
+
+    old_times = old["timings"]["experiments"]
+    timing_rows = []
+    for name, timing in new["timings"]["experiments"].items():
+        before = old_times.get(name)
+        if before is None:
+            continue
+        ratio = timing["seconds"] / before["seconds"] if before["seconds"] > 0 else None
+        timing_rows.append({
+            "experiment": name, "old": before["seconds"], "new": timing["seconds"],
+            "ratio": ratio, "cached": timing["cached"],
+        })
+    return {
+        "metrics": metric_rows,
+        "unchanged_metrics": len(new["metrics"]) - len(metric_rows),
+        "thresholds": threshold_rows,
+        "timings": timing_rows,
+        "wall_seconds": {"old": old["timings"]["wall_seconds"],
+                         "new": new["timings"]["wall_seconds"]},
+        "dataset_changed": old["dataset"]["checksum"] != new["dataset"]["checksum"],
+    }

@@ -1,0 +1,1 @@
+"""The report: plain data (model) -> HTML from Jinja2 templates (render) -> PDF (WeasyPrint)."""

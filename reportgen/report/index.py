@@ -1,0 +1,74 @@
+"""reports/index.html: every version with its headline numbers, and a trend chart."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from reportgen.archive import Archive, Version  # noqa: E402
+from reportgen.report.model import HEADLINES  # noqa: E402
+from reportgen.report.render import render_html  # noqa: E402
+
+
+def trend_chart(versions: list[Version]) -> str | None:
+    """Headline metrics and build time against version number, as an inline SVG data URL."""
+    if len(versions) < 2:
+        return None
+    groups: dict[str, list[Version]] = {}
+    for v in versions:
+        groups.setdefault(f"{v.manifest['dataset']} / {v.manifest['profile']}", []).append(v)
+    panels = [(name, label) for name, label in HEADLINES] + [("build_seconds", "Build time (s)")]
+    fig, axes = plt.subplots(2, 3, figsize=(11, 5.5), sharex=True)
+    for ax, (metric, label) in zip(axes.flat, panels, strict=True):
+        for group, members in groups.items():
+            xs = [v.seq for v in members]
+            if metric == "build_seconds":
+                ys = [v.manifest.get("build_seconds") for v in members]
+            else:
+                ys = [v.manifest["headlines"].get(metric) for v in members]
+            ax.plot(xs, ys, marker="o", label=group)
+        ax.set_title(label, fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.grid(True, alpha=0.4)
+    for ax in axes[-1]:
+        ax.set_xlabel("version", fontsize=8)
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.hashsalt": "reportgen", "svg.fonttype": "path"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue().encode()).decode()
+
+
+def index_rows(versions: list[Version]) -> list[dict]:
+    rows = []
+    for v in reversed(versions):
+        m = v.manifest
+        thresholds = m.get("thresholds", {})
+        rows.append({
+            "id": v.id, "created_utc": m["created_utc"], "dataset": m["dataset"],
+            "profile": m["profile"], "commit": m["commit"][:7], "dirty": m.get("dirty", False),
+            "headlines": [m["headlines"].get(name) for name, _ in HEADLINES],
+            "thresholds_passed": thresholds.get("passed", 0),
+            "thresholds_total": thresholds.get("total", 0),
+            "thresholds_failed": thresholds.get("total", 0) > thresholds.get("passed", 0),
+            "wall_seconds": m.get("build_seconds"),
+            "has_pdf": "report.pdf" in m.get("files", {}),
+        })
+    return rows
+
+
+def write_index(archive: Archive):
+    versions = archive.versions()
+    html = render_html("index.html.j2", {
+        "versions": index_rows(versions),
+        "headline_labels": [label for _, label in HEADLINES],
+        "trend": trend_chart(versions),
+    })
+    return archive.write_index(html)
