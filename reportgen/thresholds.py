@@ -102,8 +102,9 @@ def load_spec(path: Path = DEFAULT_SPEC) -> list[Threshold]:
                            " bound = { full = 0.99, quick = 0.98 }", "bound" if "bound" in entry
                            else None)
             for profile, value in bounds.items():
-                _check_bound(entry["op"], value, lambda m: fail(f"bound for {profile}: {m}",
-                                                                "bound"))
+                problem = _bound_problem(entry["op"], value)
+                if problem:
+                    raise fail(f"bound for {profile}: {problem}", "bound")
         thresholds.append(Threshold(
             id=entry["id"], metric=entry["metric"], op=entry["op"], bounds=bounds,
             bound_metric=bound_metric, claim=entry["claim"],
@@ -112,18 +113,22 @@ def load_spec(path: Path = DEFAULT_SPEC) -> list[Threshold]:
     return thresholds
 
 
-def _check_bound(op: str, value: Any, fail) -> None:
-    number = (int, float)
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _bound_problem(op: str, value: Any) -> str | None:
+    """What is wrong with a bound for this operator, or None."""
     if op == "between":
         if not (isinstance(value, list) and len(value) == 2
-                and all(isinstance(v, number) and not isinstance(v, bool) for v in value)
-                and value[0] <= value[1]):
-            raise fail("`between` needs [low, high] numbers with low <= high")
+                and all(_is_number(v) for v in value) and value[0] <= value[1]):
+            return f"`between` needs [low, high] numbers with low <= high, got {value!r}"
     elif op == "==":
         if not isinstance(value, int | float | bool | str):
-            raise fail("`==` needs a number, a boolean or a string")
-    elif isinstance(value, bool) or not isinstance(value, number):
-        raise fail(f"`{op}` needs a number, got {value!r}")
+            return f"`==` needs a number, a boolean or a string, got {value!r}"
+    elif not _is_number(value):
+        return f"`{op}` needs a number, got {value!r}"
+    return None
 
 
 @dataclass(frozen=True)

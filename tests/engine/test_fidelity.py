@@ -154,8 +154,14 @@ def test_multiclass_and_error_analysis(engine, chapter):
     assert m["errors.confusion_matrix"] == confusion_matrix(y_train, y_train_pred).tolist()
 
 
-@threadpool_limits(limits=1)  # as the engine runs: KNN's tie-breaking depends on thread count
-def test_multilabel_and_multioutput(engine, chapter):
+@pytest.fixture
+def one_thread():
+    """As the engine runs each experiment: KNN's tie-breaking depends on the thread count."""
+    with threadpool_limits(limits=1):
+        yield
+
+
+def test_multilabel_and_multioutput(engine, chapter, one_thread):
     run, m = engine
     X_train, X_test, y_train, some_digit = chapter
     y_multilabel = np.c_[y_train >= 7, y_train % 2 == 1]
