@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlparse
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from reportgen.errors import ReportgenError
 from reportgen.storage import atomic_write
 
 
@@ -84,8 +85,8 @@ def render_html(template: str, context: dict) -> str:
 
 
 # -- PDF ----------------------------------------------------------------------------------------
-class ExternalResourceError(Exception):
-    pass
+class ExternalResourceError(ReportgenError):
+    """The report asked for something outside its own build folder."""
 
 
 def _own_files_only(build_dir: Path):
@@ -110,7 +111,12 @@ def _own_files_only(build_dir: Path):
 
 def write_pdf(html: str, build_dir: Path, path: Path) -> None:
     from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
 
     document = HTML(string=html, base_url=str(build_dir.resolve()) + "/",
                     url_fetcher=_own_files_only(build_dir))
-    atomic_write(path, lambda tmp: document.write_pdf(tmp))
+    try:
+        atomic_write(path, lambda tmp: document.write_pdf(tmp))
+    except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint: stop the build
+        cause = exc.__cause__
+        raise ExternalResourceError(str(cause) if cause else str(exc)) from None

@@ -1,0 +1,106 @@
+"""The rendered report: structure of the HTML, pages/bookmarks/text of the PDF, changes, index."""
+
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from reportgen.build import build_report
+from reportgen.figures import FIGURES
+from reportgen.report.render import (
+    ExternalResourceError,
+    fmt_number,
+    fmt_percent,
+    fmt_seconds,
+    write_pdf,
+)
+
+
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory):
+    reports = tmp_path_factory.mktemp("reports")
+    first = build_report("digits", "quick", reports_dir=reports, jobs=1)
+    second = build_report("digits", "quick", reports_dir=reports, jobs=1)
+    return reports, first, second
+
+
+def test_html_is_self_contained_with_every_section_and_figure(two_builds):
+    _, first, _ = two_builds
+    html = (first.path / "report.html").read_text()
+    for section in ("summary", "dataset", "binary", "multiclass", "errors", "multilabel",
+                    "multioutput", "thresholds", "timings", "changes", "provenance"):
+        assert f'<section id="{section}"' in html
+    assert html.count('src="data:image/svg+xml;base64,') == len(FIGURES)
+    assert not re.search(r'(src|href)="(https?:)?//', html), "no external requests"
+    assert "<style>" in html and "<link" not in html
+    for number in range(1, len(FIGURES) + 1):
+        assert f"<strong>Figure {number}.</strong>" in html
+    assert first.version_id in html
+
+
+def test_html_escapes_what_it_shows(two_builds):
+    _, first, _ = two_builds
+    html = (first.path / "report.html").read_text()
+    assert "<script" not in html
+
+
+def test_pdf_has_pages_bookmarks_and_extractable_text(two_builds):
+    _, first, _ = two_builds
+    reader = PdfReader(first.path / "report.pdf")
+    assert len(reader.pages) >= 10
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    for title in ("Summary", "The data", "A binary classifier: the 5-detector", "Error analysis",
+                  "Provenance"):
+        assert title in titles
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "Contents" in text and first.version_id in text
+    assert re.search(r"page 2 of \d+", reader.pages[1].extract_text())
+
+
+def test_second_version_shows_changes_since_the_first(two_builds):
+    _, first, second = two_builds
+    assert second.previous_id == first.version_id
+    html = (second.path / "report.html").read_text()
+    assert f"Compared with <strong>{first.version_id}</strong>" in html
+    first_html = (first.path / "report.html").read_text()
+    assert "nothing to compare with" in first_html
+
+
+def test_index_links_every_version(two_builds):
+    reports, first, second = two_builds
+    index = (reports / "index.html").read_text()
+    for build in (first, second):
+        assert f'href="{build.version_id}/report.html"' in index
+        assert f'href="{build.version_id}/report.pdf"' in index
+    assert "data:image/svg+xml;base64," in index  # the trend chart
+
+
+def test_pdf_may_not_fetch_outside_the_build(tmp_path):
+    html = '<html><body><img src="https://example.com/tracker.png"></body></html>'
+    with pytest.raises(ExternalResourceError, match="may not load https://example.com"):
+        write_pdf(html, tmp_path, tmp_path / "out.pdf")
+    assert not (tmp_path / "out.pdf").exists()
+
+
+def test_pdf_may_not_read_files_outside_the_build(tmp_path):
+    build = tmp_path / "build"
+    build.mkdir()
+    secret = tmp_path / "secret.svg"
+    secret.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>')
+    html = f'<html><body><img src="file://{secret}"></body></html>'
+    with pytest.raises(ExternalResourceError, match="secret.svg"):
+        write_pdf(html, build, build / "out.pdf")
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [(0.9604938554008616, "0.9605"), (53892, "53\u202f892"), (True, "yes"),
+     ([0.95, 0.96], "[0.9500, 0.9600]"), (3370.0194991439557, "3\u202f370.02"), (None, "—")],
+)
+def test_number_filter(value, text):
+    assert fmt_number(value) == text
+
+
+def test_percent_and_seconds_filters():
+    assert fmt_percent(0.4799852425751706) == "48.0 %"
+    assert fmt_seconds(125) == "2 min 05 s" and fmt_seconds(3.456) == "3.46 s"

@@ -1,0 +1,138 @@
+"""The archive only grows: numbered versions, published whole or not at all, never overwritten."""
+
+import json
+import multiprocessing
+import os
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from reportgen.archive import Archive
+from reportgen.errors import ReportgenError
+
+
+def publish(archive, slug="mnist-quick-abc1234", dataset="mnist", profile="quick", fill=None):
+    with archive.new_version(slug) as staging:
+        (staging.path / "metrics.json").write_text(json.dumps({"metrics": {}}))
+        if fill:
+            fill(staging)
+        staging.describe(dataset=dataset, profile=profile, commit="abc1234", headlines={})
+    return staging.id
+
+
+def test_versions_are_numbered_in_build_order(tmp_path):
+    archive = Archive(tmp_path)
+    ids = [publish(archive) for _ in range(3)]
+    assert [v.id for v in archive.versions()] == ids
+    assert [v.seq for v in archive.versions()] == [1, 2, 3]
+    assert ids[0].startswith("v0001-") and ids[0].endswith("-mnist-quick-abc1234")
+
+
+def test_manifest_lists_every_file_with_its_sha256(tmp_path):
+    archive = Archive(tmp_path)
+    publish(archive, fill=lambda s: (s.path / "report.html").write_text("<html></html>"))
+    version = archive.versions()[0]
+    assert set(version.manifest["files"]) == {"metrics.json", "report.html"}
+    assert archive.verify(version) == []
+    (version.path / "report.html").write_text("tampered")
+    assert archive.verify(version) == ["report.html: changed since the build"]
+
+
+def test_a_failed_build_leaves_nothing(tmp_path):
+    archive = Archive(tmp_path)
+
+    def explode(staging):
+        raise RuntimeError("render failed")
+
+    with pytest.raises(RuntimeError):
+        publish(archive, fill=explode)
+    assert archive.versions() == []
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".lock")] == []
+
+
+def test_a_killed_builds_staging_is_ignored_and_cleaned(tmp_path):
+    archive = Archive(tmp_path)
+    dead = tmp_path / ".staging-v0001-999999999"
+    dead.mkdir()
+    (dead / "metrics.json").write_text("{}")
+    assert archive.versions() == []
+    assert publish(archive).startswith("v0001-")
+    assert not dead.exists()
+
+
+def test_an_existing_version_is_never_overwritten(tmp_path, monkeypatch):
+    archive = Archive(tmp_path)
+    first = publish(archive)
+    monkeypatch.setattr(Archive, "_taken_numbers", lambda self: set())  # force a clash
+    clash_time = archive.versions()[0].manifest["created_utc"]
+    when = datetime.strptime(clash_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    with pytest.raises(ReportgenError, match="never overwritten"):
+        with archive.new_version("mnist-quick-abc1234", when=when) as staging:
+            staging.describe(dataset="mnist", profile="quick", commit="x", headlines={})
+    assert [v.id for v in archive.versions()] == [first]
+
+
+def _slow_build(root, barrier):
+    archive = Archive(root)
+    with archive.new_version("mnist-quick-abc1234") as staging:
+        barrier.wait()  # both builds are staged at once
+        time.sleep(0.2)
+        staging.describe(dataset="mnist", profile="quick", commit="x", headlines={})
+
+
+def test_two_builds_at_once_get_two_versions(tmp_path):
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(2)
+    workers = [context.Process(target=_slow_build, args=(tmp_path, barrier)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert [w.exitcode for w in workers] == [0, 0]
+    assert [v.seq for v in Archive(tmp_path).versions()] == [1, 2]
+
+
+@pytest.mark.parametrize("ref", ["latest", "2", "v0002", "v0002-"])
+def test_resolve_by_latest_number_and_prefix(tmp_path, ref):
+    archive = Archive(tmp_path)
+    publish(archive)
+    second = publish(archive)
+    if ref == "v0002-":
+        ref = second
+    assert archive.resolve(ref).id == second
+
+
+@pytest.mark.parametrize(
+    "ref, message",
+    [("v0009", "no version matches"), ("../etc", "not a version id"),
+     ("/tmp/x", "not a version id"), (".staging-v0001-1", "not a version id"),
+     ("v", "2 versions match")],
+)
+def test_resolve_refuses_unknown_and_outside_paths(tmp_path, ref, message):
+    archive = Archive(tmp_path)
+    publish(archive)
+    publish(archive)
+    with pytest.raises(ReportgenError, match=message):
+        archive.resolve(ref)
+
+
+def test_previous_is_the_newest_of_the_same_dataset_and_profile(tmp_path):
+    archive = Archive(tmp_path)
+    a = publish(archive, profile="quick")
+    publish(archive, profile="full", slug="mnist-full-abc1234")
+    assert archive.previous("mnist", "quick").id == a
+    assert archive.previous("digits", "quick") is None
+
+
+def test_empty_archive_says_how_to_fill_it(tmp_path):
+    with pytest.raises(ReportgenError, match="reportgen build"):
+        Archive(tmp_path / "none").resolve("latest")
+
+
+def test_staging_is_hidden_while_building(tmp_path):
+    archive = Archive(tmp_path)
+    seen = []
+    publish(archive, fill=lambda s: seen.append(len(archive.versions())))
+    assert seen == [0] and len(archive.versions()) == 1
+    assert os.listdir(tmp_path)

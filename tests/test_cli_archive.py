@@ -1,0 +1,132 @@
+"""End to end: `reportgen build`, then list/show/diff/check, as a user runs them."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from reportgen.cli import cli
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    reports = tmp_path_factory.mktemp("reports")
+    for _ in range(2):
+        result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1",
+                     "--quiet", "--no-pdf", "--reports-dir", str(reports))
+        assert result.exit_code == 0, result.output
+    return reports
+
+
+def test_build_prints_where_the_report_is_and_a_summary(archive):
+    result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1", "--quiet",
+                 "--reports-dir", str(archive))
+    assert result.exit_code == 0
+    assert "version:   v0003-" in result.output
+    assert "pdf:       " in result.output and "report.pdf" in result.output
+    assert "Random forest ROC AUC" in result.output
+    assert "changes:   0 metric(s) changed since v0002-" in result.output
+
+
+def test_list_shows_versions_in_order(archive):
+    result = run("list", "--reports-dir", str(archive))
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("version")
+    assert lines[1].startswith("v0001-") and lines[2].startswith("v0002-")
+
+
+def test_show_metric_and_json(archive):
+    value = run("show", "latest", "--metric", "multiclass.ovr.n_estimators", "--reports-dir",
+                str(archive))
+    assert value.output.strip() == "10"
+    document = json.loads(run("show", "1", "--json", "--reports-dir", str(archive)).output)
+    assert document["dataset"]["name"] == "digits"
+    summary = run("show", "latest", "--reports-dir", str(archive)).output
+    assert "all match the manifest" in summary
+
+
+def test_diff_between_versions(archive):
+    result = run("diff", "1", "2", "--reports-dir", str(archive))
+    assert result.exit_code == 0
+    assert "metrics: 0 changed" in result.output and "time:" in result.output
+
+
+def test_check_evaluates_an_archived_version(archive, tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[[threshold]]\nid = "impossible"\nmetric = "binary.forest.roc_auc"\n'
+                    'op = ">"\nbound = { quick = 1.5 }\nclaim = "Better than perfect."\n'
+                    'dataset = "digits"\n')
+    result = run("check", "latest", "--reports-dir", str(archive), "--thresholds", str(spec))
+    assert result.exit_code == 1
+    assert "FAIL impossible: binary.forest.roc_auc = " in result.output
+    assert "required > 1.5. Better than perfect." in result.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["show", "v0999"], "no version matches 'v0999'"),
+     (["show", "../../etc/passwd"], "is not a version id"),
+     (["diff", "1", "nope"], "no version matches 'nope'"),
+     (["show", "latest", "--metric", "binary.nope"], "no metric 'binary.nope'")],
+)
+def test_archive_errors_are_one_line(archive, args, message):
+    result = run(*args, "--reports-dir", str(archive))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_failing_threshold_makes_build_exit_non_zero_and_report_say_fail(tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[[threshold]]\nid = "impossible"\nmetric = "binary.forest.roc_auc"\n'
+                    'op = ">"\nbound = { quick = 1.5 }\nclaim = "Better than perfect."\n'
+                    'dataset = "digits"\n')
+    result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1", "--quiet",
+                 "--no-pdf", "--reports-dir", str(tmp_path / "r"), "--thresholds", str(spec))
+    assert result.exit_code == 1
+    assert "1 threshold(s) failed: impossible" in result.output
+    [version] = [p for p in (tmp_path / "r").iterdir() if p.name.startswith("v")]
+    html = (version / "report.html").read_text()
+    assert '<span class="badge">FAIL</span>' in html
+
+
+def test_malformed_spec_stops_the_build_before_any_work(tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[[threshold]]\nid = "x"\nmetric = "no.such"\nop = ">"\n'
+                    'bound = { quick = 1 }\nclaim = "c"\n')
+    result = run("build", "--dataset", "digits", "--quiet", "--reports-dir",
+                 str(tmp_path / "r"), "--thresholds", str(spec))
+    assert result.exit_code == 1 and f"{spec}:3: unknown metric 'no.such'" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_killing_a_build_midway_leaves_the_archive_as_it_was(tmp_path, sig):
+    reports = tmp_path / "r"
+    env = {**os.environ}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportgen", "build", "--dataset", "digits", "--profile",
+         "quick", "--jobs", "1", "--quiet", "--force", "--reports-dir", str(reports)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:  # wait until the build is staged
+        if reports.exists() and any(p.name.startswith(".staging") for p in reports.iterdir()):
+            break
+        time.sleep(0.02)
+    else:
+        process.kill()
+        pytest.fail("the build never staged")
+    process.send_signal(sig)
+    process.wait(30)
+    assert process.returncode != 0
+    left = sorted(p.name for p in reports.iterdir())
+    assert not [name for name in left if name.startswith(("v", ".staging"))], left

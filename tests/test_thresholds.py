@@ -1,0 +1,118 @@
+"""The thresholds spec: loaded strictly (errors name the line), evaluated in one place."""
+
+import pytest
+
+from reportgen.metrics import METRICS_BY_NAME
+from reportgen.thresholds import DEFAULT_SPEC, SpecError, evaluate, load_spec
+
+GOOD = """
+[[threshold]]
+id = "auc"
+metric = "binary.forest.roc_auc"
+op = ">"
+bound = { full = 0.99, quick = 0.98 }
+claim = "The forest is nearly perfect."
+"""
+
+
+def write(tmp_path, text):
+    path = tmp_path / "spec.toml"
+    path.write_text(text)
+    return path
+
+
+def document(metrics, profile="quick", dataset="mnist"):
+    return {"dataset": {"name": dataset}, "profile": {"name": profile}, "metrics": metrics}
+
+
+def test_the_shipped_spec_loads_and_names_real_metrics():
+    spec = load_spec(DEFAULT_SPEC)
+    assert len(spec) >= 10
+    assert all(t.metric in METRICS_BY_NAME for t in spec)
+    assert {t.id for t in spec} >= {"forest-roc-auc", "svc-first-digit", "scaling-helps-sgd"}
+
+
+@pytest.mark.parametrize(
+    "change, message, line",
+    [
+        (('"binary.forest.roc_auc"', '"binary.forest.auc"'), "unknown metric 'binary.forest.auc'",
+         4),
+        (('op = ">"', 'op = "=>"'), "bad operator '=>'", 5),
+        (("0.99", '"high"'), "bound for full: `>` needs a number", 6),
+        (('claim = "The forest is nearly perfect."', "claim = 3"), "`claim` must be a non-empty",
+         7),
+        (("op =", 'colour = "red"\nop ='), "unknown key(s) ['colour']", 5),
+    ],
+    ids=["unknown-metric", "bad-operator", "wrong-type", "claim-not-text", "unknown-key"],
+)
+def test_malformed_spec_names_the_line(tmp_path, change, message, line):
+    path = write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    assert f"{path}:{line}:" in str(info.value) and message in str(info.value)
+
+
+def test_not_toml_is_a_clear_error(tmp_path):
+    with pytest.raises(SpecError, match="not valid TOML"):
+        load_spec(write(tmp_path, "[[threshold]\nid ="))
+
+
+def test_duplicate_ids_are_refused(tmp_path):
+    with pytest.raises(SpecError, match="used twice"):
+        load_spec(write(tmp_path, GOOD + GOOD))
+
+
+def test_failure_message_states_value_bound_and_claim(tmp_path):
+    spec = load_spec(write(tmp_path, GOOD))
+    [outcome] = evaluate(spec, document({"binary.forest.roc_auc": 0.97}))
+    assert not outcome.passed
+    assert outcome.message == (
+        "FAIL auc: binary.forest.roc_auc = 0.97, required > 0.98. The forest is nearly perfect."
+    )
+
+
+def test_lists_must_meet_the_bound_in_every_element(tmp_path):
+    text = GOOD.replace("binary.forest.roc_auc", "binary.sgd.cv_accuracy")
+    spec = load_spec(write(tmp_path, text))
+    assert evaluate(spec, document({"binary.sgd.cv_accuracy": [0.99, 0.985]}))[0].passed
+    assert not evaluate(spec, document({"binary.sgd.cv_accuracy": [0.99, 0.97]}))[0].passed
+
+
+def test_between_equality_and_bound_metrics(tmp_path):
+    text = """
+[[threshold]]
+id = "range"
+metric = "binary.never5.cv_accuracy"
+op = "between"
+bound = { quick = [0.90, 0.92] }
+claim = "c"
+
+[[threshold]]
+id = "five"
+metric = "multiclass.svc.predict_first_digit"
+op = "=="
+bound = { quick = 5 }
+claim = "c"
+
+[[threshold]]
+id = "scaled-wins"
+metric = "multiclass.sgd_scaled.cv_accuracy_mean"
+op = ">"
+bound_metric = "multiclass.sgd.cv_accuracy_mean"
+claim = "c"
+"""
+    spec = load_spec(write(tmp_path, text))
+    outcomes = evaluate(spec, document({
+        "binary.never5.cv_accuracy": [0.91, 0.93],
+        "multiclass.svc.predict_first_digit": 5,
+        "multiclass.sgd_scaled.cv_accuracy_mean": 0.89,
+        "multiclass.sgd.cv_accuracy_mean": 0.87,
+    }))
+    assert [o.passed for o in outcomes] == [False, True, True]
+    assert outcomes[2].bound == 0.87
+
+
+def test_thresholds_apply_only_to_their_dataset_and_profiles(tmp_path):
+    spec = load_spec(write(tmp_path, GOOD))
+    assert evaluate(spec, document({"binary.forest.roc_auc": 0.5}, dataset="digits")) == []
+    assert evaluate(spec, document({"binary.forest.roc_auc": 0.5}, profile="quick-2000")) == []
