@@ -8,6 +8,7 @@ from pathlib import Path
 
 from reportgen import provenance
 from reportgen.archive import Archive
+from reportgen.benchmarks import report_context as benchmark_context
 from reportgen.compare import compare_documents
 from reportgen.data import load_dataset
 from reportgen.engine import resolve_profile, run_experiments
@@ -45,7 +46,7 @@ def build_report(
     force: bool = False,
     pdf: bool = True,
     thresholds_path: Path = DEFAULT_SPEC,
-    benchmarks: dict | None = None,
+    benchmarks_dir: Path | None = Path("benchmarks"),
     progress=None,
     log=lambda message: None,
 ) -> BuildOutcome:
@@ -72,7 +73,8 @@ def build_report(
             run=run, document=document, figures=figures, build_dir=staging.path,
             version_id=staging.id, created_utc=created, provenance=origin.as_dict(),
             thresholds=document["thresholds"], changes=changes,
-            previous_id=previous.id if previous else None, benchmarks=benchmarks,
+            previous_id=previous.id if previous else None,
+            benchmarks=benchmark_context(benchmarks_dir) if benchmarks_dir else None,
         )
         html = render_html("report.html.j2", context)
         (staging.path / "report.html").write_text(html)

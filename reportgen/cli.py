@@ -147,9 +147,11 @@ def _terminate_as_interrupt(signum, frame):
 @reports_dir_option
 @click.option("--no-pdf", is_flag=True, help="Write the HTML report only.")
 @thresholds_option
+@click.option("--benchmarks-dir", type=click.Path(path_type=Path), default=Path("benchmarks"),
+              show_default=True, help="pytest-benchmark runs to show in the timing section.")
 @quiet_option
 def build_command(profile, dataset, data_file, train_size, jobs, force, reports_dir, no_pdf,
-                  thresholds_path, quiet) -> None:
+                  thresholds_path, benchmarks_dir, quiet) -> None:
     """Run (or reuse) every experiment, render HTML and PDF, archive a new version."""
     from reportgen.build import build_report
     from reportgen.thresholds import DEFAULT_SPEC
@@ -159,7 +161,8 @@ def build_command(profile, dataset, data_file, train_size, jobs, force, reports_
         outcome = build_report(
             dataset, profile, reports_dir=reports_dir, data_file=data_file,
             train_size=train_size, jobs=jobs, force=force, pdf=not no_pdf,
-            thresholds_path=thresholds_path or DEFAULT_SPEC, progress=progress,
+            thresholds_path=thresholds_path or DEFAULT_SPEC, benchmarks_dir=benchmarks_dir,
+            progress=progress,
             log=lambda m: None if quiet else _say(m),
         )
     _print_summary(outcome.document, outcome.version_id)
@@ -299,6 +302,32 @@ def check_command(version, reports_dir, thresholds_path) -> None:
     click.echo(f"{found.id}: {len(outcomes) - len(failed)} of {len(outcomes)} thresholds pass")
     if failed:
         raise click.ClickException(f"{len(failed)} threshold(s) failed")
+
+
+@cli.command("benchmarks")
+@click.option("--storage", type=click.Path(path_type=Path), default=Path("benchmarks"),
+              show_default=True, help="pytest-benchmark's storage folder.")
+def benchmarks_command(storage) -> None:
+    """Compare the newest saved benchmark run with the previous one; exit 1 on a regression."""
+    from reportgen.benchmarks import REGRESSION_RATIO, comparison, load_runs
+    from reportgen.report.render import fmt_ratio, fmt_seconds
+
+    runs = load_runs(storage)
+    if not runs:
+        raise ReportgenError(f"no saved benchmark runs in {storage}: run `tox -e bench`")
+    click.echo(f"run {runs[-1].number} ({runs[-1].date}) against "
+               + (f"run {runs[-2].number}" if len(runs) > 1 else "nothing: the first run"))
+    rows = comparison(runs)
+    for row in rows:
+        flag = "  REGRESSION" if row["regressed"] else ""
+        click.echo(f"  {row['name']:<28} {fmt_seconds(row['median']):>10}"
+                   f" {fmt_ratio(row['ratio']):>8}{flag}")
+    regressed = [row["name"] for row in rows if row["regressed"]]
+    if regressed:
+        raise click.ClickException(
+            f"{len(regressed)} benchmark(s) more than {REGRESSION_RATIO:g}x slower than the"
+            f" previous run: {', '.join(regressed)}"
+        )
 
 
 def main() -> None:

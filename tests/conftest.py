@@ -1,4 +1,5 @@
 import os
+from contextlib import contextmanager
 
 import pytest
 
@@ -17,25 +18,33 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("REPORTGEN_CACHE", str(tmp_path_factory.mktemp("cache")))
 
 
+@contextmanager
+def real_cache():
+    """Within the block, the user's own cache (real MNIST, reusable experiment results)."""
+    saved = os.environ.pop("REPORTGEN_CACHE", None)
+    if _REAL_CACHE:
+        os.environ["REPORTGEN_CACHE"] = _REAL_CACHE
+    try:
+        yield
+    finally:
+        os.environ.pop("REPORTGEN_CACHE", None)
+        if saved is not None:
+            os.environ["REPORTGEN_CACHE"] = saved
+
+
 @pytest.fixture(scope="session")
 def mnist():
     """The real, verified MNIST from the user's cache (`reportgen data fetch` puts it there).
 
     Skipped when absent, unless REPORTGEN_REQUIRE_MNIST=1 (tox and CI), where absence fails.
     """
-    saved = os.environ.pop("REPORTGEN_CACHE", None)
-    if _REAL_CACHE:
-        os.environ["REPORTGEN_CACHE"] = _REAL_CACHE
-    try:
-        return load_dataset("mnist", sources=())
-    except DataError as exc:
-        if os.environ.get("REPORTGEN_REQUIRE_MNIST") == "1":
-            pytest.fail(f"real MNIST required but not cached: {exc}")
-        pytest.skip("real MNIST not in the cache: run `reportgen data fetch`")
-    finally:
-        os.environ.pop("REPORTGEN_CACHE", None)
-        if saved is not None:
-            os.environ["REPORTGEN_CACHE"] = saved
+    with real_cache():
+        try:
+            return load_dataset("mnist", sources=())
+        except DataError as exc:
+            if os.environ.get("REPORTGEN_REQUIRE_MNIST") == "1":
+                pytest.fail(f"real MNIST required but not cached: {exc}")
+            pytest.skip("real MNIST not in the cache: run `reportgen data fetch`")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,98 @@
+"""Training-time history from pytest-benchmark's saved runs (benchmarks/, kept in git).
+
+pytest-benchmark numbers its saved runs (0001_…json, 0002_…); this reads them all, compares the
+newest with the one before as ratios of medians, and draws each model's time across runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+REGRESSION_RATIO = 2.0  # shared, noisy machines: only a doubling of the median is a regression
+
+
+@dataclass(frozen=True)
+class SavedRun:
+    number: str  # pytest-benchmark's run number, "0003"
+    path: Path
+    date: str
+    commit: str
+    medians: dict[str, float]  # benchmark name -> median seconds
+    rounds: int
+
+
+def load_runs(storage: Path) -> list[SavedRun]:
+    """Every saved run under storage (any machine folder), oldest first."""
+    runs = []
+    for path in sorted(Path(storage).glob("*/[0-9][0-9][0-9][0-9]_*.json")):
+        data = json.loads(path.read_text())
+        medians = {b["name"]: b["stats"]["median"] for b in data["benchmarks"]}
+        rounds = min((b["stats"]["rounds"] for b in data["benchmarks"]), default=0)
+        runs.append(SavedRun(
+            number=path.name[:4], path=path, date=data["datetime"][:19].replace("T", " "),
+            commit=(data.get("commit_info") or {}).get("id", "unknown")[:7],
+            medians=medians, rounds=rounds,
+        ))
+    return sorted(runs, key=lambda run: (run.date, run.number))
+
+
+def comparison(runs: list[SavedRun]) -> list[dict]:
+    """The newest run's medians and their ratio to the previous run's."""
+    if not runs:
+        return []
+    newest = runs[-1]
+    previous = runs[-2].medians if len(runs) > 1 else {}
+    rows = []
+    for name, median in sorted(newest.medians.items()):
+        before = previous.get(name)
+        ratio = median / before if before else None
+        rows.append({"name": name, "median": median, "previous": before, "ratio": ratio,
+                     "regressed": ratio is not None and ratio > REGRESSION_RATIO})
+    return rows
+
+
+def history_chart(runs: list[SavedRun]) -> str:
+    """Each benchmark's median across saved runs, as an inline SVG data URL."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = sorted({name for run in runs for name in run.medians})
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for name in names:
+        points = [(i, run.medians[name]) for i, run in enumerate(runs, 1) if name in run.medians]
+        ax.plot(*zip(*points, strict=True), marker="o", label=name.removeprefix("test_"))
+    ax.set_xlabel("saved benchmark run")
+    ax.set_ylabel("median training time (s)")
+    ax.set_yscale("log")
+    ax.set_xticks(range(1, len(runs) + 1))
+    ax.grid(True, alpha=0.4)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1, 0.5))
+    fig.tight_layout()
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.hashsalt": "reportgen", "svg.fonttype": "path"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue().encode()).decode()
+
+
+def report_context(storage: Path) -> dict | None:
+    """What the report's training-time section shows, or None without saved runs."""
+    runs = load_runs(storage)
+    if not runs:
+        return None
+    newest = runs[-1]
+    return {
+        "run_id": f"run {newest.number}, commit {newest.commit}",
+        "date": newest.date,
+        "rounds_note": f"{newest.rounds} rounds",
+        "runs": len(runs),
+        "rows": comparison(runs),
+        "chart": history_chart(runs) if len(runs) > 1 else None,
+        "regression_ratio": REGRESSION_RATIO,
+    }

@@ -1,0 +1,62 @@
+"""Which metrics.json the threshold tests check.
+
+By default the newest archived MNIST version of --thresholds-profile (full) in --reports-dir
+(reports/); --report-version picks one; with none archived, a fresh quick build is made once
+per session in a temporary archive.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reportgen.archive import Archive
+from reportgen.thresholds import DEFAULT_SPEC, applicable, load_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("reportgen thresholds")
+    group.addoption("--reports-dir", default=str(ROOT / "reports"),
+                    help="archive whose versions the threshold tests check")
+    group.addoption("--report-version", default=None,
+                    help="check this archived version (id, number or latest)")
+    group.addoption("--thresholds-profile", default="full",
+                    help="profile of the newest version to check (full or quick)")
+
+
+def _target(config) -> tuple[Archive, str | None, str]:
+    """(archive, version id or None for a fresh build, profile)."""
+    archive = Archive(Path(config.getoption("--reports-dir")))
+    wanted = config.getoption("--report-version")
+    if wanted:
+        version = archive.resolve(wanted)
+        return archive, version.id, version.manifest["profile"]
+    profile = config.getoption("--thresholds-profile")
+    version = archive.previous("mnist", profile)
+    if version is not None:
+        return archive, version.id, profile
+    return archive, None, "quick"
+
+
+def pytest_generate_tests(metafunc):
+    if "threshold" in metafunc.fixturenames:
+        _, _, profile = _target(metafunc.config)
+        spec = applicable(load_spec(DEFAULT_SPEC), "mnist", profile)
+        metafunc.parametrize("threshold", spec, ids=[t.id for t in spec])
+
+
+@pytest.fixture(scope="session")
+def checked_document(request, tmp_path_factory, mnist):
+    archive, version_id, _ = _target(request.config)
+    if version_id is not None:
+        return archive.resolve(version_id).metrics()
+    from reportgen.build import build_report
+    from tests.conftest import real_cache
+
+    with real_cache():  # the verified MNIST, and experiment results a previous session cached
+        fresh = build_report("mnist", "quick", reports_dir=tmp_path_factory.mktemp("reports"),
+                             pdf=False)
+    return fresh.document
