@@ -31,7 +31,8 @@ def test_data_fetch_prints_source_path_and_checksum():
     assert "8f26b2bd9d135c256808f68f14fdabddde6d9c7f869ae419704b051f0f14b3b3 (verified)" in (
         result.output
     )
-    assert "source:   cache" in run("data", "fetch", "--dataset", "digits").output
+    again = run("data", "fetch", "--dataset", "digits").output
+    assert "source:   cache, from scikit-learn's bundled digits" in again
 
 
 def test_data_info_shows_shape_and_class_counts():

@@ -170,24 +170,28 @@ def verify(spec: DatasetSpec, X: np.ndarray, y: np.ndarray, origin: str) -> None
             )
 
 
-def _read_cache(spec: DatasetSpec, path: Path, log: Log) -> tuple[np.ndarray, np.ndarray] | None:
+def _read_cache(
+    spec: DatasetSpec, path: Path, log: Log
+) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """(X, y, where the cached copy originally came from), or None."""
     if not path.exists():
         return None
     try:
         with np.load(path, allow_pickle=False) as npz:
             X, y = npz["X"], npz["y"]
+            origin = str(npz["source"]) if "source" in npz.files else "unknown"
         verify(spec, X, y, f"cache entry {path}")
-        return X, y
+        return X, y, origin
     except (DataError, OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         log(f"cache entry {path} is corrupt ({exc}); discarded, fetching again")
         path.unlink(missing_ok=True)
         return None
 
 
-def _write_cache(path: Path, X: np.ndarray, y: np.ndarray) -> None:
+def _write_cache(path: Path, X: np.ndarray, y: np.ndarray, source: str) -> None:
     def write(tmp: Path) -> None:
         with tmp.open("wb") as handle:
-            np.savez(handle, X=X, y=y)
+            np.savez(handle, X=X, y=y, source=np.array(source))
 
     atomic_write(path, write)
 
@@ -211,7 +215,7 @@ def load_dataset(
         cached = _read_cache(spec, path, log)
         if cached is not None:
             log("served from the cache")
-            return Dataset(spec, cached[0], cached[1], "cache", path)
+            return Dataset(spec, cached[0], cached[1], f"cache, from {cached[2]}", path)
 
     if data_file:
         candidates = [DataFileSource(Path(data_file))]
@@ -229,7 +233,7 @@ def load_dataset(
         verify(spec, X, y, source.description)
         log(f"  verified {spec.name} from {source.description}")
         if use_cache:
-            _write_cache(path, X, y)
+            _write_cache(path, X, y, source.description)
         return Dataset(spec, X, y, source.description, path if use_cache else None)
 
     raise DataError(
