@@ -14,13 +14,18 @@ from reportgen.report.render import (
     fmt_seconds,
     write_pdf,
 )
+from tests.test_benchmarks_history import save_run
 
 
 @pytest.fixture(scope="module")
 def two_builds(tmp_path_factory):
     reports = tmp_path_factory.mktemp("reports")
-    first = build_report("digits", "quick", reports_dir=reports, jobs=1)
-    second = build_report("digits", "quick", reports_dir=reports, jobs=1)
+    storage = tmp_path_factory.mktemp("benchmarks")
+    save_run(storage, "0001", {"test_svc_fit": 2.0}, "2026-11-01T10:00:00+00:00")
+    save_run(storage, "0002", {"test_svc_fit": 2.2}, "2026-11-02T10:00:00+00:00")
+    first = build_report("digits", "quick", reports_dir=reports, jobs=1, benchmarks_dir=None)
+    second = build_report("digits", "quick", reports_dir=reports, jobs=1,
+                          benchmarks_dir=storage)
     return reports, first, second
 
 
@@ -104,3 +109,11 @@ def test_number_filter(value, text):
 def test_percent_and_seconds_filters():
     assert fmt_percent(0.4799852425751706) == "48.0 %"
     assert fmt_seconds(125) == "2 min 05 s" and fmt_seconds(3.456) == "3.46 s"
+
+
+def test_timing_section_shows_the_saved_benchmarks(two_builds):
+    _, first, second = two_builds
+    html = (second.path / "report.html").read_text()
+    assert "Training-time benchmarks" in html and "<code>test_svc_fit</code>" in html
+    assert "×1.10" in html
+    assert "Training-time benchmarks" not in (first.path / "report.html").read_text()

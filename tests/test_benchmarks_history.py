@@ -1,0 +1,47 @@
+"""Reading pytest-benchmark's saved runs: history, ratios to the previous run, regressions."""
+
+import json
+
+from click.testing import CliRunner
+
+from reportgen.benchmarks import comparison, load_runs, report_context
+from reportgen.cli import cli
+
+
+def save_run(storage, number, medians, date):
+    folder = storage / "Linux-CPython-3.11-64bit"
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {
+        "datetime": date, "commit_info": {"id": "abcdef0123"},
+        "benchmarks": [{"name": name, "stats": {"median": m, "rounds": 3}}
+                       for name, m in medians.items()],
+    }
+    (folder / f"{number}_abcdef_{date[:10]}.json").write_text(json.dumps(data))
+
+
+def test_runs_are_read_oldest_first_and_compared_as_ratios(tmp_path):
+    save_run(tmp_path, "0001", {"test_svc_fit": 2.0, "test_knn_fit": 0.1},
+             "2026-11-01T10:00:00+00:00")
+    save_run(tmp_path, "0002", {"test_svc_fit": 5.0, "test_knn_fit": 0.1},
+             "2026-11-02T10:00:00+00:00")
+    runs = load_runs(tmp_path)
+    assert [r.number for r in runs] == ["0001", "0002"]
+    rows = {row["name"]: row for row in comparison(runs)}
+    assert rows["test_svc_fit"]["ratio"] == 2.5 and rows["test_svc_fit"]["regressed"]
+    assert rows["test_knn_fit"]["ratio"] == 1.0 and not rows["test_knn_fit"]["regressed"]
+    context = report_context(tmp_path)
+    assert context["runs"] == 2 and context["chart"].startswith("data:image/svg+xml;base64,")
+
+
+def test_cli_flags_a_regression(tmp_path):
+    save_run(tmp_path, "0001", {"test_svc_fit": 2.0}, "2026-11-01T10:00:00+00:00")
+    save_run(tmp_path, "0002", {"test_svc_fit": 5.0}, "2026-11-02T10:00:00+00:00")
+    result = CliRunner().invoke(cli, ["benchmarks", "--storage", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "REGRESSION" in result.output and "more than 2x slower" in result.output
+
+
+def test_no_saved_runs(tmp_path):
+    assert report_context(tmp_path) is None
+    result = CliRunner().invoke(cli, ["benchmarks", "--storage", str(tmp_path)])
+    assert result.exit_code == 1 and "no saved benchmark runs" in result.output
