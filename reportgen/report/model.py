@@ -107,6 +107,8 @@ def build_context(
         ],
         "wall_seconds": document["timings"]["wall_seconds"],
         "compute_seconds": sum(t["seconds"] for t in experiments.values()),
+        "computed_count": sum(not t["cached"] for t in experiments.values()),
+        "cached_count": sum(t["cached"] for t in experiments.values()),
         "jobs": document["timings"]["jobs"],
         "provenance": provenance,
         "seeds": {
