@@ -6,8 +6,6 @@ newest with the one before as ratios of medians, and draws each model's time acr
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,10 +55,9 @@ def comparison(runs: list[SavedRun]) -> list[dict]:
 
 def history_chart(runs: list[SavedRun]) -> str:
     """Each benchmark's median across saved runs, as an inline SVG data URL."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from reportgen.figures import svg_data_url
 
     names = sorted({name for run in runs for name in run.medians})
     fig, ax = plt.subplots(figsize=(8, 4))
@@ -74,11 +71,7 @@ def history_chart(runs: list[SavedRun]) -> str:
     ax.grid(True, alpha=0.4)
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1, 0.5))
     fig.tight_layout()
-    buffer = io.StringIO()
-    with plt.rc_context({"svg.hashsalt": "reportgen", "svg.fonttype": "path"}):
-        fig.savefig(buffer, format="svg", metadata={"Date": None})
-    plt.close(fig)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue().encode()).decode()
+    return svg_data_url(fig)
 
 
 def report_context(storage: Path) -> dict | None:

@@ -99,14 +99,16 @@ force_option = click.option("--force", is_flag=True, help="Ignore the result cac
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 
 
+def experiment_options(command):
+    """The options every command that runs the experiments takes."""
+    for option in reversed((profile_option, dataset_option, data_file_option, train_size_option,
+                            jobs_option, force_option, quiet_option)):
+        command = option(command)
+    return command
+
+
 @cli.command("run")
-@profile_option
-@dataset_option
-@data_file_option
-@train_size_option
-@jobs_option
-@force_option
-@quiet_option
+@experiment_options
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: out/DATASET-PROFILE].")
 def run_command(profile, dataset, data_file, train_size, jobs, force, quiet, out) -> None:
@@ -138,20 +140,14 @@ def _terminate_as_interrupt(signum, frame):
 
 
 @cli.command("build")
-@profile_option
-@dataset_option
-@data_file_option
-@train_size_option
-@jobs_option
-@force_option
+@experiment_options
 @reports_dir_option
 @click.option("--no-pdf", is_flag=True, help="Write the HTML report only.")
 @thresholds_option
 @click.option("--benchmarks-dir", type=click.Path(path_type=Path), default=Path("benchmarks"),
               show_default=True, help="pytest-benchmark runs to show in the timing section.")
-@quiet_option
-def build_command(profile, dataset, data_file, train_size, jobs, force, reports_dir, no_pdf,
-                  thresholds_path, benchmarks_dir, quiet) -> None:
+def build_command(profile, dataset, data_file, train_size, jobs, force, quiet, reports_dir,
+                  no_pdf, thresholds_path, benchmarks_dir) -> None:
     """Run (or reuse) every experiment, render HTML and PDF, archive a new version."""
     from reportgen.build import build_report
     from reportgen.thresholds import DEFAULT_SPEC

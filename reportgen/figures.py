@@ -6,6 +6,8 @@ scikit-learn's Display classes (which draw the ROC and precision/recall curves h
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,6 +213,15 @@ def cleaned_digit(denoise: DenoiseResult) -> Figure:
     ax.imshow(denoise.cleaned_digit, cmap="binary", interpolation="nearest")
     ax.axis("off")
     return fig
+
+
+def svg_data_url(fig: Figure) -> str:
+    """A figure as an inline SVG (for the index's and the benchmarks' charts); closes it."""
+    buffer = io.StringIO()
+    with plt.rc_context(STYLE):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue().encode()).decode()
 
 
 @dataclass(frozen=True)

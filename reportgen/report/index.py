@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import io
-
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from reportgen.archive import Archive, Version  # noqa: E402
-from reportgen.report.model import HEADLINES  # noqa: E402
-from reportgen.report.render import render_html  # noqa: E402
+from reportgen.archive import Archive, Version
+from reportgen.figures import plt, svg_data_url
+from reportgen.report.model import HEADLINES
+from reportgen.report.render import render_html
 
 
 def trend_chart(versions: list[Version]) -> str | None:
@@ -39,11 +32,7 @@ def trend_chart(versions: list[Version]) -> str | None:
         ax.set_xlabel("version", fontsize=8)
     axes.flat[0].legend(fontsize=7)
     fig.tight_layout()
-    buffer = io.StringIO()
-    with plt.rc_context({"svg.hashsalt": "reportgen", "svg.fonttype": "path"}):
-        fig.savefig(buffer, format="svg", metadata={"Date": None})
-    plt.close(fig)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue().encode()).decode()
+    return svg_data_url(fig)
 
 
 def index_rows(versions: list[Version]) -> list[dict]:
