@@ -166,7 +166,8 @@ def verify(spec: DatasetSpec, X: np.ndarray, y: np.ndarray, origin: str) -> None
         digest = hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
         if digest != pinned:
             raise DataError(
-                f"{origin}: {what} have sha256 {digest[:16]}…, not {spec.name}'s {pinned[:16]}…"
+                f"{origin}: {what} have sha256 {digest[:16]}…, not {spec.name}'s {pinned[:16]}…;"
+                f" supply {spec.name} itself, or choose the matching --dataset"
             )
 
 
