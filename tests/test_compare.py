@@ -8,8 +8,10 @@ def doc(metrics, seconds, thresholds=(), checksum="abc"):
         "dataset": {"checksum": checksum},
         "metrics": metrics,
         "thresholds": [{"id": i, "passed": p} for i, p in thresholds],
-        "timings": {"wall_seconds": sum(seconds.values()),
-                    "experiments": {n: {"seconds": s, "cached": False} for n, s in seconds.items()}},
+        "timings": {
+            "wall_seconds": sum(seconds.values()),
+            "experiments": {n: {"seconds": s, "cached": False} for n, s in seconds.items()},
+        },
     }
 
 
