@@ -138,7 +138,9 @@ METRICS: tuple[Metric, ...] = (
             [30, 15, 42, 3, 44, 97, 5552, 3, 131, 1],
             [21, 10, 51, 30, 49, 12, 3, 5684, 195, 210],
             [17, 63, 48, 86, 3, 126, 25, 10, 5429, 44],
-            [25, 18, 30, 64, 118, 36, 1, 179, 371, 5107]]),
+            [25, 18, 30, 64, 118, 36, 1, 179, 371, 5107]],
+           "it is made of the scaled multiclass SGD's predictions, which differ for the reason"
+           " given for its accuracies; the two matrices differ by a few images per cell"),
     Metric("errors.largest_error_rate", "errors.analysis",
            lambda r: r.largest_errors[0]["rate"],
            "The largest off-diagonal error rate (share of a class taken for another)"),
