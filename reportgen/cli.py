@@ -183,7 +183,11 @@ def _print_summary(document: dict, version_id: str) -> None:
     click.echo(f"dataset:   {document['dataset']['name']} ({document['dataset']['source']}),"
                f" profile {document['profile']['name']}"
                f" ({document['profile']['train_size']} training images)")
-    click.echo(f"time:      {fmt_seconds(document['timings']['wall_seconds'])}")
+    experiments = document["timings"]["experiments"].values()
+    cached = sum(e["cached"] for e in experiments)
+    click.echo(f"time:      {fmt_seconds(document['timings']['wall_seconds'])} for the experiments"
+               f" ({len(experiments) - cached} computed, {cached} from the cache; computing all"
+               f" took {fmt_seconds(sum(e['seconds'] for e in experiments))})")
     for name, label in HEADLINES:
         click.echo(f"  {label:<34} {fmt_number(document['metrics'][name])}")
     thresholds = document.get("thresholds", [])

@@ -162,18 +162,51 @@ def metric_values(run: RunResult) -> dict[str, Any]:
     return {metric.name: metric.read(run[metric.experiment]) for metric in METRICS}
 
 
-def agrees_with_published(value: Any, published: Any) -> bool:
+def _printed_decimals(published: Any) -> int:
+    """Decimals the chapter printed. numpy prints an array with one precision and drops trailing
+    zeros (`[0.8983, 0.891 , 0.9018]`), so a list counts its longest element."""
+    if isinstance(published, list):
+        return max((_printed_decimals(p) for p in published), default=0)
+    if isinstance(published, float):
+        text = repr(published)
+        return len(text.split(".")[1]) if "." in text else 0
+    return 0
+
+
+def agrees_with_published(value: Any, published: Any, decimals: int | None = None) -> bool:
     """True when `value` rounds to what the chapter printed, at the digits it printed."""
+    decimals = _printed_decimals(published) if decimals is None else decimals
     if isinstance(published, list):
         return (
             isinstance(value, list) and len(value) == len(published)
-            and all(agrees_with_published(v, p) for v, p in zip(value, published, strict=True))
+            and all(agrees_with_published(v, p, decimals)
+                    for v, p in zip(value, published, strict=True))
         )
     if isinstance(published, bool) or isinstance(published, int):
         return value == published
-    text = repr(published)
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    return math.isclose(value, published, rel_tol=0, abs_tol=0.5 * 10**-decimals + 1e-12)
+    tolerance = 0.5 * 10 ** -decimals + 1e-12
+    return math.isclose(value, published, rel_tol=0, abs_tol=tolerance)
+
+
+def rounded_like(value: Any, published: Any, decimals: int | None = None) -> Any:
+    """`value` rounded to the digits the chapter printed, for showing the two side by side."""
+    decimals = _printed_decimals(published) if decimals is None else decimals
+    if isinstance(published, list) and isinstance(value, list):
+        return [rounded_like(v, p, decimals) for v, p in zip(value, published, strict=False)]
+    if isinstance(published, float) and isinstance(value, float):
+        return round(value, decimals)
+    return value
+
+
+def _matrix_difference(value: list, published: list) -> dict:
+    ours, theirs = np.asarray(value), np.asarray(published)
+    if ours.shape != theirs.shape:
+        return {"shape": list(ours.shape), "cells": int(theirs.size), "cells_differ": None,
+                "max_abs_diff": None}
+    differ = ours != theirs
+    return {"shape": list(ours.shape), "cells": int(ours.size),
+            "cells_differ": int(differ.sum()),
+            "max_abs_diff": int(np.abs(ours - theirs).max()) if differ.any() else 0}
 
 
 def published_comparison(run: RunResult, values: dict[str, Any]) -> list[dict]:
@@ -186,10 +219,13 @@ def published_comparison(run: RunResult, values: dict[str, Any]) -> list[dict]:
             continue
         ours = values[metric.name]
         same = agrees_with_published(ours, metric.published)
+        is_matrix = isinstance(metric.published, list) and isinstance(metric.published[0], list)
         rows.append({
             "metric": metric.name,
             "published": metric.published,
             "ours": ours,
+            "ours_rounded": rounded_like(ours, metric.published),
+            "matrix": _matrix_difference(ours, metric.published) if is_matrix else None,
             "agrees": same,
             "why": "" if same else (metric.why_different or "not yet explained"),
         })

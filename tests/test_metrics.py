@@ -11,6 +11,7 @@ from reportgen.metrics import (
     agrees_with_published,
     build_metrics_document,
     metric_values,
+    rounded_like,
 )
 
 CONTRACT = """
@@ -62,3 +63,9 @@ def test_document_holds_dataset_profile_and_timings(digits_run):
 )
 def test_agreement_uses_the_printed_digits(value, published, agrees):
     assert agrees_with_published(value, published) is agrees
+
+
+def test_a_printed_array_shares_one_precision():
+    # numpy printed array([0.8983, 0.891 , 0.9018]): 0.891 means 0.8910
+    assert not agrees_with_published([0.8983, 0.8905, 0.9018], [0.8983, 0.891, 0.9018])
+    assert rounded_like([0.89835, 0.8902], [0.8983, 0.891]) == [0.8983, 0.8902]

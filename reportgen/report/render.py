@@ -40,6 +40,15 @@ def fmt_number(value, digits: int = 4) -> str:
     return str(value)
 
 
+def fmt_printed(value) -> str:
+    """A value as Python prints it (shortest repr), like the chapter's printed outputs."""
+    if isinstance(value, list):
+        return "[" + ", ".join(fmt_printed(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return str(value)
+    return repr(value)
+
+
 def fmt_percent(value, digits: int = 1) -> str:
     return "—" if value is None else f"{100 * value:.{digits}f} %"
 
@@ -74,7 +83,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(num=fmt_number, pct=fmt_percent, secs=fmt_seconds, signed=fmt_signed,
-                       ratio=fmt_ratio)
+                       ratio=fmt_ratio, printed=fmt_printed)
     return env
 
 
