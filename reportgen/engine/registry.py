@@ -17,7 +17,7 @@ class Experiment:
     run: Callable
     result_type: type
     depends_on: tuple[str, ...]
-    cost: float  # relative cost, to start the longest experiments first
+    cost: float  # relative cost (seconds on the full data / 10), to start the longest first
 
     @property
     def section(self) -> str:
@@ -26,9 +26,17 @@ class Experiment:
     def code_digest(self) -> str:
         """What the cache key knows of this experiment's code: its function, its result type,
         and the shared helpers every experiment calls."""
-        parts = [inspect.getsource(self.run), inspect.getsource(self.result_type)]
+        parts = [_without_decorators(self.run), inspect.getsource(self.result_type)]
         parts += [path.read_text() for path in _SHARED_CODE]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _without_decorators(function: Callable) -> str:
+    """A function's source from `def` on: its @experiment line holds a scheduling hint (cost)
+    that must not invalidate cached results."""
+    lines = inspect.getsource(function).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("def "))
+    return "\n".join(lines[start:])
 
 
 _HERE = Path(__file__).parent

@@ -86,7 +86,7 @@ def test_dependents_wait_for_a_later_wave_and_long_experiments_start_first():
     waves = _waves(experiments, set())
     first_wave = [e.name for e in waves[0]]
     assert "errors.analysis" not in first_wave and "binary.roc_comparison" not in first_wave
-    assert first_wave[0] == "multiclass.svc"
+    assert first_wave[0] == "multiclass.sgd_scaled"  # the longest on the full data
     for wave in waves:
         costs = [e.cost for e in wave]
         assert costs == sorted(costs, reverse=True)
@@ -95,3 +95,12 @@ def test_dependents_wait_for_a_later_wave_and_long_experiments_start_first():
 def test_results_are_plain_dataclasses(digits_run):
     for name, run in digits_run.runs.items():
         assert dataclasses.is_dataclass(run.result), name
+
+
+def test_a_new_cost_hint_keeps_the_cache(digits, profile, tmp_path, monkeypatch):
+    cache = ResultCache(tmp_path)
+    run_experiments(digits, profile, jobs=1, cache=cache)
+    experiments = all_experiments()
+    monkeypatch.setitem(experiments, "binary.forest",
+                        dataclasses.replace(experiments["binary.forest"], cost=99.0))
+    assert run_experiments(digits, profile, jobs=1, cache=cache).computed == []

@@ -56,7 +56,7 @@ class SgdDetectorResult:
     roc_tpr: np.ndarray
 
 
-@experiment("binary.sgd", cost=4)
+@experiment("binary.sgd", cost=8.4)
 def sgd_detector(data: Inputs) -> SgdDetectorResult:
     """The chapter's 5-detector: fit, cross-validate, pick the 90 %-precision threshold, ROC."""
     y_train_5 = data.y_train == POSITIVE_DIGIT
@@ -103,7 +103,7 @@ class ManualKFoldResult:
     accuracy: float  # mean over the folds
 
 
-@experiment("binary.manual_kfold", cost=3)
+@experiment("binary.manual_kfold", cost=9.5)
 def manual_kfold(data: Inputs) -> ManualKFoldResult:
     """The chapter's hand-written StratifiedKFold loop (shuffled, random_state=42) with clone."""
     y_train_5 = data.y_train == POSITIVE_DIGIT
@@ -133,7 +133,7 @@ class Never5Result:
     share_not_5: float  # the fraction of non-5s: what any accuracy should be compared with
 
 
-@experiment("binary.never5", cost=0.05)
+@experiment("binary.never5", cost=0.3)
 def never5(data: Inputs) -> Never5Result:
     y_train_5 = data.y_train == POSITIVE_DIGIT
     scores = cross_val_score(Never5Classifier(), data.X_train, y_train_5, cv=3, scoring="accuracy")
@@ -151,7 +151,7 @@ class ForestResult:
     recall: float
 
 
-@experiment("binary.forest", cost=4)
+@experiment("binary.forest", cost=8.6)
 def forest(data: Inputs) -> ForestResult:
     """RandomForest probabilities by cross_val_predict; the positive class's one is the score."""
     y_train_5 = data.y_train == POSITIVE_DIGIT

@@ -26,7 +26,7 @@ class SvcResult:
     classes: list[int]
 
 
-@experiment("multiclass.svc", cost=20)
+@experiment("multiclass.svc", cost=21)
 def svc(data: Inputs) -> SvcResult:
     svm_clf = SVC().fit(data.X_train, data.y_train)
     scores = svm_clf.decision_function([data.some_digit])[0]
@@ -45,7 +45,7 @@ class OvrResult:
     train_size: int
 
 
-@experiment("multiclass.ovr", cost=0.3)
+@experiment("multiclass.ovr", cost=0.5)
 def ovr(data: Inputs) -> OvrResult:
     n = min(OVR_TRAIN_SIZE, len(data.y_train))
     ovr_clf = OneVsRestClassifier(SVC(gamma="auto", random_state=42))
@@ -64,7 +64,7 @@ class MulticlassSgdResult:
     cv_accuracy: list[float]
 
 
-@experiment("multiclass.sgd", cost=12)
+@experiment("multiclass.sgd", cost=66)
 def sgd(data: Inputs) -> MulticlassSgdResult:
     """SGD on the raw pixels: one-vs-rest inside, one fit on all data, then cv=3 accuracy."""
     sgd_clf = sgd_classifier().fit(data.X_train, data.y_train)
@@ -82,7 +82,7 @@ class ScaledSgdResult:
     predictions: np.ndarray  # cross_val_predict on the scaled images: the error analysis's input
 
 
-@experiment("multiclass.sgd_scaled", cost=9)
+@experiment("multiclass.sgd_scaled", cost=141)
 def sgd_scaled(data: Inputs) -> ScaledSgdResult:
     """The same SGD after StandardScaler; its folds also give the error analysis's predictions."""
     X_train_scaled = StandardScaler().fit_transform(data.X_train.astype(np.float64))

@@ -20,7 +20,7 @@ class MultilabelResult:
     f1_per_label: list[float]  # [large, odd]
 
 
-@experiment("multilabel.knn", cost=6)
+@experiment("multilabel.knn", cost=14)
 def knn(data: Inputs) -> MultilabelResult:
     y_train_large = data.y_train >= 7
     y_train_odd = data.y_train % 2 == 1

@@ -36,7 +36,7 @@ class DenoiseResult:
     rmse_cleaned: float
 
 
-@experiment("multioutput.knn", cost=3)
+@experiment("multioutput.knn", cost=11)
 def denoise(data: Inputs) -> DenoiseResult:
     high = noise_high(data.pixel_max)
     n_pixels = data.X_train.shape[1]
