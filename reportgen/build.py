@@ -13,9 +13,7 @@ from reportgen.compare import compare_documents
 from reportgen.data import load_dataset
 from reportgen.engine import resolve_profile, run_experiments
 from reportgen.engine.runner import NoProgress
-from reportgen.export import write_json
-from reportgen.figures import save_figures
-from reportgen.metrics import build_metrics_document
+from reportgen.export import export_run
 from reportgen.report.index import write_index
 from reportgen.report.model import HEADLINES, build_context
 from reportgen.report.render import render_html, write_pdf
@@ -60,11 +58,11 @@ def build_report(
     archive = Archive(reports_dir)
 
     with archive.new_version(f"{ds.name}-{chosen.name}-{origin.short_commit}") as staging:
-        document = build_metrics_document(run)
-        document["version"] = staging.id
-        document["thresholds"] = [outcome.as_dict() for outcome in evaluate(spec, document)]
-        figures = save_figures(run, staging.path / "figures")
-        write_json(staging.path / "metrics.json", document)
+        def annotate(document: dict) -> None:
+            document["version"] = staging.id
+            document["thresholds"] = [outcome.as_dict() for outcome in evaluate(spec, document)]
+
+        document, figures = export_run(run, staging.path, annotate)
 
         previous = archive.previous(ds.name, chosen.name)
         changes = compare_documents(previous.metrics(), document) if previous else None

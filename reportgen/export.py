@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,10 +27,18 @@ def write_json(path: Path, document: dict) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
-def export_run(run: RunResult, out_dir: Path) -> tuple[dict, list[SavedFigure]]:
-    """metrics.json and every figure; returns the metrics document and the saved figures."""
+def export_run(
+    run: RunResult, out_dir: Path, annotate: Callable[[dict], None] | None = None
+) -> tuple[dict, list[SavedFigure]]:
+    """Write metrics.json and every figure; returns the metrics document and the figures.
+
+    `annotate` may add to the document before it is written (a build adds its version id and
+    threshold outcomes).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     document = build_metrics_document(run)
+    if annotate:
+        annotate(document)
     figures = save_figures(run, out_dir / "figures")
     write_json(out_dir / "metrics.json", document)
     return document, figures
