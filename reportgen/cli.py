@@ -192,7 +192,11 @@ def _print_summary(document: dict, version_id: str) -> None:
         click.echo(f"  {label:<34} {fmt_number(document['metrics'][name])}")
     thresholds = document.get("thresholds", [])
     passed = sum(t["passed"] for t in thresholds)
-    click.echo(f"thresholds: {passed} of {len(thresholds)} pass")
+    if thresholds:
+        click.echo(f"thresholds: {passed} of {len(thresholds)} pass")
+    else:
+        click.echo(f"thresholds: none apply to {document['dataset']['name']}"
+                   f" with profile {document['profile']['name']}")
     for t in thresholds:
         if not t["passed"]:
             click.echo(f"  {t['message']}")
