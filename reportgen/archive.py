@@ -90,7 +90,7 @@ class Archive:
 
     # -- writing -------------------------------------------------------------------------------
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def locked(self) -> Iterator[None]:
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".lock", "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -116,7 +116,7 @@ class Archive:
         `slug` says what the version is from (dataset, profile, commit), e.g. "mnist-full-9e1434d".
         """
         when = when or datetime.now(UTC)
-        with self._locked():
+        with self.locked():
             taken = self._taken_numbers()
             seq = max(taken, default=0) + 1
             staging_path = self.root / f".staging-v{seq:04d}-{os.getpid()}"
@@ -137,7 +137,7 @@ class Archive:
         manifest = {**staging.manifest, "version": staging.id, "files": files}
         (staging.path / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         final = self.root / staging.id
-        with self._locked():
+        with self.locked():
             if final.exists():
                 raise ReportgenError(f"version {staging.id} exists already; versions are never"
                                      " overwritten")

@@ -54,10 +54,12 @@ def index_rows(versions: list[Version]) -> list[dict]:
 
 
 def write_index(archive: Archive):
-    versions = archive.versions()
-    html = render_html("index.html.j2", {
-        "versions": index_rows(versions),
-        "headline_labels": [label for _, label in HEADLINES],
-        "trend": trend_chart(versions),
-    })
-    return archive.write_index(html)
+    """Under the archive's lock, so that of two builds at once the later index lists both."""
+    with archive.locked():
+        versions = archive.versions()
+        html = render_html("index.html.j2", {
+            "versions": index_rows(versions),
+            "headline_labels": [label for _, label in HEADLINES],
+            "trend": trend_chart(versions),
+        })
+        return archive.write_index(html)
