@@ -77,7 +77,11 @@ def data_info(dataset: str, data_file: Path | None) -> None:
     click.echo(f"images:   {ds.X.shape[0]} x {ds.X.shape[1]} uint8"
                f" ({spec.image_shape[0]}x{spec.image_shape[1]} pixels, 0..{spec.pixel_max})")
     click.echo(f"split:    first {spec.n_train} train, last {spec.n_samples - spec.n_train} test")
-    click.echo("classes:  " + ", ".join(f"{c}: {n}" for c, n in zip(classes, counts, strict=True)))
+    def label(c: int) -> str:
+        return str(c) if spec.classes_are_digits else f"{c} {spec.class_names[c]}"
+
+    click.echo("classes:  " + ", ".join(f"{label(c)}: {n}"
+                                        for c, n in zip(classes, counts, strict=True)))
     click.echo(f"source:   {ds.source}")
     click.echo(f"sha256 X: {ds.x_sha256}")
     click.echo(f"sha256 y: {ds.y_sha256}")

@@ -47,6 +47,8 @@ def _details(run: RunResult) -> dict:
     sgd, errors, denoise = run["binary.sgd"], run["errors.analysis"], run["multioutput.knn"]
     return {
         "first_label": run["dataset.overview"].first_label,
+        "class_names": list(run.dataset.spec.class_names),
+        "classes_are_digits": run.dataset.spec.classes_are_digits,
         "train_class_counts": run["dataset.overview"].train_class_counts,
         "threshold_demo": sgd.threshold_demo,
         "perfect_confusion_matrix": sgd.perfect_confusion_matrix,

@@ -9,6 +9,7 @@ from reportgen.build import build_report
 from reportgen.figures import FIGURES
 from reportgen.report.render import (
     ExternalResourceError,
+    environment,
     fmt_number,
     fmt_percent,
     fmt_seconds,
@@ -117,3 +118,26 @@ def test_timing_section_shows_the_saved_benchmarks(two_builds):
     assert "Training-time benchmarks" in html and "<code>test_svc_fit</code>" in html
     assert "×1.10" in html
     assert "Training-time benchmarks" not in (first.path / "report.html").read_text()
+
+
+def _dataset_section(class_names: list[str]) -> str:
+    figure = {"number": 1, "caption": "c", "src": "data:image/svg+xml;base64,", "file": "f.svg"}
+    context = {
+        "dataset": {"title": "Some images", "n_samples": 10, "image_shape": [2, 2],
+                    "source": "a test", "x_sha256": "0" * 64, "y_sha256": "1" * 64},
+        "profile": {"train_size": 8, "test_size": 2},
+        "details": {"first_label": 5, "train_class_counts": [1] * 10,
+                    "class_names": class_names,
+                    "classes_are_digits": class_names == list("0123456789")},
+        "figures": {"first_digit": figure, "more_digits": figure},
+    }
+    return environment().get_template("partials/_dataset.html.j2").render(**context)
+
+
+def test_dataset_section_names_classes_that_are_not_digits():
+    names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+             "Sneaker", "Bag", "Ankle boot"]
+    html = _dataset_section(names)
+    assert "detects class 5, <em>Sandal</em>" in html
+    assert '<span class="class-name">Ankle boot</span>' in html
+    assert "detects class 5" not in _dataset_section(list("0123456789"))
