@@ -52,11 +52,15 @@ def _show_digits(ax, images: np.ndarray, images_per_row: int = 10) -> None:
     ax.axis("off")
 
 
-def first_digit(overview: OverviewResult) -> Figure:
+def _single_image(image: np.ndarray) -> Figure:
     fig, ax = plt.subplots(figsize=(3, 3))
-    ax.imshow(overview.first_image, cmap="binary", interpolation="nearest")
+    ax.imshow(image, cmap="binary", interpolation="nearest")
     ax.axis("off")
     return fig
+
+
+def first_digit(overview: OverviewResult) -> Figure:
+    return _single_image(overview.first_image)
 
 
 def more_digits(overview: OverviewResult) -> Figure:
@@ -209,10 +213,7 @@ def noisy_digit_example(denoise: DenoiseResult) -> Figure:
 
 
 def cleaned_digit(denoise: DenoiseResult) -> Figure:
-    fig, ax = plt.subplots(figsize=(3, 3))
-    ax.imshow(denoise.cleaned_digit, cmap="binary", interpolation="nearest")
-    ax.axis("off")
-    return fig
+    return _single_image(denoise.cleaned_digit)
 
 
 def svg_data_url(fig: Figure) -> str:
