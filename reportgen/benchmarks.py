@@ -2,6 +2,9 @@
 
 pytest-benchmark numbers its saved runs (0001_…json, 0002_…); this reads them all, compares the
 newest with the one before as ratios of medians, and draws each model's time across runs.
+A benchmark whose extra_info names a `baseline` is also stated as a ratio to that baseline in
+the same run (how much the engine's cache, fold sharing and parallelism save), the comparison a
+noisy machine distorts least.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ class SavedRun:
     commit: str
     medians: dict[str, float]  # benchmark name -> median seconds
     rounds: int
+    baselines: dict[str, str]  # benchmark name -> the benchmark of the same run it is compared to
 
 
 def load_runs(storage: Path) -> list[SavedRun]:
@@ -30,10 +34,12 @@ def load_runs(storage: Path) -> list[SavedRun]:
         data = json.loads(path.read_text())
         medians = {b["name"]: b["stats"]["median"] for b in data["benchmarks"]}
         rounds = min((b["stats"]["rounds"] for b in data["benchmarks"]), default=0)
+        baselines = {b["name"]: b["extra_info"]["baseline"] for b in data["benchmarks"]
+                     if (b.get("extra_info") or {}).get("baseline")}
         runs.append(SavedRun(
             number=path.name[:4], path=path, date=data["datetime"][:19].replace("T", " "),
             commit=(data.get("commit_info") or {}).get("id", "unknown")[:7],
-            medians=medians, rounds=rounds,
+            medians=medians, rounds=rounds, baselines=baselines,
         ))
     return sorted(runs, key=lambda run: (run.date, run.number))
 
@@ -53,6 +59,17 @@ def comparison(runs: list[SavedRun]) -> list[dict]:
     return rows
 
 
+def in_run_ratios(run: SavedRun) -> list[dict]:
+    """Each benchmark that names a baseline, as a ratio to that baseline's median in this run."""
+    rows = []
+    for name, baseline in sorted(run.baselines.items()):
+        if baseline in run.medians:
+            rows.append({"name": name, "baseline": baseline, "median": run.medians[name],
+                         "baseline_median": run.medians[baseline],
+                         "ratio": run.medians[name] / run.medians[baseline]})
+    return rows
+
+
 def history_chart(runs: list[SavedRun]) -> str:
     """Each benchmark's median across saved runs, as an inline SVG data URL."""
     import matplotlib.pyplot as plt
@@ -65,7 +82,7 @@ def history_chart(runs: list[SavedRun]) -> str:
         points = [(i, run.medians[name]) for i, run in enumerate(runs, 1) if name in run.medians]
         ax.plot(*zip(*points, strict=True), marker="o", label=name.removeprefix("test_"))
     ax.set_xlabel("saved benchmark run")
-    ax.set_ylabel("median training time (s)")
+    ax.set_ylabel("median time (s)")
     ax.set_yscale("log")
     ax.set_xticks(range(1, len(runs) + 1))
     ax.grid(True, alpha=0.4)
@@ -86,6 +103,7 @@ def report_context(storage: Path) -> dict | None:
         "rounds_note": f"{newest.rounds} rounds",
         "runs": len(runs),
         "rows": comparison(runs),
+        "in_run": in_run_ratios(newest),
         "chart": history_chart(runs) if len(runs) > 1 else None,
         "regression_ratio": REGRESSION_RATIO,
     }

@@ -317,7 +317,7 @@ def check_command(version, reports_dir, thresholds_path) -> None:
               show_default=True, help="pytest-benchmark's storage folder.")
 def benchmarks_command(storage) -> None:
     """Compare the newest saved benchmark run with the previous one; exit 1 on a regression."""
-    from reportgen.benchmarks import REGRESSION_RATIO, comparison, load_runs
+    from reportgen.benchmarks import REGRESSION_RATIO, comparison, in_run_ratios, load_runs
     from reportgen.report.render import fmt_ratio, fmt_seconds
 
     runs = load_runs(storage)
@@ -330,6 +330,12 @@ def benchmarks_command(storage) -> None:
         flag = "  REGRESSION" if row["regressed"] else ""
         click.echo(f"  {row['name']:<28} {fmt_seconds(row['median']):>10}"
                    f" {fmt_ratio(row['ratio']):>8}{flag}")
+    in_run = in_run_ratios(runs[-1])
+    if in_run:
+        click.echo("within this run:")
+    for row in in_run:
+        click.echo(f"  {row['name']:<28} {fmt_seconds(row['median']):>10}"
+                   f" {fmt_ratio(row['ratio']):>8} of {row['baseline']}")
     regressed = [row["name"] for row in rows if row["regressed"]]
     if regressed:
         raise click.ClickException(

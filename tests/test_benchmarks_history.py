@@ -4,16 +4,18 @@ import json
 
 from click.testing import CliRunner
 
-from reportgen.benchmarks import comparison, load_runs, report_context
+from reportgen.benchmarks import comparison, in_run_ratios, load_runs, report_context
 from reportgen.cli import cli
 
 
-def save_run(storage, number, medians, date):
+def save_run(storage, number, medians, date, baselines=None):
     folder = storage / "Linux-CPython-3.11-64bit"
     folder.mkdir(parents=True, exist_ok=True)
     data = {
         "datetime": date, "commit_info": {"id": "abcdef0123"},
-        "benchmarks": [{"name": name, "stats": {"median": m, "rounds": 3}}
+        "benchmarks": [{"name": name, "stats": {"median": m, "rounds": 3},
+                        "extra_info": {"baseline": (baselines or {}).get(name)}
+                        if name in (baselines or {}) else {}}
                        for name, m in medians.items()],
     }
     (folder / f"{number}_abcdef_{date[:10]}.json").write_text(json.dumps(data))
@@ -45,3 +47,22 @@ def test_no_saved_runs(tmp_path):
     assert report_context(tmp_path) is None
     result = CliRunner().invoke(cli, ["benchmarks", "--storage", str(tmp_path)])
     assert result.exit_code == 1 and "no saved benchmark runs" in result.output
+
+
+def test_a_benchmark_with_a_baseline_is_a_ratio_within_its_run(tmp_path):
+    save_run(tmp_path, "0001", {"test_folds_three_separate_calls": 9.0, "test_folds_fit_once": 3.0,
+                                "test_svc_fit": 2.0},
+             "2026-11-01T10:00:00+00:00",
+             baselines={"test_folds_fit_once": "test_folds_three_separate_calls"})
+    [run] = load_runs(tmp_path)
+    [row] = in_run_ratios(run)
+    assert row["name"] == "test_folds_fit_once" and row["baseline_median"] == 9.0
+    assert abs(row["ratio"] - 1 / 3) < 1e-12
+    result = CliRunner().invoke(cli, ["benchmarks", "--storage", str(tmp_path)])
+    assert "×0.33 of test_folds_three_separate_calls" in result.output
+
+
+def test_a_baseline_missing_from_the_run_gives_no_ratio(tmp_path):
+    save_run(tmp_path, "0001", {"test_folds_fit_once": 3.0}, "2026-11-01T10:00:00+00:00",
+             baselines={"test_folds_fit_once": "test_folds_three_separate_calls"})
+    assert in_run_ratios(load_runs(tmp_path)[0]) == []

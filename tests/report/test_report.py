@@ -23,7 +23,9 @@ def two_builds(tmp_path_factory):
     reports = tmp_path_factory.mktemp("reports")
     storage = tmp_path_factory.mktemp("benchmarks")
     save_run(storage, "0001", {"test_svc_fit": 2.0}, "2026-11-01T10:00:00+00:00")
-    save_run(storage, "0002", {"test_svc_fit": 2.2}, "2026-11-02T10:00:00+00:00")
+    save_run(storage, "0002", {"test_svc_fit": 2.2, "test_run_two_jobs": 30.0,
+                               "test_run_one_job": 40.0}, "2026-11-02T10:00:00+00:00",
+             baselines={"test_run_two_jobs": "test_run_one_job"})
     first = build_report("digits", "quick", reports_dir=reports, jobs=1, benchmarks_dir=None)
     second = build_report("digits", "quick", reports_dir=reports, jobs=1,
                           benchmarks_dir=storage)
@@ -117,6 +119,7 @@ def test_timing_section_shows_the_saved_benchmarks(two_builds):
     html = (second.path / "report.html").read_text()
     assert "Training-time benchmarks" in html and "<code>test_svc_fit</code>" in html
     assert "×1.10" in html
+    assert "<code>test_run_one_job</code></td>" in html and "×0.75" in html  # within the run
     assert "Training-time benchmarks" not in (first.path / "report.html").read_text()
 
 
