@@ -328,13 +328,13 @@ def benchmarks_command(storage) -> None:
     rows = comparison(runs)
     for row in rows:
         flag = "  REGRESSION" if row["regressed"] else ""
-        click.echo(f"  {row['name']:<28} {fmt_seconds(row['median']):>10}"
+        click.echo(f"  {row['name']:<32} {fmt_seconds(row['median']):>10}"
                    f" {fmt_ratio(row['ratio']):>8}{flag}")
     in_run = in_run_ratios(runs[-1])
     if in_run:
         click.echo("within this run:")
     for row in in_run:
-        click.echo(f"  {row['name']:<28} {fmt_seconds(row['median']):>10}"
+        click.echo(f"  {row['name']:<32} {fmt_seconds(row['median']):>10}"
                    f" {fmt_ratio(row['ratio']):>8} of {row['baseline']}")
     regressed = [row["name"] for row in rows if row["regressed"]]
     if regressed:
