@@ -23,7 +23,7 @@ class SavedRun:
     date: str
     commit: str
     medians: dict[str, float]  # benchmark name -> median seconds
-    rounds: int
+    rounds: tuple[int, int]  # the fewest and the most rounds of its benchmarks
     baselines: dict[str, str]  # benchmark name -> the benchmark of the same run it is compared to
 
 
@@ -33,7 +33,8 @@ def load_runs(storage: Path) -> list[SavedRun]:
     for path in sorted(Path(storage).glob("*/[0-9][0-9][0-9][0-9]_*.json")):
         data = json.loads(path.read_text())
         medians = {b["name"]: b["stats"]["median"] for b in data["benchmarks"]}
-        rounds = min((b["stats"]["rounds"] for b in data["benchmarks"]), default=0)
+        counts = [b["stats"]["rounds"] for b in data["benchmarks"]] or [0]
+        rounds = (min(counts), max(counts))
         baselines = {b["name"]: b["extra_info"]["baseline"] for b in data["benchmarks"]
                      if (b.get("extra_info") or {}).get("baseline")}
         runs.append(SavedRun(
@@ -77,18 +78,24 @@ def history_chart(runs: list[SavedRun]) -> str:
     from reportgen.figures import svg_data_url
 
     names = sorted({name for run in runs for name in run.medians})
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for name in names:
-        points = [(i, run.medians[name]) for i, run in enumerate(runs, 1) if name in run.medians]
-        ax.plot(*zip(*points, strict=True), marker="o", label=name.removeprefix("test_"))
+    colours = plt.get_cmap("tab20").colors  # more benchmarks than tab10 has colours
+    fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")  # room for the legend
+    for i, name in enumerate(names):
+        points = [(n, run.medians[name]) for n, run in enumerate(runs, 1) if name in run.medians]
+        ax.plot(*zip(*points, strict=True), marker="os^D"[i % 4], color=colours[i % 20],
+                label=name.removeprefix("test_"))
     ax.set_xlabel("saved benchmark run")
     ax.set_ylabel("median time (s)")
     ax.set_yscale("log")
     ax.set_xticks(range(1, len(runs) + 1))
     ax.grid(True, alpha=0.4)
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1, 0.5))
-    fig.tight_layout()
+    fig.legend(fontsize=8, loc="outside right center")
     return svg_data_url(fig)
+
+
+def _rounds_note(fewest: int, most: int) -> str:
+    span = str(most) if fewest == most else f"{fewest} to {most}"
+    return f"{span} round{'' if span == '1' else 's'}"
 
 
 def report_context(storage: Path) -> dict | None:
@@ -100,7 +107,7 @@ def report_context(storage: Path) -> dict | None:
     return {
         "run_id": f"run {newest.number}, commit {newest.commit}",
         "date": newest.date,
-        "rounds_note": f"{newest.rounds} rounds",
+        "rounds_note": _rounds_note(*newest.rounds),
         "runs": len(runs),
         "rows": comparison(runs),
         "in_run": in_run_ratios(newest),
