@@ -17,6 +17,7 @@ from reportgen.export import export_run
 from reportgen.report.index import write_index
 from reportgen.report.model import HEADLINES, build_context
 from reportgen.report.render import render_html, write_pdf
+from reportgen.storage import writable_folder
 from reportgen.thresholds import DEFAULT_SPEC, evaluate, load_spec
 
 
@@ -50,6 +51,7 @@ def build_report(
 ) -> BuildOutcome:
     started = time.perf_counter()
     spec = load_spec(thresholds_path)  # a malformed spec fails before any work
+    writable_folder(Path(reports_dir), f"--reports-dir {reports_dir}")  # so does a bad archive
     ds = load_dataset(dataset, data_file=data_file, log=log)
     chosen = resolve_profile(profile, ds, train_size)
     run = run_experiments(ds, chosen, jobs=jobs, force=force, progress=progress or NoProgress(),

@@ -15,6 +15,7 @@ from reportgen.engine import PROFILES, resolve_profile, run_experiments
 from reportgen.errors import ReportgenError
 from reportgen.export import export_run
 from reportgen.progress import progress_for
+from reportgen.storage import writable_folder
 
 
 class _Group(click.Group):
@@ -120,6 +121,7 @@ def run_command(profile, dataset, data_file, train_size, jobs, force, quiet, out
     ds = load_dataset(dataset, data_file=data_file, log=lambda m: None if quiet else _say(m))
     chosen = resolve_profile(profile, ds, train_size)
     out = out or Path("out") / f"{ds.name}-{chosen.name}"
+    writable_folder(out, f"--out {out}")
     with progress_for(quiet) as progress:
         run = run_experiments(ds, chosen, jobs=jobs, force=force, progress=progress, log=_say)
     document, figures = export_run(run, out)

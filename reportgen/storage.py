@@ -9,11 +9,32 @@ from pathlib import Path
 
 import platformdirs
 
+from reportgen.errors import ReportgenError
+
 
 def cache_root() -> Path:
-    """The cache folder: $REPORTGEN_CACHE, else the platform's user cache folder."""
+    """The cache folder, made if missing: $REPORTGEN_CACHE, else the user's cache folder."""
     configured = os.environ.get("REPORTGEN_CACHE")
-    return Path(configured) if configured else Path(platformdirs.user_cache_dir("reportgen"))
+    if configured:
+        return writable_folder(Path(configured), f"the cache folder $REPORTGEN_CACHE={configured}")
+    default = Path(platformdirs.user_cache_dir("reportgen"))
+    return writable_folder(default, f"the cache folder {default} (set $REPORTGEN_CACHE)")
+
+
+def writable_folder(path: Path, what: str) -> Path:
+    """Make sure `path` is a folder we can write in, before any long work; one-line error else.
+
+    `what` names the folder for the user, e.g. "--reports-dir /x" or "the cache ($REPORTGEN_CACHE)".
+    """
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.TemporaryFile(dir=path)
+        probe.close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ReportgenError(f"cannot write to {what}: {reason}; choose a folder you can write"
+                             " to") from None
+    return path
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:

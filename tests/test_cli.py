@@ -65,3 +65,14 @@ def test_wrong_data_file_is_one_line_and_not_cached(tmp_path):
 def test_unknown_dataset_is_rejected():
     result = run("data", "info", "--dataset", "cifar")
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_a_cache_folder_that_cannot_be_written_is_one_line(tmp_path, monkeypatch):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("REPORTGEN_CACHE", str(not_a_folder))
+    result = CliRunner().invoke(cli, ["data", "fetch", "--dataset", "digits"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: cannot write to the cache folder $REPORTGEN_CACHE={not_a_folder}: File exists;"
+        " choose a folder you can write to"]

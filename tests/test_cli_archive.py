@@ -130,3 +130,13 @@ def test_killing_a_build_midway_leaves_the_archive_as_it_was(tmp_path, sig):
     assert process.returncode != 0
     left = sorted(p.name for p in reports.iterdir())
     assert not [name for name in left if name.startswith(("v", ".staging"))], left
+
+
+def test_a_reports_dir_that_cannot_be_written_stops_the_build_before_any_work(tmp_path):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    result = run("build", "--dataset", "digits", "--quiet", "--reports-dir", str(not_a_folder))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: cannot write to --reports-dir {not_a_folder}: File exists; choose a folder you"
+        " can write to"]

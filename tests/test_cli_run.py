@@ -42,3 +42,12 @@ def test_run_help_lists_its_options():
     result = run("run", "--help")
     for option in ("--profile", "--dataset", "--jobs", "--force", "--out", "--train-size"):
         assert option in result.output
+
+
+def test_an_out_folder_that_cannot_be_written_is_one_line(tmp_path):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    result = run("run", "--dataset", "digits", "--quiet", "--out", str(not_a_folder))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith(
+        f"Error: cannot write to --out {not_a_folder}: File exists")

@@ -189,7 +189,7 @@ def _read_cache(
     try:
         with np.load(path, allow_pickle=False) as npz:
             X, y = npz["X"], npz["y"]
-            origin = str(npz["source"]) if "source" in npz.files else "unknown"
+            origin = str(npz["source"]) if "source" in npz.files else "origin not recorded"
         verify(spec, X, y, f"cache entry {path}")
         return X, y, origin
     except (DataError, OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
