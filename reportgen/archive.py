@@ -38,7 +38,12 @@ class Version:
         return int(VERSION_RE.match(self.id)["seq"])
 
     def metrics(self) -> dict:
-        return json.loads((self.path / "metrics.json").read_text())
+        """The version's metrics.json, refused if it no longer matches the manifest's digest."""
+        path = self.path / "metrics.json"
+        if not path.is_file() or _sha256(path) != self.manifest.get("files", {}).get(path.name):
+            raise ReportgenError(f"{path} is missing or changed since the build (its sha256 is"
+                                 f" not the manifest's): restore {self.id} from git or build anew")
+        return _read_json(path)
 
 
 class Archive:
@@ -53,7 +58,7 @@ class Archive:
         found = []
         for path in self.root.iterdir():
             if VERSION_RE.match(path.name) and (path / MANIFEST).is_file():
-                manifest = json.loads((path / MANIFEST).read_text())
+                manifest = _read_json(path / MANIFEST)
                 found.append(Version(path.name, path, manifest))
         return sorted(found, key=lambda v: v.seq)
 
@@ -181,6 +186,14 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportgenError(f"{path} is damaged ({exc}): restore its version from git, or move"
+                             " the version's folder out of the archive") from None
 
 
 def _sha256(path: Path) -> str:

@@ -136,3 +136,22 @@ def test_staging_is_hidden_while_building(tmp_path):
     publish(archive, fill=lambda s: seen.append(len(archive.versions())))
     assert seen == [0] and len(archive.versions()) == 1
     assert os.listdir(tmp_path)
+
+
+def test_metrics_that_changed_since_the_build_are_refused(tmp_path):
+    archive = Archive(tmp_path)
+    publish(archive)
+    version = archive.versions()[0]
+    assert version.metrics() == {"metrics": {}}
+    (version.path / "metrics.json").write_text(json.dumps({"metrics": {"forged": 1.0}}))
+    with pytest.raises(ReportgenError, match="changed since the build"):
+        version.metrics()
+
+
+def test_a_damaged_manifest_is_a_one_line_error_naming_it(tmp_path):
+    archive = Archive(tmp_path)
+    publish(archive)
+    manifest = archive.versions()[0].path / "manifest.json"
+    manifest.write_text("{broken")
+    with pytest.raises(ReportgenError, match=f"{manifest} is damaged .*restore its version"):
+        archive.versions()
