@@ -46,6 +46,13 @@ data_file_option = click.option(
 @click.version_option(__version__, prog_name="reportgen")
 def cli() -> None:
     """Run the MNIST classification chapter's experiments, check them, publish a report."""
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+
+
+def _terminate_as_interrupt(signum, frame):
+    """A killed command cleans up like Ctrl-C: staging folders and temporary files go, and
+    joblib stops its workers instead of leaving them computing for nobody."""
+    raise KeyboardInterrupt
 
 
 @cli.group(cls=_Group)
@@ -141,10 +148,6 @@ thresholds_option = click.option(
 )
 
 
-def _terminate_as_interrupt(signum, frame):
-    raise KeyboardInterrupt  # so a killed build cleans its staging folder up like Ctrl-C
-
-
 @cli.command("build")
 @experiment_options
 @reports_dir_option
@@ -158,7 +161,6 @@ def build_command(profile, dataset, data_file, train_size, jobs, force, quiet, r
     from reportgen.build import build_report
     from reportgen.thresholds import DEFAULT_SPEC
 
-    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     with progress_for(quiet) as progress:
         outcome = build_report(
             dataset, profile, reports_dir=reports_dir, data_file=data_file,

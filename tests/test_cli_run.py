@@ -1,7 +1,14 @@
-"""End to end: the real `reportgen run` on the bundled digits, and its files."""
+"""End to end: the real `reportgen run` on the bundled digits (and MNIST), and its files."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
+import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import cli
@@ -51,3 +58,46 @@ def test_an_out_folder_that_cannot_be_written_is_one_line(tmp_path):
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1].startswith(
         f"Error: cannot write to --out {not_a_folder}: File exists")
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_killing_a_run_stops_its_workers_and_caches_nothing_partial(tmp_path, mnist):
+    """SIGTERM mid-run: the command exits, joblib's workers go with it, no temporary files."""
+    cache = tmp_path / "cache"
+    (cache / "datasets").mkdir(parents=True)
+    np.savez(cache / "datasets" / "mnist.npz", X=mnist.X, y=mnist.y, source=np.array("test"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportgen", "run", "--train-size", "2000", "--jobs", "2",
+         "--quiet", "--out", str(tmp_path / "out")],
+        env={**os.environ, "REPORTGEN_CACHE": str(cache)}, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:  # wait for the two workers (same process group)
+        ps = subprocess.run(["ps", "-o", "pid=", "-g", str(process.pid)], capture_output=True,
+                            text=True).stdout.split()
+        if len(ps) >= 3:
+            break
+        time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("the run never started its workers")
+    time.sleep(1)
+    process.terminate()
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode != 0 and "Traceback" not in stderr.decode()
+    deadline = time.time() + 15
+    while _group_alive(process.pid) and time.time() < deadline:
+        time.sleep(0.1)
+    alive = _group_alive(process.pid)
+    if alive:
+        os.killpg(process.pid, signal.SIGKILL)
+    assert not alive, "joblib workers outlived the killed run"
+    assert not list(cache.rglob("*.tmp")) and not (tmp_path / "out" / "metrics.json").exists()
