@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+ROUNDS = 3  # rounds per benchmark; the median is compared
+
 SUBSETS = {"sgd_binary": 10_000, "sgd_multiclass": 2_000, "forest": 5_000, "svc": 5_000,
            "ovr_svc": 1_000, "knn_fit": 10_000, "knn_predict": 500,
            "folds": 10_000, "engine_run": 2_000}

@@ -6,21 +6,15 @@ ratio (a shared, noisy machine makes times from different runs hard to compare, 
 """
 
 import numpy as np
-from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import cross_val_predict, cross_val_score
 
 from reportgen.data import load_dataset
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.cv import fit_folds
+from reportgen.engine.experiments.binary import sgd_classifier as sgd
 from reportgen.engine.profiles import resolve_profile
 from reportgen.engine.runner import run_experiments
-from tests.benchmarks.conftest import SUBSETS
-
-ROUNDS = 3
-
-
-def sgd():
-    return SGDClassifier(max_iter=1000, tol=1e-3, random_state=42)
+from tests.benchmarks.conftest import ROUNDS, SUBSETS
 
 
 def test_folds_three_separate_calls(benchmark, mnist_train):

@@ -6,18 +6,12 @@ run is compared with the previous saved one, failing on a median more than twice
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import SGDClassifier
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import SVC
 
-from tests.benchmarks.conftest import SUBSETS
-
-ROUNDS = 3
-
-
-def sgd():
-    return SGDClassifier(max_iter=1000, tol=1e-3, random_state=42)
+from reportgen.engine.experiments.binary import sgd_classifier as sgd
+from tests.benchmarks.conftest import ROUNDS, SUBSETS
 
 
 def test_sgd_binary_fit(benchmark, mnist_train):
