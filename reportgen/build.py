@@ -11,8 +11,8 @@ from reportgen.archive import Archive
 from reportgen.benchmarks import report_context as benchmark_context
 from reportgen.compare import compare_documents
 from reportgen.data import load_dataset
-from reportgen.engine import resolve_profile, run_experiments
-from reportgen.engine.runner import NoProgress
+from reportgen.engine.profiles import resolve_profile
+from reportgen.engine.runner import NoProgress, run_experiments
 from reportgen.export import export_run
 from reportgen.report.index import write_index
 from reportgen.report.model import HEADLINES, build_context

@@ -11,11 +11,12 @@ import numpy as np
 
 from reportgen import __version__
 from reportgen.data import DATASETS, load_dataset
-from reportgen.engine import PROFILES, resolve_profile, run_experiments
+from reportgen.engine.profiles import PROFILES, resolve_profile
 from reportgen.errors import ReportgenError
-from reportgen.export import export_run
-from reportgen.progress import progress_for
 from reportgen.storage import writable_folder
+
+# scikit-learn, matplotlib and WeasyPrint load only inside the commands that use them, so
+# `data fetch`, `list` and `show` answer at once.
 
 
 class _Group(click.Group):
@@ -125,6 +126,10 @@ def experiment_options(command):
               help="Output folder [default: out/DATASET-PROFILE].")
 def run_command(profile, dataset, data_file, train_size, jobs, force, quiet, out) -> None:
     """Run every experiment of the chapter; write metrics.json and figures/."""
+    from reportgen.engine.runner import run_experiments
+    from reportgen.export import export_run
+    from reportgen.progress import progress_for
+
     ds = load_dataset(dataset, data_file=data_file, log=lambda m: None if quiet else _say(m))
     chosen = resolve_profile(profile, ds, train_size)
     out = out or Path("out") / f"{ds.name}-{chosen.name}"
@@ -159,6 +164,7 @@ def build_command(profile, dataset, data_file, train_size, jobs, force, quiet, r
                   no_pdf, thresholds_path, benchmarks_dir) -> None:
     """Run (or reuse) every experiment, render HTML and PDF, archive a new version."""
     from reportgen.build import build_report
+    from reportgen.progress import progress_for
     from reportgen.thresholds import DEFAULT_SPEC
 
     with progress_for(quiet) as progress:

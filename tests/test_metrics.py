@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from reportgen.engine import all_experiments
+from reportgen.engine.registry import all_experiments
 from reportgen.metrics import (
     METRICS,
     METRICS_BY_NAME,

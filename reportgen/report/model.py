@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reportgen.engine.runner import RunResult
-from reportgen.figures import SavedFigure
+if TYPE_CHECKING:  # only for annotations: `reportgen show` needs HEADLINES, not the engine
+    from reportgen.engine.runner import RunResult
+    from reportgen.figures import SavedFigure
 
 SECTIONS = (  # the chapter's order; `prefix` selects a section's metrics
     ("dataset", "The data", "dataset."),

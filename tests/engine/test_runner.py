@@ -5,10 +5,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from reportgen.engine import all_experiments
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.profiles import resolve_profile
-from reportgen.engine.registry import Experiment
+from reportgen.engine.registry import Experiment, all_experiments
 from reportgen.engine.runner import _waves, run_experiments
 from reportgen.metrics import metric_values
 
