@@ -116,6 +116,9 @@ def test_killing_a_build_midway_leaves_the_archive_as_it_was(tmp_path, sig):
         [sys.executable, "-m", "reportgen", "build", "--dataset", "digits", "--profile",
          "quick", "--jobs", "1", "--quiet", "--force", "--reports-dir", str(reports)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # a shell's background job inherits SIGINT ignored, and Python then keeps ignoring it;
+        # a user's Ctrl-C reaches a foreground build, so the test restores that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 60
     while time.time() < deadline:  # wait until the build is staged
