@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +26,11 @@ class Experiment:
 
     def code_digest(self) -> str:
         """What the cache key knows of this experiment's code: its function, its result type,
-        and the shared helpers every experiment calls."""
+        every reportgen function, class and constant the function uses (directly or through
+        them, so changing a shared helper or a seed reruns exactly the experiments that use
+        it), and the code that makes the inputs."""
         parts = [_without_decorators(self.run), inspect.getsource(self.result_type)]
+        parts += _code_used_by(self.run)
         parts += [path.read_text() for path in _SHARED_CODE]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -39,8 +43,48 @@ def _without_decorators(function: Callable) -> str:
     return "\n".join(lines[start:])
 
 
+_CONSTANT_TYPES = (bool, int, float, complex, str, bytes, tuple, frozenset, type(None))
+
+
+def _globals_read(function: Callable) -> Iterator[tuple[str, object]]:
+    """(name, value) of each module-level name the function's code reads, nested code too."""
+    codes = [function.__code__]
+    while codes:
+        code = codes.pop()
+        codes += [const for const in code.co_consts if isinstance(const, types.CodeType)]
+        for name in code.co_names:
+            if name in function.__globals__:
+                yield name, function.__globals__[name]
+
+
+def _is_ours(value: object) -> bool:
+    """Code of reportgen itself; libraries are covered by their versions in the cache key."""
+    return (inspect.isfunction(value) or inspect.isclass(value)) and (
+        getattr(value, "__module__", "").split(".")[0] == "reportgen")
+
+
+def _code_used_by(function: Callable) -> list[str]:
+    """Sources of the reportgen functions and classes `function` uses, transitively, and the
+    values of the constants they read; sorted, so the digest does not depend on order."""
+    found: dict[str, str] = {}
+    pending, visited = [function], {function}
+    while pending:
+        current = pending.pop()
+        for name, value in _globals_read(current):
+            if isinstance(value, _CONSTANT_TYPES):
+                found[f"{current.__module__}.{name}"] = f"{name} = {value!r}"
+            elif _is_ours(value) and value not in visited:
+                visited.add(value)
+                found[f"{value.__module__}.{value.__qualname__}"] = inspect.getsource(value)
+                if inspect.isclass(value):
+                    pending += [f for f in vars(value).values() if inspect.isfunction(f)]
+                else:
+                    pending.append(value)
+    return [found[key] for key in sorted(found)]
+
+
 _HERE = Path(__file__).parent
-_SHARED_CODE = (_HERE / "cv.py", _HERE / "profiles.py")
+_SHARED_CODE = (_HERE / "profiles.py",)  # make_inputs: how every experiment's inputs are made
 EXPERIMENTS: dict[str, Experiment] = {}
 
 
