@@ -58,7 +58,8 @@ def _details(run: RunResult) -> dict:
         "class_a": errors.class_a,
         "class_b": errors.class_b,
         "grid_counts": errors.grid_counts,
-        "noise_high": denoise.noise_high,
+        "noise_max": denoise.noise_high - 1,  # randint's upper bound is exclusive
+        "pixel_max": run.dataset.spec.pixel_max,
         "denoise_eval_size": denoise.eval_size,
         "rmse_noisy_first": denoise.rmse_noisy_first,
         "ovr_train_size": run["multiclass.ovr"].train_size,
