@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from matplotlib.ticker import MaxNLocator
+
 from reportgen.archive import Archive, Version
 from reportgen.figures import plt, svg_data_url
 from reportgen.report.model import HEADLINES
@@ -26,6 +28,7 @@ def trend_chart(versions: list[Version]) -> str | None:
                 ys = [v.manifest["headlines"].get(metric) for v in members]
             ax.plot(xs, ys, marker="o", label=group)
         ax.set_title(label, fontsize=9)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # versions are whole numbers
         ax.tick_params(labelsize=8)
         ax.grid(True, alpha=0.4)
     for ax in axes[-1]:
@@ -41,7 +44,7 @@ def index_rows(versions: list[Version]) -> list[dict]:
         m = v.manifest
         thresholds = m.get("thresholds", {})
         rows.append({
-            "id": v.id, "created_utc": m["created_utc"], "dataset": m["dataset"],
+            "id": v.id, "short_id": f"v{v.seq:04d}", "created_utc": m["created_utc"], "dataset": m["dataset"],
             "profile": m["profile"], "commit": m["commit"][:7], "dirty": m.get("dirty", False),
             "headlines": [m["headlines"].get(name) for name, _ in HEADLINES],
             "thresholds_passed": thresholds.get("passed", 0),
@@ -57,8 +60,10 @@ def write_index(archive: Archive):
     """Under the archive's lock, so that of two builds at once the later index lists both."""
     with archive.locked():
         versions = archive.versions()
+        rows = index_rows(versions)
         html = render_html("index.html.j2", {
-            "versions": index_rows(versions),
+            "versions": rows,
+            "any_dirty": any(row["dirty"] for row in rows),
             "headline_labels": [label for _, label in HEADLINES],
             "trend": trend_chart(versions),
         })
