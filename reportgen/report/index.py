@@ -45,7 +45,8 @@ def index_rows(versions: list[Version]) -> list[dict]:
         thresholds = m.get("thresholds", {})
         rows.append({
             "id": v.id, "short_id": f"v{v.seq:04d}", "created_utc": m["created_utc"],
-            "dataset": m["dataset"], "profile": m["profile"], "commit": m["commit"][:7], "dirty": m.get("dirty", False),
+            "dataset": m["dataset"], "profile": m["profile"], "commit": m["commit"][:7],
+            "dirty": m.get("dirty", False),
             "headlines": [m["headlines"].get(name) for name, _ in HEADLINES],
             "thresholds_passed": thresholds.get("passed", 0),
             "thresholds_total": thresholds.get("total", 0),
