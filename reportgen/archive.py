@@ -37,13 +37,22 @@ class Version:
     def seq(self) -> int:
         return int(VERSION_RE.match(self.id)["seq"])
 
+    def problem_with(self, name: str) -> str | None:
+        """Why file `name` no longer matches the manifest, or None when it does."""
+        path = self.path / name
+        if not path.is_file():
+            return "missing"
+        if _sha256(path) != self.manifest.get("files", {}).get(name):
+            return "changed since the build"
+        return None
+
     def metrics(self) -> dict:
         """The version's metrics.json, refused if it no longer matches the manifest's digest."""
-        path = self.path / "metrics.json"
-        if not path.is_file() or _sha256(path) != self.manifest.get("files", {}).get(path.name):
-            raise ReportgenError(f"{path} is missing or changed since the build (its sha256 is"
-                                 f" not the manifest's): restore {self.id} from git or build anew")
-        return _read_json(path)
+        problem = self.problem_with("metrics.json")
+        if problem:
+            raise ReportgenError(f"{self.path / 'metrics.json'}: {problem} (its sha256 is not the"
+                                 f" manifest's); restore {self.id} from git or build anew")
+        return _read_json(self.path / "metrics.json")
 
 
 class Archive:
@@ -150,14 +159,9 @@ class Archive:
 
     def verify(self, version: Version) -> list[str]:
         """Files whose content no longer matches the manifest (empty when intact)."""
-        problems = []
-        for name, digest in version.manifest.get("files", {}).items():
-            path = version.path / name
-            if not path.is_file():
-                problems.append(f"{name}: missing")
-            elif _sha256(path) != digest:
-                problems.append(f"{name}: changed since the build")
-        return problems
+        names = version.manifest.get("files", {})
+        problems = ((name, version.problem_with(name)) for name in names)
+        return [f"{name}: {problem}" for name, problem in problems if problem]
 
     def write_index(self, html: str) -> Path:
         path = self.root / "index.html"

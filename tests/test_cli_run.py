@@ -60,6 +60,19 @@ def test_an_out_folder_that_cannot_be_written_is_one_line(tmp_path):
         f"Error: cannot write to --out {not_a_folder}: File exists")
 
 
+def _group_members(pgid: int) -> list[int]:
+    """The processes of a process group, read from /proc (no `ps` needed)."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.getpgid(int(entry)) == pgid:
+                    members.append(int(entry))
+            except ProcessLookupError:
+                pass
+    return members
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -81,9 +94,7 @@ def test_killing_a_run_stops_its_workers_and_caches_nothing_partial(tmp_path, mn
     )
     deadline = time.time() + 60
     while time.time() < deadline:  # wait for the two workers (same process group)
-        ps = subprocess.run(["ps", "-o", "pid=", "-g", str(process.pid)], capture_output=True,
-                            text=True).stdout.split()
-        if len(ps) >= 3:
+        if len(_group_members(process.pid)) >= 3:
             break
         time.sleep(0.1)
     else:

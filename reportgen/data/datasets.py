@@ -33,6 +33,9 @@ def _quiet(_message: str) -> None:
     pass
 
 
+DIGIT_NAMES = tuple("0123456789")
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     """What a dataset is (shape, split, digests) and where it may come from."""
@@ -49,11 +52,11 @@ class DatasetSpec:
     manual_hint: str
     # What each label 0..9 stands for; the chapter's experiments use the numbers (the
     # "5-detector", "large" = 7..9, "odd"), so the report names them where they are not digits.
-    class_names: tuple[str, ...] = tuple("0123456789")
+    class_names: tuple[str, ...] = DIGIT_NAMES
 
     @property
     def classes_are_digits(self) -> bool:
-        return self.class_names == tuple("0123456789")
+        return self.class_names == DIGIT_NAMES
 
     @property
     def n_pixels(self) -> int:

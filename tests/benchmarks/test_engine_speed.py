@@ -8,7 +8,6 @@ ratio (a shared, noisy machine makes times from different runs hard to compare, 
 import numpy as np
 from sklearn.model_selection import cross_val_predict, cross_val_score
 
-from reportgen.data import load_dataset
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.cv import fit_folds
 from reportgen.engine.experiments.binary import sgd_classifier as sgd
@@ -67,9 +66,8 @@ def test_run_two_jobs(benchmark, mnist, tmp_path_factory):
     assert not any(r.cached for r in run.runs.values())
 
 
-def test_run_computed_digits(benchmark, tmp_path_factory):
+def test_run_computed_digits(benchmark, digits, tmp_path_factory):
     """A whole run on the bundled digits with an empty result cache."""
-    digits = load_dataset("digits", use_cache=False)
     run = benchmark.pedantic(
         _engine_run,
         setup=lambda: ((digits, None, 1, ResultCache(tmp_path_factory.mktemp("r"))), {}),
@@ -77,9 +75,8 @@ def test_run_computed_digits(benchmark, tmp_path_factory):
     assert run.computed
 
 
-def test_run_cached_digits(benchmark, tmp_path_factory):
+def test_run_cached_digits(benchmark, digits, tmp_path_factory):
     """The same run again with nothing changed: every result comes from the cache."""
-    digits = load_dataset("digits", use_cache=False)
     cache = ResultCache(tmp_path_factory.mktemp("r"))
     _engine_run(digits, None, 1, cache)
     benchmark.extra_info["baseline"] = "test_run_computed_digits"
