@@ -1,8 +1,11 @@
 """The archive under reports/: numbered versions that only grow and describe themselves.
 
 A build fills a hidden staging folder (`.staging-vNNNN-PID`) and is renamed into place whole, so
-an interrupted or failed build leaves no version behind. Sequence numbers are claimed under a
-file lock, so two builds at once get two numbers. A version is never overwritten.
+an interrupted or failed build leaves no version behind. The building process holds a lock on a
+file inside its staging folder for as long as it runs: a staging folder whose lock can be taken
+belongs to a build that is gone (killed with SIGKILL, say) and is removed by the next build or
+`reportgen list`. Sequence numbers are claimed under the archive's lock, so two builds at once
+get two numbers. A version is never overwritten.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from reportgen.storage import atomic_write
 VERSION_RE = re.compile(r"^v(?P<seq>\d{4,})-(?P<stamp>\d{8}T\d{6}Z)-(?P<rest>.+)$")
 STAGING_RE = re.compile(r"^\.staging-v(?P<seq>\d{4,})-(?P<pid>\d+)$")
 MANIFEST = "manifest.json"
+BUILDER_LOCK = ".builder.lock"  # inside a staging folder, locked by the build that fills it
 
 
 @dataclass(frozen=True)
@@ -113,13 +117,29 @@ class Archive:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def _staging_folders(self) -> Iterator[tuple[Path, int]]:
+        if self.root.is_dir():
+            for path in self.root.iterdir():
+                match = STAGING_RE.match(path.name)
+                if match and path.is_dir():
+                    yield path, int(match["seq"])
+
+    def clear_abandoned(self) -> list[Path]:
+        """Remove the staging folders of builds that are no longer running; returns them."""
+        removed = []
+        with self.locked():
+            for path, _ in self._staging_folders():
+                if not _build_running(path):  # not a version, never was
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed.append(path)
+        return removed
+
     def _taken_numbers(self) -> set[int]:
         taken = {v.seq for v in self.versions()}
-        for path in self.root.iterdir():
-            staging = STAGING_RE.match(path.name)
-            if staging and _alive(int(staging["pid"])):
-                taken.add(int(staging["seq"]))
-            elif staging:  # left by a killed build: not a version, never was
+        for path, seq in self._staging_folders():
+            if _build_running(path):
+                taken.add(seq)
+            else:
                 shutil.rmtree(path, ignore_errors=True)
         return taken
 
@@ -135,15 +155,22 @@ class Archive:
             seq = max(taken, default=0) + 1
             staging_path = self.root / f".staging-v{seq:04d}-{os.getpid()}"
             staging_path.mkdir()
+            builder = open(staging_path / BUILDER_LOCK, "w")  # held until the block ends
+            fcntl.flock(builder, fcntl.LOCK_EX | fcntl.LOCK_NB)
         version_id = f"v{seq:04d}-{when.strftime('%Y%m%dT%H%M%SZ')}-{slug}"
         staging = Staging(version_id, staging_path, when)
         try:
             yield staging
             self._publish(staging)
         finally:
+            builder.close()
             shutil.rmtree(staging_path, ignore_errors=True)
 
     def _publish(self, staging: Staging) -> None:
+        if staging.manifest is None:
+            raise RuntimeError(f"version {staging.id} was not described: call"
+                               " Staging.describe() before the new_version block ends")
+        (staging.path / BUILDER_LOCK).unlink()
         files = {
             str(path.relative_to(staging.path)): _sha256(path)
             for path in sorted(staging.path.rglob("*")) if path.is_file()
@@ -182,14 +209,18 @@ class Staging:
         self.manifest = {"created_utc": self.created.strftime("%Y-%m-%dT%H:%M:%SZ"), **fields}
 
 
-def _alive(pid: int) -> bool:
+def _build_running(staging: Path) -> bool:
+    """Whether a live process holds the staging folder's builder lock (the kernel drops a
+    lock when its process dies, however it died)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+        with open(staging / BUILDER_LOCK, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+    except BlockingIOError:
         return True
-    return True
+    except OSError:  # no lock file: a folder from an older reportgen, or half made
+        return False
 
 
 def _read_json(path: Path) -> dict:

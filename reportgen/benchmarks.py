@@ -71,11 +71,11 @@ def in_run_ratios(run: SavedRun) -> list[dict]:
     return rows
 
 
-def history_chart(runs: list[SavedRun]) -> str:
-    """Each benchmark's median across saved runs, as an inline SVG data URL."""
+def history_chart(runs: list[SavedRun]) -> bytes:
+    """Each benchmark's median across saved runs, as SVG."""
     import matplotlib.pyplot as plt
 
-    from reportgen.figures import svg_data_url
+    from reportgen.figures import figure_svg
 
     names = sorted({name for run in runs for name in run.medians})
     colours = plt.get_cmap("tab20").colors  # more benchmarks than tab10 has colours
@@ -90,7 +90,7 @@ def history_chart(runs: list[SavedRun]) -> str:
     ax.set_xticks(range(1, len(runs) + 1))
     ax.grid(True, alpha=0.4)
     fig.legend(fontsize=8, loc="outside right center")
-    return svg_data_url(fig)
+    return figure_svg(fig)
 
 
 def _rounds_note(fewest: int, most: int) -> str:
@@ -99,7 +99,8 @@ def _rounds_note(fewest: int, most: int) -> str:
 
 
 def report_context(storage: Path) -> dict | None:
-    """What the report's training-time section shows, or None without saved runs."""
+    """What the report's training-time section shows, or None without saved runs; `chart`
+    holds the history chart's SVG bytes (the build saves it with the figures)."""
     runs = load_runs(storage)
     if not runs:
         return None

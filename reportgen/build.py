@@ -1,4 +1,4 @@
-"""`reportgen build`: run (or reuse) every experiment, render the report, archive the version."""
+"""`reportgen build`: run (or reuse) the experiments, render the report, archive the version."""
 
 from __future__ import annotations
 
@@ -13,12 +13,15 @@ from reportgen.compare import compare_documents
 from reportgen.data import load_dataset
 from reportgen.engine.profiles import resolve_profile
 from reportgen.engine.runner import NoProgress, run_experiments
-from reportgen.export import export_run
+from reportgen.export import export_run, write_json
 from reportgen.report.index import write_index
-from reportgen.report.model import HEADLINES, build_context
-from reportgen.report.render import render_html, write_pdf
-from reportgen.storage import writable_folder
+from reportgen.report.model import RENDER_DATA, build_render_data, headlines
+from reportgen.report.render import render_version, write_pdf
+from reportgen.sections import select
+from reportgen.storage import atomic_write, writable_folder
 from reportgen.thresholds import DEFAULT_SPEC, evaluate, load_spec
+
+BENCHMARK_CHART = "figures/benchmark_history.svg"
 
 
 @dataclass
@@ -46,45 +49,58 @@ def build_report(
     pdf: bool = True,
     thresholds_path: Path = DEFAULT_SPEC,
     benchmarks_dir: Path | None = Path("benchmarks"),
+    only: tuple[str, ...] | None = None,
     progress=None,
     log=lambda message: None,
 ) -> BuildOutcome:
+    """Run the sections' experiments (all, or `only` those), then stage, render and publish a
+    new numbered version of the report; a failure anywhere leaves no version behind."""
     started = time.perf_counter()
     spec = load_spec(thresholds_path)  # a malformed spec fails before any work
-    writable_folder(Path(reports_dir), f"--reports-dir {reports_dir}")  # so does a bad archive
+    sections = select(only)  # so does an unknown section
+    writable_folder(Path(reports_dir), f"--reports-dir {reports_dir}")  # and a bad archive
+    archive = Archive(reports_dir)
+    archive.clear_abandoned()
     ds = load_dataset(dataset, data_file=data_file, log=log)
     chosen = resolve_profile(profile, ds, train_size)
     run = run_experiments(ds, chosen, jobs=jobs, force=force, progress=progress or NoProgress(),
-                          log=log)
+                          log=log, sections=sections)
     origin = provenance.collect()
-    archive = Archive(reports_dir)
+    scope = "" if only is None else "-only-" + "-".join(s.id for s in sections)
 
-    with archive.new_version(f"{ds.name}-{chosen.name}-{origin.short_commit}") as staging:
+    with archive.new_version(f"{ds.name}-{chosen.name}{scope}-{origin.short_commit}") as staging:
         def annotate(document: dict) -> None:
             document["version"] = staging.id
             document["thresholds"] = [outcome.as_dict() for outcome in evaluate(spec, document)]
 
-        document, figures = export_run(run, staging.path, annotate)
+        document, figures, facts = export_run(run, staging.path, annotate)
 
-        previous = archive.previous(ds.name, chosen.name)
+        previous = archive.previous(ds.name, chosen.name + scope)
         changes = compare_documents(previous.metrics(), document) if previous else None
-        created = staging.created.strftime("%Y-%m-%d %H:%M:%S")
-        context = build_context(
-            run=run, document=document, figures=figures, build_dir=staging.path,
-            version_id=staging.id, created_utc=created, provenance=origin.as_dict(),
-            thresholds=document["thresholds"], changes=changes,
-            previous_id=previous.id if previous else None,
-            benchmarks=benchmark_context(benchmarks_dir) if benchmarks_dir else None,
+        benchmarks = benchmark_context(benchmarks_dir) if benchmarks_dir else None
+        if benchmarks and benchmarks["chart"]:
+            svg = benchmarks["chart"]
+            atomic_write(staging.path / BENCHMARK_CHART, lambda tmp: tmp.write_bytes(svg))
+            benchmarks = {**benchmarks, "chart": BENCHMARK_CHART}
+        render_data = build_render_data(
+            run=run, facts=facts, figures=figures, version_id=staging.id,
+            created_utc=staging.created.strftime("%Y-%m-%d %H:%M:%S"),
+            provenance=origin.as_dict(), changes=changes,
+            previous_id=previous.id if previous else None, benchmarks=benchmarks,
         )
-        html = render_html("report.html.j2", context)
-        (staging.path / "report.html").write_text(html)
+        write_json(staging.path / RENDER_DATA, render_data)
+        html = render_version(staging.path)  # from the files, exactly as `render` will
+        atomic_write(staging.path / "report.html", lambda tmp: tmp.write_text(html))
         if pdf:
             write_pdf(html, staging.path, staging.path / "report.pdf")
-        passed = sum(t["passed"] for t in document["thresholds"])
+        thresholds = document["thresholds"]
         staging.describe(
-            dataset=ds.name, profile=chosen.name, commit=origin.commit, dirty=origin.dirty,
-            headlines={name: document["metrics"][name] for name, _ in HEADLINES},
-            thresholds={"passed": passed, "total": len(document["thresholds"])},
+            dataset=ds.name, profile=chosen.name + scope, commit=origin.commit,
+            dirty=origin.dirty, sections=[s.id for s in sections],
+            headlines={h["metric"]: document["metrics"][h["metric"]]
+                       for h in headlines(sections)},
+            headline_labels={h["metric"]: h["label"] for h in headlines(sections)},
+            thresholds={"passed": sum(t["passed"] for t in thresholds), "total": len(thresholds)},
             build_seconds=time.perf_counter() - started,
             previous=previous.id if previous else None,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import signal
 from pathlib import Path
@@ -27,6 +28,16 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except ReportgenError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            if exc.errno not in DISK_ERRORS:
+                raise
+            where = f" writing {exc.filename}" if exc.filename else ""
+            raise click.ClickException(
+                f"{DISK_ERRORS[exc.errno]}{where}: free some space (or choose another folder)"
+                " and run again; nothing half-written was kept") from None
+
+
+DISK_ERRORS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded"}
 
 
 def _say(message: str) -> None:
@@ -109,13 +120,18 @@ jobs_option = click.option(
     help="Experiments run at once (default: all cores).",
 )
 force_option = click.option("--force", is_flag=True, help="Ignore the result cache; refit all.")
+only_option = click.option(
+    "--only", multiple=True, metavar="SECTION",
+    help="Run and report just this section (repeatable), e.g. --only binary --only test;"
+         " the experiments it depends on run too.",
+)
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 
 
 def experiment_options(command):
     """The options every command that runs the experiments takes."""
     for option in reversed((profile_option, dataset_option, data_file_option, train_size_option,
-                            jobs_option, force_option, quiet_option)):
+                            jobs_option, force_option, only_option, quiet_option)):
         command = option(command)
     return command
 
@@ -124,19 +140,22 @@ def experiment_options(command):
 @experiment_options
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: out/DATASET-PROFILE].")
-def run_command(profile, dataset, data_file, train_size, jobs, force, quiet, out) -> None:
-    """Run every experiment of the chapter; write metrics.json and figures/."""
+def run_command(profile, dataset, data_file, train_size, jobs, force, only, quiet, out) -> None:
+    """Run the chapter's experiments; write metrics.json and figures/."""
     from reportgen.engine.runner import run_experiments
     from reportgen.export import export_run
     from reportgen.progress import progress_for
+    from reportgen.sections import select
 
+    sections = select(only)
     ds = load_dataset(dataset, data_file=data_file, log=lambda m: None if quiet else _say(m))
     chosen = resolve_profile(profile, ds, train_size)
     out = out or Path("out") / f"{ds.name}-{chosen.name}"
     writable_folder(out, f"--out {out}")
     with progress_for(quiet) as progress:
-        run = run_experiments(ds, chosen, jobs=jobs, force=force, progress=progress, log=_say)
-    document, figures = export_run(run, out)
+        run = run_experiments(ds, chosen, jobs=jobs, force=force, progress=progress, log=_say,
+                              sections=sections)
+    _, figures, _ = export_run(run, out)
     computed = len(run.computed)
     click.echo(f"{len(run.runs)} experiments ({computed} computed, {len(run.runs) - computed}"
                f" from the cache) in {run.wall_seconds:.1f} s")
@@ -160,9 +179,9 @@ thresholds_option = click.option(
 @thresholds_option
 @click.option("--benchmarks-dir", type=click.Path(path_type=Path), default=Path("benchmarks"),
               show_default=True, help="pytest-benchmark runs to show in the timing section.")
-def build_command(profile, dataset, data_file, train_size, jobs, force, quiet, reports_dir,
+def build_command(profile, dataset, data_file, train_size, jobs, force, only, quiet, reports_dir,
                   no_pdf, thresholds_path, benchmarks_dir) -> None:
-    """Run (or reuse) every experiment, render HTML and PDF, archive a new version."""
+    """Run (or reuse) the experiments, render HTML and PDF, archive a new version."""
     from reportgen.build import build_report
     from reportgen.progress import progress_for
     from reportgen.thresholds import DEFAULT_SPEC
@@ -172,10 +191,10 @@ def build_command(profile, dataset, data_file, train_size, jobs, force, quiet, r
             dataset, profile, reports_dir=reports_dir, data_file=data_file,
             train_size=train_size, jobs=jobs, force=force, pdf=not no_pdf,
             thresholds_path=thresholds_path or DEFAULT_SPEC, benchmarks_dir=benchmarks_dir,
-            progress=progress,
+            only=only or None, progress=progress,
             log=lambda m: None if quiet else _say(m),
         )
-    _print_summary(outcome.document, outcome.version_id)
+    _print_summary(outcome.document, outcome.version_id, _manifest_labels(outcome.path))
     if outcome.previous_id:
         changed = len(outcome.changes["metrics"])
         click.echo(f"changes:   {changed} metric(s) changed since {outcome.previous_id}")
@@ -189,9 +208,14 @@ def build_command(profile, dataset, data_file, train_size, jobs, force, quiet, r
         )
 
 
-def _print_summary(document: dict, version_id: str) -> None:
-    from reportgen.report.model import HEADLINES
+def _manifest_labels(path: Path) -> dict[str, str]:
+    return json.loads((path / "manifest.json").read_text()).get("headline_labels", {})
+
+
+def _print_summary(document: dict, version_id: str, labels: dict[str, str]) -> None:
+    """What a version holds, in a few lines; `labels` names its headline metrics."""
     from reportgen.report.render import fmt_number, fmt_seconds
+    from reportgen.thresholds import passed_count
 
     click.echo(f"version:   {version_id}")
     click.echo(f"dataset:   {document['dataset']['name']} ({document['dataset']['source']}),"
@@ -202,10 +226,11 @@ def _print_summary(document: dict, version_id: str) -> None:
     click.echo(f"time:      {fmt_seconds(document['timings']['wall_seconds'])} for the experiments"
                f" ({len(experiments) - cached} computed, {cached} from the cache; computing all"
                f" took {fmt_seconds(sum(e['seconds'] for e in experiments))})")
-    for name, label in HEADLINES:
-        click.echo(f"  {label:<34} {fmt_number(document['metrics'][name])}")
+    for name, label in labels.items():
+        if name in document["metrics"]:
+            click.echo(f"  {label:<34} {fmt_number(document['metrics'][name])}")
     thresholds = document.get("thresholds", [])
-    passed = sum(t["passed"] for t in thresholds)
+    passed = passed_count(thresholds)
     if thresholds:
         click.echo(f"thresholds: {passed} of {len(thresholds)} pass")
     else:
@@ -223,22 +248,24 @@ def list_command(reports_dir) -> None:
     from reportgen.archive import Archive
     from reportgen.report.render import fmt_number, fmt_seconds
 
-    versions = Archive(reports_dir).versions()
+    archive = Archive(reports_dir)
+    for path in archive.clear_abandoned():
+        _say(f"removed {path.name}: the staging folder of a build that is no longer running")
+    versions = archive.versions()
     if not versions:
         click.echo(f"no versions in {reports_dir}: run `reportgen build`")
         return
-    header = f"{'version':<48} {'dataset':<13} {'profile':<10} {'forest AUC':>10} " \
-             f"{'thresholds':>10} {'time':>12}"
-    click.echo(header)
+    click.echo(f"{'version':<48} {'dataset':<13} {'profile':<16} {'thresholds':>10}"
+               f" {'time':>12}")
     for v in versions:
         m = v.manifest
         t = m.get("thresholds", {})
-        click.echo(
-            f"{v.id:<48} {m['dataset']:<13} {m['profile']:<10}"
-            f" {fmt_number(m['headlines'].get('binary.forest.roc_auc')):>10}"
-            f" {t.get('passed', 0):>5}/{t.get('total', 0):<4}"
-            f" {fmt_seconds(m.get('build_seconds')):>12}"
-        )
+        click.echo(f"{v.id:<48} {m['dataset']:<13} {m['profile']:<16}"
+                   f" {t.get('passed', 0):>5}/{t.get('total', 0):<4}"
+                   f" {fmt_seconds(m.get('build_seconds')):>12}")
+        labels = m.get("headline_labels", {})
+        click.echo("    " + " · ".join(f"{labels.get(name, name)} {fmt_number(value)}"
+                                       for name, value in m.get("headlines", {}).items()))
 
 
 @cli.command("show")
@@ -262,7 +289,7 @@ def show_command(version, metric, as_json, reports_dir) -> None:
     if as_json:
         click.echo(json.dumps(document, indent=2))
         return
-    _print_summary(document, found.id)
+    _print_summary(document, found.id, found.manifest.get("headline_labels", {}))
     problems = archive.verify(found)
     click.echo(f"files:     {len(found.manifest['files'])} in {found.path}, "
                + ("all match the manifest" if not problems else "; ".join(problems)))
@@ -317,9 +344,32 @@ def check_command(version, reports_dir, thresholds_path) -> None:
     for outcome in outcomes:
         click.echo(outcome.message)
     failed = [o for o in outcomes if not o.passed]
+    missing = [o for o in failed if o.missing]
     click.echo(f"{found.id}: {len(outcomes) - len(failed)} of {len(outcomes)} thresholds pass")
+    if missing:
+        raise click.ClickException(
+            f"{len(missing)} threshold(s) could not be checked: {found.id} has no metric "
+            + ", ".join(sorted({o.missing for o in missing}))
+            + (f"; {len(failed) - len(missing)} failed" if len(failed) > len(missing) else ""))
     if failed:
         raise click.ClickException(f"{len(failed)} threshold(s) failed")
+
+
+@cli.command("render")
+@click.argument("version", default="latest")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Folder for report.html and report.pdf (never the archive itself).")
+@click.option("--no-pdf", is_flag=True, help="Write the HTML only.")
+@reports_dir_option
+def render_command(version, out, no_pdf, reports_dir) -> None:
+    """Render an archived version again with the current templates, from its own files."""
+    from reportgen.archive import Archive
+    from reportgen.report.render import render_archived
+
+    found = Archive(reports_dir).resolve(version)
+    written = render_archived(found, out, pdf=not no_pdf)
+    for path in written:
+        click.echo(f"wrote {path}")
 
 
 @cli.command("benchmarks")

@@ -8,18 +8,21 @@ from __future__ import annotations
 from typing import Any
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A real number, not a boolean (True is an int to Python, not a metric value)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def compare_documents(old: dict, new: dict) -> dict:
+    """Metrics, thresholds and experiment times that changed from `old` to `new` (two
+    metrics.json documents), as plain rows for `reportgen diff` and the report."""
     metric_rows = []
     for name in new["metrics"].keys() | old["metrics"].keys():
         before, after = old["metrics"].get(name), new["metrics"].get(name)
         if before == after:
             continue
         row = {"metric": name, "old": before, "new": after, "delta": None}
-        if _is_number(before) and _is_number(after):
+        if is_number(before) and is_number(after):
             row["delta"] = after - before
         metric_rows.append(row)
     metric_rows.sort(key=lambda row: row["metric"])

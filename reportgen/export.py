@@ -11,6 +11,7 @@ import numpy as np
 from reportgen.engine.runner import RunResult
 from reportgen.figures import SavedFigure, save_figures
 from reportgen.metrics import build_metrics_document
+from reportgen.report.model import captions, section_facts
 from reportgen.storage import atomic_write
 
 
@@ -29,8 +30,9 @@ def write_json(path: Path, document: dict) -> None:
 
 def export_run(
     run: RunResult, out_dir: Path, annotate: Callable[[dict], None] | None = None
-) -> tuple[dict, list[SavedFigure]]:
-    """Write metrics.json and every figure; returns the metrics document and the figures.
+) -> tuple[dict, list[SavedFigure], dict[str, dict]]:
+    """Write metrics.json and every figure of the run's sections; returns the metrics
+    document, the figures and each section's facts (for the report's render data).
 
     `annotate` may add to the document before it is written (a build adds its version id and
     threshold outcomes).
@@ -39,6 +41,7 @@ def export_run(
     document = build_metrics_document(run)
     if annotate:
         annotate(document)
-    figures = save_figures(run, out_dir / "figures")
+    facts = section_facts(run)
+    figures = save_figures(run, run.sections, captions(run.sections, facts), out_dir / "figures")
     write_json(out_dir / "metrics.json", document)
-    return document, figures
+    return document, figures, facts

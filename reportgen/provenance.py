@@ -43,6 +43,12 @@ def _git(*args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+def cpu_count() -> int:
+    """The cores this process may use (its affinity, not the machine's total)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return cores or 1
+
+
 def collect() -> Provenance:
     commit = _git("rev-parse", "HEAD") or "unknown"
     status = _git("status", "--porcelain", "--untracked-files=no") if commit != "unknown" else ""
@@ -52,7 +58,6 @@ def collect() -> Provenance:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return Provenance(
         reportgen=__version__,
         commit=commit,
@@ -60,5 +65,5 @@ def collect() -> Provenance:
         python=sys.version.split()[0],
         libraries=versions,
         platform=platform.platform(),
-        cpu_count=cores or 1,
+        cpu_count=cpu_count(),
     )

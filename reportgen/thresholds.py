@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reportgen.compare import is_number
 from reportgen.errors import ReportgenError
-from reportgen.metrics import METRICS_BY_NAME
+from reportgen.sections import metrics_by_name
 
 DEFAULT_SPEC = Path(__file__).with_name("thresholds.toml")
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
@@ -31,7 +32,6 @@ class Threshold:
     bound_metric: str | None  # compare against another metric instead of a number
     claim: str
     dataset: str
-    line: int
 
     def bound_for(self, profile: str):
         return self.bounds.get(profile)
@@ -57,7 +57,10 @@ def _line_of(text: str, index: int, key: str | None) -> int:
 
 
 def load_spec(path: Path = DEFAULT_SPEC) -> list[Threshold]:
+    """The thresholds of a TOML spec, checked against the registered metric names; a mistake
+    is a one-line error naming the file and line."""
     path = Path(path)
+    known = metrics_by_name()
     try:
         text = path.read_text()
     except OSError as exc:
@@ -84,13 +87,13 @@ def load_spec(path: Path = DEFAULT_SPEC) -> list[Threshold]:
         if entry["id"] in seen:
             raise fail(f"id {entry['id']!r} is used twice", "id")
         seen.add(entry["id"])
-        if entry["metric"] not in METRICS_BY_NAME:
+        if entry["metric"] not in known:
             raise fail(f"unknown metric {entry['metric']!r}", "metric")
         if entry["op"] not in OPERATORS:
             raise fail(f"bad operator {entry['op']!r}; use one of {' '.join(OPERATORS)}", "op")
         bound_metric = entry.get("bound_metric")
         if bound_metric is not None:
-            if bound_metric not in METRICS_BY_NAME:
+            if bound_metric not in known:
                 raise fail(f"unknown metric {bound_metric!r}", "bound_metric")
             if "bound" in entry:
                 raise fail("give `bound` or `bound_metric`, not both", "bound")
@@ -108,25 +111,21 @@ def load_spec(path: Path = DEFAULT_SPEC) -> list[Threshold]:
         thresholds.append(Threshold(
             id=entry["id"], metric=entry["metric"], op=entry["op"], bounds=bounds,
             bound_metric=bound_metric, claim=entry["claim"],
-            dataset=entry.get("dataset", "mnist"), line=_line_of(text, index, None),
+            dataset=entry.get("dataset", "mnist"),
         ))
     return thresholds
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _bound_problem(op: str, value: Any) -> str | None:
     """What is wrong with a bound for this operator, or None."""
     if op == "between":
         if not (isinstance(value, list) and len(value) == 2
-                and all(_is_number(v) for v in value) and value[0] <= value[1]):
+                and all(is_number(v) for v in value) and value[0] <= value[1]):
             return f"`between` needs [low, high] numbers with low <= high, got {value!r}"
     elif op == "==":
         if not isinstance(value, int | float | bool | str):
             return f"`==` needs a number, a boolean or a string, got {value!r}"
-    elif not _is_number(value):
+    elif not is_number(value):
         return f"`{op}` needs a number, got {value!r}"
     return None
 
@@ -137,10 +136,14 @@ class Outcome:
     value: Any
     bound: Any
     passed: bool
+    missing: str | None = None  # a metric the document lacks: the claim could not be checked
 
     @property
     def message(self) -> str:
         t = self.threshold
+        if self.missing:
+            return (f"MISSING {t.id}: {self.missing} is not in this version's metrics (it was"
+                    f" built before the metric existed); build anew to check it. {t.claim}")
         verdict = "PASS" if self.passed else "FAIL"
         shown = f"between {self.bound[0]} and {self.bound[1]}" if t.op == "between" else (
             f"{t.op} {self.bound}")
@@ -151,7 +154,7 @@ class Outcome:
         t = self.threshold
         return {"id": t.id, "metric": t.metric, "op": t.op, "bound": self.bound,
                 "bound_metric": t.bound_metric, "value": self.value, "passed": self.passed,
-                "claim": t.claim, "message": self.message}
+                "missing": self.missing, "claim": t.claim, "message": self.message}
 
 
 def _holds(op: str, value: Any, bound: Any) -> bool:
@@ -167,13 +170,32 @@ def applicable(spec: list[Threshold], dataset: str, profile: str) -> list[Thresh
             and (t.bound_metric is not None or t.bound_for(profile) is not None)]
 
 
+def _built(t: Threshold, sections: list[str] | None) -> bool:
+    """Whether the document's build ran the section of the threshold's metrics (a document
+    from before sections were recorded ran them all)."""
+    return sections is None or all(name.split(".")[0] in sections
+                                   for name in (t.metric, t.bound_metric) if name)
+
+
 def evaluate(spec: list[Threshold], document: dict) -> list[Outcome]:
-    """Check every threshold that applies to this document's dataset and profile."""
+    """Check every threshold that applies to this document's dataset, profile and sections;
+    one whose metric the document lacks fails as MISSING, naming the metric."""
     dataset, profile = document["dataset"]["name"], document["profile"]["name"]
-    metrics = document["metrics"]
+    metrics, sections = document["metrics"], document.get("sections")
     outcomes = []
     for t in applicable(spec, dataset, profile):
+        if not _built(t, sections):
+            continue
+        absent = [name for name in (t.metric, t.bound_metric) if name and name not in metrics]
+        if absent:
+            outcomes.append(Outcome(t, None, t.bound_for(profile), False, missing=absent[0]))
+            continue
         value = metrics[t.metric]
         bound = metrics[t.bound_metric] if t.bound_metric else t.bound_for(profile)
         outcomes.append(Outcome(t, value, bound, _holds(t.op, value, bound)))
     return outcomes
+
+
+def passed_count(outcomes: list[dict]) -> int:
+    """How many threshold outcomes (as stored in metrics.json) passed."""
+    return sum(bool(outcome["passed"]) for outcome in outcomes)

@@ -4,11 +4,19 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from reportgen.figures import FIGURES, digit_grid, save_figures
+from reportgen.figures import digit_grid, save_figures
+from reportgen.report.model import captions, section_facts
+from reportgen.sections import all_sections
+
+FIGURES = [figure for section in all_sections() for figure in section.figures]
+
+
+def save(run, folder):
+    return save_figures(run, run.sections, captions(run.sections, section_facts(run)), folder)
 
 
 def test_every_figure_is_saved_as_svg_and_png(digits_run, tmp_path):
-    saved = save_figures(digits_run, tmp_path / "figures")
+    saved = save(digits_run, tmp_path / "figures")
     assert [f.id for f in saved] == [spec.id for spec in FIGURES]
     for figure in saved:
         svg = tmp_path / figure.svg
@@ -22,15 +30,20 @@ def test_the_chapter_figures_are_all_there():
     assert {
         "first_digit", "more_digits", "precision_recall_vs_threshold", "precision_vs_recall",
         "roc_curve", "roc_curve_comparison", "confusion_matrix_gray", "confusion_matrix_colour",
-        "error_matrix", "errors_3_vs_5", "noisy_digit_example", "cleaned_digit",
+        "error_matrix", "error_pair_grids", "noisy_digit_example", "cleaned_digit",
+        "generalization_gap",
     } <= ids
 
 
 def test_same_results_give_the_same_svg(digits_run, tmp_path):
-    a = save_figures(digits_run, tmp_path / "a")
-    b = save_figures(digits_run, tmp_path / "b")
+    a = save(digits_run, tmp_path / "a")
+    b = save(digits_run, tmp_path / "b")
     for fa, fb in zip(a, b, strict=True):
         assert (tmp_path / fa.svg).read_bytes() == (tmp_path / fb.svg).read_bytes()
+
+
+def test_figure_ids_are_unique_file_names():
+    assert len({spec.id for spec in FIGURES}) == len(FIGURES)
 
 
 def test_digit_grid_lays_out_rows_and_pads_with_blanks():

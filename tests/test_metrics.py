@@ -6,13 +6,12 @@ import pytest
 
 from reportgen.engine.registry import all_experiments
 from reportgen.metrics import (
-    METRICS,
-    METRICS_BY_NAME,
     agrees_with_published,
     build_metrics_document,
     metric_values,
     rounded_like,
 )
+from reportgen.sections import all_sections, metrics_by_name
 
 CONTRACT = """
 binary.sgd.cv_accuracy binary.manual_kfold.accuracy binary.never5.cv_accuracy
@@ -21,16 +20,25 @@ binary.sgd.threshold_90_precision binary.sgd.precision_at_threshold_90
 binary.sgd.recall_at_threshold_90 binary.sgd.roc_auc binary.forest.roc_auc
 multiclass.svc.predict_first_digit multiclass.ovr.n_estimators multiclass.sgd.cv_accuracy
 multiclass.sgd_scaled.cv_accuracy errors.confusion_matrix multilabel.knn.f1_macro
+test.sgd.precision test.sgd.recall test.sgd.roc_auc test.forest.roc_auc test.svc.accuracy
+test.sgd_multiclass.accuracy test.sgd_scaled.accuracy test.knn_multilabel.f1_macro
 """.split()
 
 
 def test_the_contracted_names_exist():
-    assert set(CONTRACT) <= set(METRICS_BY_NAME)
+    assert set(CONTRACT) <= set(metrics_by_name())
 
 
 def test_names_are_unique_and_read_registered_experiments():
-    assert len(METRICS_BY_NAME) == len(METRICS)
-    assert {m.experiment for m in METRICS} <= set(all_experiments())
+    metrics = [metric for section in all_sections() for metric in section.metrics]
+    assert len(metrics_by_name()) == len(metrics)
+    assert {m.experiment for m in metrics} <= set(all_experiments())
+
+
+def test_the_document_says_which_sections_it_holds(digits_run):
+    document = build_metrics_document(digits_run)
+    assert document["sections"] == [section.id for section in all_sections()]
+    assert list(document["metrics"]) == [m.name for s in all_sections() for m in s.metrics]
 
 
 def test_every_metric_has_a_json_value(digits_run):

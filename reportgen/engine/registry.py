@@ -1,5 +1,6 @@
 """Experiments are named units: a function from the chapter's inputs (and results it depends on)
-to a plain result dataclass. The registry knows them all, in the chapter's order."""
+to a plain result dataclass. Sections register them (`Section.experiment`); the runner takes
+them in dependency order (`in_dependency_order`), never in the order they were registered."""
 
 from __future__ import annotations
 
@@ -19,10 +20,6 @@ class Experiment:
     result_type: type
     depends_on: tuple[str, ...]
     cost: float  # relative cost (seconds on the full data / 10), to start the longest first
-
-    @property
-    def section(self) -> str:
-        return self.name.split(".")[0]
 
     def code_digest(self) -> str:
         """What the cache key knows of this experiment's code: its function, its result type,
@@ -102,7 +99,40 @@ def experiment(name: str, depends_on: tuple[str, ...] = (), cost: float = 1.0):
 
 
 def all_experiments() -> dict[str, Experiment]:
-    """Every experiment, importing the section modules that register them."""
-    from reportgen.engine import experiments  # noqa: F401 - importing registers
+    """Every registered experiment, importing the built-in sections that register theirs."""
+    from reportgen.sections import all_sections
 
+    all_sections()
     return EXPERIMENTS
+
+
+def with_dependencies(names: list[str]) -> list[str]:
+    """`names` and everything they depend on, transitively; an unknown name is an error."""
+    experiments = all_experiments()
+    wanted, pending = set(), list(names)
+    while pending:
+        name = pending.pop()
+        if name not in experiments:
+            raise KeyError(f"experiment {name} is not registered (a depends_on names it)")
+        if name not in wanted:
+            wanted.add(name)
+            pending += experiments[name].depends_on
+    return sorted(wanted)
+
+
+def in_dependency_order(names: list[str]) -> list[Experiment]:
+    """A topological order of `names` (each after what it depends on), ties by name so the
+    order is the same in every process; a cycle is an error naming its members."""
+    experiments = all_experiments()
+    remaining = {name: set(experiments[name].depends_on) & set(names) for name in names}
+    ordered: list[Experiment] = []
+    while remaining:
+        ready = sorted(name for name, needs in remaining.items() if not needs)
+        if not ready:
+            raise RuntimeError(f"circular dependencies among {sorted(remaining)}")
+        for name in ready:
+            ordered.append(experiments[name])
+            del remaining[name]
+        for needs in remaining.values():
+            needs.difference_update(ready)
+    return ordered

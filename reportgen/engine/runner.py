@@ -7,7 +7,6 @@ others run in a later wave; they are cheap by design (they derive, they do not f
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -19,7 +18,14 @@ from threadpoolctl import threadpool_limits
 from reportgen.data import Dataset
 from reportgen.engine.cache import ResultCache, result_key
 from reportgen.engine.profiles import Inputs, Profile, make_inputs
-from reportgen.engine.registry import Experiment, all_experiments
+from reportgen.engine.registry import (
+    Experiment,
+    all_experiments,
+    in_dependency_order,
+    with_dependencies,
+)
+from reportgen.provenance import cpu_count
+from reportgen.sections import Section, select
 
 
 class Progress(Protocol):
@@ -61,7 +67,8 @@ class RunResult:
     profile: Profile
     jobs: int
     wall_seconds: float
-    runs: dict[str, ExperimentRun] = field(default_factory=dict)  # in the chapter's order
+    sections: list[Section] = field(default_factory=list)  # what was asked for, report order
+    runs: dict[str, ExperimentRun] = field(default_factory=dict)  # in dependency order
 
     def __getitem__(self, name: str):
         return self.runs[name].result
@@ -69,10 +76,6 @@ class RunResult:
     @property
     def computed(self) -> list[str]:
         return [name for name, run in self.runs.items() if not run.cached]
-
-
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def _execute(experiment_name: str, inputs: Inputs, dependencies: tuple):
@@ -114,18 +117,23 @@ def run_experiments(
     cache: ResultCache | None = None,
     progress: Progress | None = None,
     log=lambda message: None,
+    sections: list[Section] | None = None,
 ) -> RunResult:
-    """Every experiment's result for this dataset and profile; only what changed is computed."""
+    """The results of the sections' experiments (all sections by default) and of what they
+    depend on, for this dataset and profile; only what changed is computed."""
     started = time.perf_counter()
-    experiments = all_experiments()
+    sections = sections if sections is not None else select()
+    names = with_dependencies([name for section in sections for name in section.experiments])
+    experiments = {e.name: e for e in in_dependency_order(names)}
     cache = cache or ResultCache()
     progress = progress or NoProgress()
-    jobs = max(1, jobs or default_jobs())
-    run = RunResult(dataset=dataset, profile=profile, jobs=jobs, wall_seconds=0.0)
+    jobs = max(1, jobs or cpu_count())
+    run = RunResult(dataset=dataset, profile=profile, jobs=jobs, wall_seconds=0.0,
+                    sections=list(sections))
 
     keys: dict[str, str] = {}
     pending: list[Experiment] = []
-    for name, experiment in experiments.items():  # registration order is dependency order
+    for name, experiment in experiments.items():  # each after the experiments it needs
         keys[name] = result_key(
             experiment, dataset.checksum, profile.as_dict(),
             [keys[d] for d in experiment.depends_on],

@@ -5,9 +5,16 @@ from __future__ import annotations
 from matplotlib.ticker import MaxNLocator
 
 from reportgen.archive import Archive, Version
-from reportgen.figures import plt, svg_data_url
-from reportgen.report.model import HEADLINES
-from reportgen.report.render import render_html
+from reportgen.figures import figure_svg, plt
+from reportgen.report.render import render_html, svg_data_url
+
+
+def headline_columns(versions: list[Version]) -> list[tuple[str, str]]:
+    """(metric, label) of every headline the versions recorded, first seen first."""
+    labels = {name: label for v in versions
+              for name, label in v.manifest.get("headline_labels", {}).items()}
+    names = dict.fromkeys(name for v in versions for name in v.manifest.get("headlines", {}))
+    return [(name, labels.get(name, name)) for name in names]
 
 
 def trend_chart(versions: list[Version]) -> str | None:
@@ -17,9 +24,14 @@ def trend_chart(versions: list[Version]) -> str | None:
     groups: dict[str, list[Version]] = {}
     for v in versions:
         groups.setdefault(f"{v.manifest['dataset']} / {v.manifest['profile']}", []).append(v)
-    panels = [(name, label) for name, label in HEADLINES] + [("build_seconds", "Build time (s)")]
-    fig, axes = plt.subplots(2, 3, figsize=(11, 5.5), sharex=True)
-    for ax, (metric, label) in zip(axes.flat, panels, strict=True):
+    panels = headline_columns(versions) + [("build_seconds", "Build time (s)")]
+    n_cols = 3
+    n_rows = (len(panels) + n_cols - 1) // n_cols
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(11, 2.75 * n_rows), sharex=True,
+                             squeeze=False)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax, (metric, label) in zip(axes.flat, panels, strict=False):
         for group, members in groups.items():
             xs = [v.seq for v in members]
             if metric == "build_seconds":
@@ -31,14 +43,15 @@ def trend_chart(versions: list[Version]) -> str | None:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # versions are whole numbers
         ax.tick_params(labelsize=8)
         ax.grid(True, alpha=0.4)
-    for ax in axes[-1]:
+    for ax in axes.flat[max(0, len(panels) - n_cols):len(panels)]:
         ax.set_xlabel("version", fontsize=8)
+        ax.xaxis.set_tick_params(labelbottom=True)
     axes.flat[0].legend(fontsize=7)
     fig.tight_layout()
-    return svg_data_url(fig)
+    return svg_data_url(figure_svg(fig))
 
 
-def index_rows(versions: list[Version]) -> list[dict]:
+def index_rows(versions: list[Version], columns: list[tuple[str, str]]) -> list[dict]:
     rows = []
     for v in reversed(versions):
         m = v.manifest
@@ -47,7 +60,7 @@ def index_rows(versions: list[Version]) -> list[dict]:
             "id": v.id, "short_id": f"v{v.seq:04d}", "created_utc": m["created_utc"],
             "dataset": m["dataset"], "profile": m["profile"], "commit": m["commit"][:7],
             "dirty": m.get("dirty", False),
-            "headlines": [m["headlines"].get(name) for name, _ in HEADLINES],
+            "headlines": [m["headlines"].get(name) for name, _ in columns],
             "thresholds_passed": thresholds.get("passed", 0),
             "thresholds_total": thresholds.get("total", 0),
             "thresholds_failed": thresholds.get("total", 0) > thresholds.get("passed", 0),
@@ -61,11 +74,12 @@ def write_index(archive: Archive):
     """Under the archive's lock, so that of two builds at once the later index lists both."""
     with archive.locked():
         versions = archive.versions()
-        rows = index_rows(versions)
+        columns = headline_columns(versions)
+        rows = index_rows(versions, columns)
         html = render_html("index.html.j2", {
             "versions": rows,
             "any_dirty": any(row["dirty"] for row in rows),
-            "headline_labels": [label for _, label in HEADLINES],
+            "headline_labels": [label for _, label in columns],
             "trend": trend_chart(versions),
         })
         return archive.write_index(html)

@@ -1,127 +1,89 @@
-"""Build the report's plain data from a run: numbers, figures, provenance, thresholds, changes.
+"""The report's model: everything the templates need beyond `metrics.json`, as plain JSON data.
 
-Templates receive only what this module returns: dicts, lists, strings and numbers.
+A build writes it as `render.json` beside `metrics.json` and the figures; the HTML is always
+rendered from those files (`reportgen.report.render.render_version`), so an archived version can
+be rendered again later, with newer templates, without the dataset, the cache or any fitting.
 """
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # only for annotations: `reportgen show` needs HEADLINES, not the engine
+if TYPE_CHECKING:  # only for annotations: reading a version needs no engine
     from reportgen.engine.runner import RunResult
     from reportgen.figures import SavedFigure
+    from reportgen.sections.api import Section
 
-SECTIONS = (  # the chapter's order; `prefix` selects a section's metrics
-    ("dataset", "The data", "dataset."),
-    ("binary", "A binary classifier: the 5-detector", "binary."),
-    ("multiclass", "Multiclass classification", "multiclass."),
-    ("errors", "Error analysis", "errors."),
-    ("multilabel", "Multilabel classification", "multilabel."),
-    ("multioutput", "Multioutput classification: cleaning digits", "multioutput."),
-)
-
-HEADLINES = (  # the numbers the summary, the index and `reportgen list` lead with
-    ("binary.sgd.roc_auc", "SGD 5-detector ROC AUC"),
-    ("binary.forest.roc_auc", "Random forest ROC AUC"),
-    ("binary.sgd.recall_at_threshold_90", "SGD recall at 90 % precision"),
-    ("multiclass.sgd_scaled.cv_accuracy_mean", "Scaled multiclass SGD accuracy"),
-    ("multilabel.knn.f1_macro", "Multilabel KNN macro F1"),
-)
+RENDER_DATA = "render.json"
+RENDER_SCHEMA = 1
 
 
-def _figure_context(figures: list[SavedFigure], build_dir: Path) -> dict:
-    context = {}
-    for number, figure in enumerate(figures, start=1):
-        svg = (build_dir / figure.svg).read_bytes()
-        context[figure.id] = {
-            "number": number,
-            "caption": figure.caption,
-            "src": "data:image/svg+xml;base64," + base64.b64encode(svg).decode(),
-            "file": figure.svg,
-        }
-    return context
+def section_facts(run: RunResult) -> dict[str, dict]:
+    """Each section's facts, from its own results and the dataset (section id -> facts)."""
+    results = {name: experiment_run.result for name, experiment_run in run.runs.items()}
+    return {section.id: section.facts(results, run.dataset.spec) for section in run.sections}
 
 
-def _details(run: RunResult) -> dict:
-    """Plain facts from results that are not metrics but that the prose needs."""
-    sgd, errors, denoise = run["binary.sgd"], run["errors.analysis"], run["multioutput.knn"]
+def captions(sections: list[Section], facts: dict[str, dict]) -> dict[str, str]:
+    """Each figure's caption with its section's facts filled in (figure id -> caption)."""
+    return {figure.id: figure.caption.format(**facts[section.id])
+            for section in sections for figure in section.figures}
+
+
+def headlines(sections: list[Section]) -> list[dict]:
+    """The metrics the summary, the index and `reportgen list` lead with."""
+    return [{"metric": metric.name, "label": metric.headline}
+            for section in sections for metric in section.metrics if metric.headline]
+
+
+def _section_entry(section: Section, facts: dict) -> dict:
     return {
-        "first_label": run["dataset.overview"].first_label,
-        "class_names": list(run.dataset.spec.class_names),
-        "classes_are_digits": run.dataset.spec.classes_are_digits,
-        "train_class_counts": run["dataset.overview"].train_class_counts,
-        "threshold_demo": sgd.threshold_demo,
-        "perfect_confusion_matrix": sgd.perfect_confusion_matrix,
-        "largest_errors": errors.largest_errors,
-        "class_a": errors.class_a,
-        "class_b": errors.class_b,
-        "grid_counts": errors.grid_counts,
-        "noise_max": denoise.noise_high - 1,  # randint's upper bound is exclusive
-        "pixel_max": run.dataset.spec.pixel_max,
-        "denoise_eval_size": denoise.eval_size,
-        "rmse_noisy_first": denoise.rmse_noisy_first,
-        "ovr_train_size": run["multiclass.ovr"].train_size,
+        "id": section.id,
+        "title": section.title.format(**facts),
+        "template": section.template,
+        "facts": facts,
+        "figures": [figure.id for figure in section.figures],
+        "metrics": [{"name": metric.name, "description": metric.description.format(**facts),
+                     "published": metric.published is not None}
+                    for metric in section.metrics],
     }
 
 
-def build_context(
+def build_render_data(
     *,
     run: RunResult,
-    document: dict,
+    facts: dict[str, dict],
     figures: list[SavedFigure],
-    build_dir: Path,
     version_id: str,
     created_utc: str,
     provenance: dict,
-    thresholds: list[dict],
     changes: dict | None,
     previous_id: str | None,
-    benchmarks: dict | None = None,
+    benchmarks: dict | None,
 ) -> dict:
-    metrics = document["metrics"]
-    published = document["published"]
-    experiments = document["timings"]["experiments"]
+    """What a version's `render.json` holds: per section its title, partial, facts, figures
+    and metric descriptions; the figures in order; provenance, seeds, changes, benchmarks."""
+    seeds: dict[str, int] = {}
+    for section in run.sections:
+        seeds.update(section.seeds())
     return {
+        "schema": RENDER_SCHEMA,
         "version": version_id,
         "created_utc": created_utc,
-        "dataset": document["dataset"],
-        "profile": document["profile"],
-        "is_chapter_run": bool(published),
-        "m": metrics,
-        "details": _details(run),
-        "figures": _figure_context(figures, build_dir),
-        "sections": [{"id": s, "title": t} for s, t, _ in SECTIONS],
-        "headlines": [{"metric": name, "label": label, "value": metrics[name]}
-                      for name, label in HEADLINES],
-        "published": {
-            section: [row for row in published if row["metric"].startswith(prefix)]
-            for section, _, prefix in SECTIONS
-        },
-        "published_summary": {
-            "total": len(published),
-            "agree": sum(row["agrees"] for row in published),
-        },
-        "thresholds": thresholds,
-        "thresholds_passed": sum(t["passed"] for t in thresholds),
-        "timings": [
-            {"experiment": name, "seconds": t["seconds"], "cached": t["cached"],
-             "warnings": document["warnings"].get(name, [])}
-            for name, t in experiments.items()
-        ],
-        "wall_seconds": document["timings"]["wall_seconds"],
-        "compute_seconds": sum(t["seconds"] for t in experiments.values()),
-        "computed_count": sum(not t["cached"] for t in experiments.values()),
-        "cached_count": sum(t["cached"] for t in experiments.values()),
-        "jobs": document["timings"]["jobs"],
+        "sections": [_section_entry(s, facts[s.id]) for s in run.sections],
+        "figures": [{"id": f.id, "caption": f.caption, "file": f.svg} for f in figures],
+        "headlines": headlines(run.sections),
         "provenance": provenance,
-        "seeds": {
-            "SGDClassifier random_state": 42, "StratifiedKFold random_state (shuffled)": 42,
-            "RandomForestClassifier random_state": 42, "OneVsRest SVC random_state": 42,
-            "noise (np.random.seed)": 42,
-        },
+        "seeds": seeds,
         "changes": changes,
         "previous_id": previous_id,
         "benchmarks": benchmarks,
     }
+
+
+def figure_files(render_data: dict) -> list[Path]:
+    """Every file under the version that the render data refers to."""
+    files = [Path(figure["file"]) for figure in render_data["figures"]]
+    chart = (render_data.get("benchmarks") or {}).get("chart")
+    return files + ([Path(chart)] if chart else [])

@@ -1,15 +1,30 @@
-"""Render the report: Jinja2 templates -> one self-contained HTML file -> PDF by WeasyPrint."""
+"""Render the report: a version's files (metrics.json, render.json, figures/) -> Jinja2
+templates -> one self-contained HTML file -> PDF by WeasyPrint.
+
+The HTML is made from the files alone, whether a build has just written them or they were
+archived long ago: that is what lets `reportgen render` redo any version with newer templates.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 from importlib import resources
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    UndefinedError,
+)
 
 from reportgen.errors import ReportgenError
+from reportgen.report.model import RENDER_DATA, RENDER_SCHEMA
 from reportgen.storage import atomic_write
 
 
@@ -74,23 +89,135 @@ def fmt_ratio(value) -> str:
     return "—" if value is None else f"×{value:.2f}"
 
 
-def environment() -> Environment:
+def fmt_brief(value, digits: int = 4) -> str:
+    """A metric in one table cell: a matrix by its shape, anything else as `num` shows it."""
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        return f"{len(value)}×{len(value[0])} matrix"
+    return fmt_number(value, digits)
+
+
+def environment(extra_dirs: list[Path] = ()) -> Environment:
+    """The Jinja environment: reportgen's templates, then the folders of sections that live
+    outside the package, with the few formatting filters templates may use."""
+    loaders = [FileSystemLoader(str(templates_dir()))]
+    loaders += [FileSystemLoader(str(folder)) for folder in extra_dirs]
     env = Environment(
-        loader=FileSystemLoader(str(templates_dir())),
+        loader=ChoiceLoader(loaders),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.filters.update(num=fmt_number, pct=fmt_percent, secs=fmt_seconds, signed=fmt_signed,
-                       ratio=fmt_ratio, printed=fmt_printed)
+                       ratio=fmt_ratio, printed=fmt_printed, brief=fmt_brief)
     return env
 
 
-def render_html(template: str, context: dict) -> str:
-    env = environment()
+def render_html(template: str, context: dict, extra_dirs: list[Path] = ()) -> str:
+    env = environment(extra_dirs)
     css = (templates_dir() / "report.css").read_text()
     return env.get_template(template).render(**context, inline_css=css)
+
+
+def svg_data_url(svg: bytes) -> str:
+    """The one way an SVG becomes an inline image in HTML."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+
+
+# -- a version's files -> the template context ----------------------------------------------------
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ReportgenError(f"{path} is missing: this version was made before reportgen kept"
+                             " its render data; build it anew to render it") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportgenError(f"{path} is damaged ({exc}): restore it from git or build anew"
+                             ) from None
+
+
+def _inline(folder: Path, relative: str) -> str:
+    try:
+        return svg_data_url((folder / relative).read_bytes())
+    except OSError as exc:
+        raise ReportgenError(f"{folder / relative}: {exc.strerror}; restore the version's"
+                             " figures from git or build anew") from None
+
+
+def report_context(document: dict, data: dict, folder: Path) -> dict:
+    """The templates' context: `metrics.json` and `render.json` combined, figures inlined."""
+    metrics, published = document["metrics"], document["published"]
+    experiments = document["timings"]["experiments"]
+    thresholds = document.get("thresholds", [])
+    figures = {
+        figure["id"]: {"number": number, "caption": figure["caption"], "file": figure["file"],
+                       "src": _inline(folder, figure["file"])}
+        for number, figure in enumerate(data["figures"], start=1)
+    }
+    sections = []
+    for entry in data["sections"]:
+        names = {metric["name"] for metric in entry["metrics"]}
+        sections.append({
+            **entry,
+            "published": [row for row in published if row["metric"] in names],
+            "has_published": any(metric["published"] for metric in entry["metrics"]),
+            "metrics": [{**metric, "value": metrics[metric["name"]]}
+                        for metric in entry["metrics"]],
+        })
+    benchmarks = data["benchmarks"]
+    if benchmarks and benchmarks.get("chart"):
+        benchmarks = {**benchmarks, "chart": _inline(folder, benchmarks["chart"])}
+    return {
+        "version": data["version"],
+        "created_utc": data["created_utc"],
+        "dataset": document["dataset"],
+        "profile": document["profile"],
+        "is_chapter_run": bool(published),
+        "m": metrics,
+        "figures": figures,
+        "sections": sections,
+        "headlines": [{**h, "value": metrics[h["metric"]]} for h in data["headlines"]],
+        "published_summary": {"total": len(published),
+                              "agree": sum(row["agrees"] for row in published)},
+        "thresholds": thresholds,
+        "thresholds_passed": sum(t["passed"] for t in thresholds),
+        "timings": [
+            {"experiment": name, "seconds": t["seconds"], "cached": t["cached"],
+             "warnings": document["warnings"].get(name, [])}
+            for name, t in experiments.items()
+        ],
+        "wall_seconds": document["timings"]["wall_seconds"],
+        "compute_seconds": sum(t["seconds"] for t in experiments.values()),
+        "computed_count": sum(not t["cached"] for t in experiments.values()),
+        "cached_count": sum(t["cached"] for t in experiments.values()),
+        "jobs": document["timings"]["jobs"],
+        "provenance": data["provenance"],
+        "seeds": data["seeds"],
+        "changes": data["changes"],
+        "previous_id": data["previous_id"],
+        "benchmarks": benchmarks,
+    }
+
+
+def render_version(folder: Path) -> str:
+    """The report's HTML, from the files of a version (or of a build being staged) alone."""
+    from reportgen.sections import all_sections
+
+    data = _read_json(folder / RENDER_DATA)
+    if data.get("schema") != RENDER_SCHEMA:
+        raise ReportgenError(f"{folder / RENDER_DATA} has render schema {data.get('schema')};"
+                             f" this reportgen renders schema {RENDER_SCHEMA}")
+    document = _read_json(folder / "metrics.json")
+    context = report_context(document, data, folder)
+    extra = [s.template_dir for s in all_sections() if s.template_dir is not None]
+    try:
+        return render_html("report.html.j2", context, extra)
+    except TemplateNotFound as exc:
+        raise ReportgenError(f"no template {exc.name}: the section that renders it is not"
+                             " registered in this reportgen") from None
+    except UndefinedError as exc:
+        raise ReportgenError(f"the templates need data {folder.name} does not hold ({exc});"
+                             " it was made by an older reportgen: build it anew") from None
 
 
 # -- PDF ----------------------------------------------------------------------------------------
@@ -129,3 +256,31 @@ def write_pdf(html: str, build_dir: Path, path: Path) -> None:
     except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint: stop the build
         cause = exc.__cause__
         raise ExternalResourceError(str(cause) if cause else str(exc)) from None
+
+
+def render_archived(version, out_dir: Path, pdf: bool = True) -> list[Path]:
+    """Render an archived version (`archive.Version`) into `out_dir`, never into the archive:
+    its files are checked against its manifest first, then rendered with today's templates."""
+    from reportgen.report.model import figure_files
+    from reportgen.storage import writable_folder
+
+    out_dir = Path(out_dir)
+    archive_root = version.path.parent.resolve()
+    if out_dir.resolve() == archive_root or out_dir.resolve().is_relative_to(archive_root):
+        raise ReportgenError(f"--out {out_dir} is inside the archive {archive_root}; versions"
+                             " are never written to: choose a folder outside it")
+    data = _read_json(version.path / RENDER_DATA)
+    needed = ["metrics.json", RENDER_DATA, *(str(path) for path in figure_files(data))]
+    problems = [f"{name} {problem}" for name in needed
+                if (problem := version.problem_with(name))]
+    if problems:
+        raise ReportgenError(f"{version.id} cannot be rendered: {'; '.join(problems)} (against"
+                             " its manifest); restore the version from git")
+    html = render_version(version.path)
+    writable_folder(out_dir, f"--out {out_dir}")
+    written = [out_dir / "report.html"]
+    atomic_write(written[0], lambda tmp: tmp.write_text(html))
+    if pdf:
+        written.append(out_dir / "report.pdf")
+        write_pdf(html, version.path, written[1])
+    return written

@@ -2,8 +2,8 @@
 
 import pytest
 
-from reportgen.engine.experiments import binary, multioutput
-from reportgen.engine.registry import all_experiments
+from reportgen.engine.registry import all_experiments, in_dependency_order, with_dependencies
+from reportgen.sections import binary, multioutput
 
 
 def digests() -> dict[str, str]:
@@ -23,7 +23,8 @@ def test_a_constant_reruns_exactly_the_experiments_that_read_it(monkeypatch):
 
 def test_a_shared_constant_reruns_every_reader(monkeypatch):
     assert changed_after(monkeypatch, binary, "POSITIVE_DIGIT", 3) == {
-        "binary.sgd", "binary.manual_kfold", "binary.never5", "binary.forest"}
+        "binary.sgd", "binary.manual_kfold", "binary.never5", "binary.forest", "test.forest",
+        "test.scores"}
 
 
 def test_a_constant_read_through_a_helper_counts(monkeypatch):
@@ -42,3 +43,14 @@ def test_a_changed_helper_function_reruns_its_callers(monkeypatch):
 def test_the_digest_is_stable(name):
     experiment = all_experiments()[name]
     assert experiment.code_digest() == experiment.code_digest()
+
+
+def test_every_experiment_comes_after_what_it_depends_on():
+    ordered = [e.name for e in in_dependency_order(sorted(all_experiments()))]
+    for position, name in enumerate(ordered):
+        assert set(all_experiments()[name].depends_on) <= set(ordered[:position])
+
+
+def test_dependencies_are_followed_across_sections():
+    assert with_dependencies(["errors.analysis"]) == ["errors.analysis",
+                                                      "multiclass.sgd_scaled"]

@@ -1,0 +1,134 @@
+"""A chapter section is one registered unit: its experiments, its metrics, its figures, its
+partial and the facts its prose uses all live in the section's own module.
+
+Everything the report lists per section (the contents, the include order, the metric table, the
+figures, the seeds table, each partial's facts) is derived from the registered sections, so
+adding a section means writing its module and its partial, and nothing else.
+
+    SECTION = Section("errors", "Error analysis", order=40, facts=_facts, ...)
+
+    @SECTION.experiment("errors.analysis", depends_on=("multiclass.sgd_scaled",))
+    def analysis(data: Inputs, scaled: ScaledSgdResult) -> ErrorAnalysisResult: ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reportgen.engine.registry import EXPERIMENTS, experiment
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A stable dotted name (the `metrics.json` contract), the result field it reads, what it
+    means, and what the chapter printed for it on full MNIST (None where it prints nothing)."""
+
+    name: str
+    experiment: str
+    read: Callable[[Any], Any]  # result -> JSON value
+    description: str  # may name the section's facts: "{positive}-detector"
+    published: Any = None
+    why_different: str = ""  # where ours differs from `published`, the reason
+    headline: str | None = None  # a label: the summary, the index and `list` lead with it
+
+
+def field_of(name: str) -> Callable[[Any], Any]:
+    """Read one field of a result as the metric's value."""
+    return lambda result: getattr(result, name)
+
+
+def mean_of(name: str) -> Callable[[Any], Any]:
+    """The mean of a per-fold list field, as a float."""
+    return lambda result: float(np.mean(getattr(result, name)))
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A figure drawn from results (never by fitting): `draw(*results) -> Figure`."""
+
+    id: str  # its file name under figures/ and its name in the partial: figures.<id>
+    caption: str  # may name the section's facts: "{pair_words}, by what ..."
+    experiments: tuple[str, ...]  # whose results `draw` takes, in argument order
+    draw: Callable[..., Any]
+
+
+Facts = Callable[[Mapping[str, Any], Any], dict]  # (results by experiment name, DatasetSpec)
+
+
+def _no_facts(results: Mapping[str, Any], spec: Any) -> dict:
+    return {}
+
+
+@dataclass
+class Section:
+    """One section of the chapter and everything it knows.
+
+    `facts(results, dataset_spec)` returns the plain values its prose and labels use (the
+    positive digit, the class pair, estimator descriptions read from the estimators, numbers
+    from results that are not metrics); the title, the captions and the metric descriptions may
+    name them as `{key}`. `seeds()` returns the seeds the section's code uses, for the
+    provenance table. The partial is `templates/sections/<id>.html.j2` unless `template_dir`
+    (for a section outside the package) says where `<id>.html.j2` is.
+    """
+
+    id: str
+    title: str
+    order: int  # place in the report: the chapter's sections 10, 20, ...
+    metrics: tuple[Metric, ...] = ()
+    figures: tuple[FigureSpec, ...] = ()
+    facts: Facts = _no_facts
+    seeds: Callable[[], dict[str, int]] = dict
+    template_dir: Path | None = None
+    experiments: list[str] = field(default_factory=list)  # filled by @section.experiment
+
+    def __post_init__(self) -> None:
+        for metric in self.metrics:
+            if not metric.name.startswith(f"{self.id}."):
+                raise ValueError(f"metric {metric.name} of section {self.id} must start with"
+                                 f" '{self.id}.'")
+
+    @property
+    def template(self) -> str:
+        """The partial's name for the Jinja loader."""
+        return f"{self.id}.html.j2" if self.template_dir else f"sections/{self.id}.html.j2"
+
+    def experiment(self, name: str, depends_on: tuple[str, ...] = (), cost: float = 1.0):
+        """Register a function as one of this section's experiments (see engine.registry)."""
+        register = experiment(name, depends_on=depends_on, cost=cost)
+
+        def add(run: Callable) -> Callable:
+            register(run)
+            self.experiments.append(name)
+            return run
+
+        return add
+
+
+SECTIONS: dict[str, Section] = {}
+
+
+def register(section: Section) -> Section:
+    """Make a section part of every run and report (built-in ones register on import)."""
+    if section.id in SECTIONS:
+        raise ValueError(f"section {section.id} registered twice")
+    SECTIONS[section.id] = section
+    return section
+
+
+@contextmanager
+def registered(section: Section) -> Iterator[Section]:
+    """Within the block, `section` (and the experiments it registered) take part; for tests and
+    for tools that add a section of their own for one run."""
+    register(section)
+    try:
+        yield section
+    finally:
+        SECTIONS.pop(section.id, None)
+        for name in section.experiments:
+            EXPERIMENTS.pop(name, None)
