@@ -155,3 +155,11 @@ def test_a_damaged_manifest_is_a_one_line_error_naming_it(tmp_path):
     manifest.write_text("{broken")
     with pytest.raises(ReportgenError, match=f"{manifest} is damaged .*restore its version"):
         archive.versions()
+
+
+def test_a_version_not_described_is_a_clear_error_and_leaves_nothing(tmp_path):
+    archive = Archive(tmp_path)
+    with pytest.raises(RuntimeError, match="call Staging.describe"):
+        with archive.new_version("mnist-quick-abc1234") as staging:
+            (staging.path / "metrics.json").write_text("{}")
+    assert list(tmp_path.iterdir()) == [tmp_path / ".lock"]

@@ -41,7 +41,9 @@ def test_list_shows_versions_in_order(archive):
     result = run("list", "--reports-dir", str(archive))
     lines = result.output.strip().splitlines()
     assert lines[0].startswith("version")
-    assert lines[1].startswith("v0001-") and lines[2].startswith("v0002-")
+    listed = [line[:5] for line in lines if line.startswith("v0")]
+    assert listed[:2] == ["v0001", "v0002"] and listed == sorted(listed)
+    assert "Random forest ROC AUC 0." in result.output  # each version's headlines
 
 
 def test_show_metric_and_json(archive):
@@ -143,3 +145,108 @@ def test_a_reports_dir_that_cannot_be_written_stops_the_build_before_any_work(tm
     assert result.output.strip().splitlines() == [
         f"Error: cannot write to --reports-dir {not_a_folder}: File exists; choose a folder you"
         " can write to"]
+
+
+def _start_build_and_wait_until_staged(reports):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportgen", "build", "--dataset", "digits", "--profile",
+         "quick", "--jobs", "1", "--quiet", "--force", "--reports-dir", str(reports)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if reports.exists() and any(p.name.startswith(".staging") for p in reports.iterdir()):
+            return process
+        time.sleep(0.02)
+    process.kill()
+    pytest.fail("the build never staged")
+
+
+def test_the_staging_folder_of_a_build_killed_with_sigkill_is_cleared(tmp_path):
+    reports = tmp_path / "r"
+    process = _start_build_and_wait_until_staged(reports)
+    process.kill()  # SIGKILL: no cleanup can run in the build itself
+    process.wait(30)
+    assert [p.name for p in reports.iterdir() if p.name.startswith(".staging")]
+    result = run("list", "--reports-dir", str(reports))
+    assert result.exit_code == 0 and "removed .staging-v0001-" in result.output
+    assert not [p for p in reports.iterdir() if p.name.startswith(".staging")]
+
+
+def test_a_running_builds_staging_folder_is_left_alone(tmp_path):
+    reports = tmp_path / "r"
+    process = _start_build_and_wait_until_staged(reports)
+    try:
+        run("list", "--reports-dir", str(reports))
+        assert [p for p in reports.iterdir() if p.name.startswith(".staging")]
+    finally:
+        process.wait(120)
+    assert process.returncode == 0
+    assert [p.name[:6] for p in reports.iterdir() if p.name.startswith("v")] == ["v0001-"]
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_version(tmp_path, monkeypatch):
+    import errno
+
+    def full(html, build_dir, path):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr("reportgen.build.write_pdf", full)
+    reports = tmp_path / "r"
+    result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1",
+                 "--quiet", "--reports-dir", str(reports))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: no space left on the device writing {reports}/"
+        + result.output.split(str(reports) + "/")[1].split(":")[0]
+        + ": free some space (or choose another folder) and run again; nothing half-written"
+        " was kept"]
+    assert "Traceback" not in result.output
+    assert not [p for p in reports.iterdir() if p.name.startswith(("v", ".staging"))]
+
+
+def test_check_names_a_metric_the_version_predates(archive, tmp_path):
+    import shutil
+
+    copy = tmp_path / "reports"
+    shutil.copytree(archive, copy)
+    version = sorted(p for p in copy.iterdir() if p.name.startswith("v0002"))[0]
+    document = json.loads((version / "metrics.json").read_text())
+    del document["metrics"]["binary.forest.roc_auc"]  # as an older reportgen wrote it
+    (version / "metrics.json").write_text(json.dumps(document))
+    manifest = json.loads((version / "manifest.json").read_text())
+    import hashlib
+
+    manifest["files"]["metrics.json"] = hashlib.sha256(
+        (version / "metrics.json").read_bytes()).hexdigest()
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[[threshold]]\nid = "auc"\nmetric = "binary.forest.roc_auc"\nop = ">"\n'
+                    'bound = { quick = 0.5 }\nclaim = "c"\ndataset = "digits"\n')
+    result = run("check", "2", "--reports-dir", str(copy), "--thresholds", str(spec))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "MISSING auc: binary.forest.roc_auc is not in this version's metrics" in result.output
+    assert "has no metric binary.forest.roc_auc" in result.output.splitlines()[-1]
+
+
+def test_only_builds_and_reports_just_the_named_sections(tmp_path):
+    reports = tmp_path / "r"
+    result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1", "--quiet",
+                 "--no-pdf", "--only", "errors", "--reports-dir", str(reports))
+    assert result.exit_code == 0, result.output
+    version = next(p for p in reports.iterdir() if p.name.startswith("v0001"))
+    assert version.name.endswith(version.name.split("-only-errors-")[1])
+    document = json.loads((version / "metrics.json").read_text())
+    assert document["sections"] == ["errors"]
+    assert {name.split(".")[0] for name in document["metrics"]} == {"errors"}
+    # errors needs the scaled SGD's predictions: that experiment ran, its section is not shown
+    assert "multiclass.sgd_scaled" in document["timings"]["experiments"]
+    html = (version / "report.html").read_text()
+    assert '<section id="errors"' in html and '<section id="multiclass"' not in html
+
+
+def test_only_an_unknown_section_is_one_line(tmp_path):
+    result = run("build", "--dataset", "digits", "--quiet", "--only", "nope", "--reports-dir",
+                 str(tmp_path / "r"))
+    assert result.exit_code == 1
+    assert "unknown section(s) nope; choose from:" in result.output
+    assert not (tmp_path / "r").exists()

@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import (
+    accuracy_score,
     confusion_matrix,
     f1_score,
     precision_recall_curve,
@@ -188,3 +189,36 @@ def test_multilabel_and_multioutput(engine, chapter, one_thread):
     cleaned = knn_clf.predict(X_test_mod)
     assert m["multioutput.knn.rmse_cleaned"] == np.sqrt(np.mean((cleaned - X_test) ** 2))
     assert m["multioutput.knn.rmse_noisy"] == np.sqrt(np.mean((X_test_mod - X_test) ** 2))
+
+
+def test_test_set_section(engine, chapter, one_thread, mnist):
+    """Each final model fitted on the whole training set as the chapter builds it, scored once
+    on the test images with plain scikit-learn calls."""
+    _, m = engine
+    X_train, X_test, y_train, _ = chapter
+    y_test = mnist.y[60000 : 60000 + N_TEST]
+    y_train_5, y_test_5 = y_train == 5, y_test == 5
+
+    sgd_clf = new_sgd().fit(X_train, y_train_5)
+    assert m["test.sgd.precision"] == precision_score(y_test_5, sgd_clf.predict(X_test))
+    assert m["test.sgd.recall"] == recall_score(y_test_5, sgd_clf.predict(X_test))
+    assert m["test.sgd.roc_auc"] == roc_auc_score(y_test_5, sgd_clf.decision_function(X_test))
+
+    forest_clf = RandomForestClassifier(n_estimators=100, random_state=42)
+    forest_clf.fit(X_train, y_train_5)
+    assert m["test.forest.roc_auc"] == roc_auc_score(y_test_5,
+                                                     forest_clf.predict_proba(X_test)[:, 1])
+
+    svm_clf = SVC().fit(X_train, y_train)
+    assert m["test.svc.accuracy"] == accuracy_score(y_test, svm_clf.predict(X_test))
+    sgd_multi = new_sgd().fit(X_train, y_train)
+    assert m["test.sgd_multiclass.accuracy"] == accuracy_score(y_test, sgd_multi.predict(X_test))
+    scaler = StandardScaler().fit(X_train)
+    sgd_scaled = new_sgd().fit(scaler.transform(X_train), y_train)
+    assert m["test.sgd_scaled.accuracy"] == accuracy_score(
+        y_test, sgd_scaled.predict(scaler.transform(X_test)))
+
+    y_multilabel = np.c_[y_train >= 7, y_train % 2 == 1]
+    knn_clf = KNeighborsClassifier().fit(X_train, y_multilabel)
+    assert m["test.knn_multilabel.f1_macro"] == f1_score(
+        np.c_[y_test >= 7, y_test % 2 == 1], knn_clf.predict(X_test), average="macro")

@@ -6,7 +6,7 @@ import pytest
 from pypdf import PdfReader
 
 from reportgen.build import build_report
-from reportgen.figures import FIGURES
+from reportgen.sections import all_sections
 from reportgen.report.render import (
     ExternalResourceError,
     environment,
@@ -16,6 +16,10 @@ from reportgen.report.render import (
     write_pdf,
 )
 from tests.test_benchmarks_history import save_run
+
+
+FIGURES = [figure for section in all_sections() for figure in section.figures]
+FRAME = ("summary", "thresholds", "timings", "changes", "metrics", "provenance")
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +39,7 @@ def two_builds(tmp_path_factory):
 def test_html_is_self_contained_with_every_section_and_figure(two_builds):
     _, first, _ = two_builds
     html = (first.path / "report.html").read_text()
-    for section in ("summary", "dataset", "binary", "multiclass", "errors", "multilabel",
-                    "multioutput", "thresholds", "timings", "changes", "provenance"):
+    for section in [s.id for s in all_sections()] + list(FRAME):
         assert f'<section id="{section}"' in html
     assert html.count('src="data:image/svg+xml;base64,') == len(FIGURES)
     assert not re.search(r'(src|href)="(https?:)?//', html), "no external requests"
@@ -129,18 +132,18 @@ def _dataset_section(class_names: list[str]) -> str:
         "dataset": {"title": "Some images", "n_samples": 10, "image_shape": [2, 2],
                     "source": "a test", "x_sha256": "0" * 64, "y_sha256": "1" * 64},
         "profile": {"train_size": 8, "test_size": 2},
-        "details": {"first_label": 5, "train_class_counts": [1] * 10,
+        "facts": {"first_label": 5, "train_class_counts": [1] * 10,
                     "class_names": class_names,
                     "classes_are_digits": class_names == list("0123456789")},
         "figures": {"first_digit": figure, "more_digits": figure},
     }
-    return environment().get_template("partials/_dataset.html.j2").render(**context)
+    return environment().get_template("sections/dataset.html.j2").render(**context)
 
 
 def test_dataset_section_names_classes_that_are_not_digits():
     names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
              "Sneaker", "Bag", "Ankle boot"]
     html = _dataset_section(names)
-    assert "detects class 5, <em>Sandal</em>" in html
+    assert "5 Sandal," in html and "name classes, not digits" in html
     assert '<span class="class-name">Ankle boot</span>' in html
-    assert "detects class 5" not in _dataset_section(list("0123456789"))
+    assert "name classes, not digits" not in _dataset_section(list("0123456789"))

@@ -1,0 +1,95 @@
+"""`reportgen render`: an archived version is rendered again from its own files alone (no
+dataset, no result cache, no fitting), byte-identical while the templates are unchanged, and
+never into the archive."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from reportgen.archive import Archive
+from reportgen.build import build_report
+from reportgen.cli import cli
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory):
+    reports = tmp_path_factory.mktemp("reports")
+    outcome = build_report("digits", "quick", reports_dir=reports, jobs=1, benchmarks_dir=None)
+    return reports, outcome
+
+
+def test_render_reproduces_the_archived_html_without_data_or_cache(archived, tmp_path,
+                                                                   monkeypatch):
+    reports, outcome = archived
+    monkeypatch.setenv("REPORTGEN_CACHE", str(tmp_path / "empty-cache"))
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("render must not load a dataset")
+
+    monkeypatch.setattr("reportgen.data.load_dataset", no_data)
+    monkeypatch.setattr("reportgen.engine.runner.run_experiments", no_data)
+    result = run("render", outcome.version_id, "--reports-dir", str(reports),
+                 "--out", str(tmp_path / "again"))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "again" / "report.html").read_bytes() == (
+        outcome.path / "report.html").read_bytes()
+    assert (tmp_path / "again" / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    assert not (tmp_path / "empty-cache" / "results").exists()
+
+
+def test_render_never_writes_into_the_archive(archived):
+    reports, outcome = archived
+    before = sorted(p.name for p in outcome.path.rglob("*"))
+    result = run("render", "latest", "--reports-dir", str(reports),
+                 "--out", str(outcome.path / "again"))
+    assert result.exit_code == 1
+    assert "is inside the archive" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in outcome.path.rglob("*")) == before
+
+
+def test_a_changed_figure_is_refused(archived, tmp_path):
+    reports, outcome = archived
+    copy = tmp_path / "reports"
+    import shutil
+
+    shutil.copytree(reports, copy)
+    version = Archive(copy).resolve(outcome.version_id)
+    (version.path / "figures" / "roc_curve.svg").write_text("<svg/>")
+    result = run("render", outcome.version_id, "--reports-dir", str(copy),
+                 "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "figures/roc_curve.svg changed since the build" in result.output
+    assert not (tmp_path / "out" / "report.html").exists()
+
+
+def test_a_version_without_render_data_says_so(archived, tmp_path):
+    reports, outcome = archived
+    copy = tmp_path / "reports"
+    import shutil
+
+    shutil.copytree(reports, copy)
+    version = Archive(copy).resolve(outcome.version_id)
+    (version.path / "render.json").unlink()
+    manifest = json.loads((version.path / "manifest.json").read_text())
+    del manifest["files"]["render.json"]
+    (version.path / "manifest.json").write_text(json.dumps(manifest))
+    result = run("render", outcome.version_id, "--reports-dir", str(copy),
+                 "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "made before reportgen kept its render data" in result.output
+
+
+def test_render_data_holds_sections_facts_and_figures(archived):
+    _, outcome = archived
+    data = json.loads((outcome.path / "render.json").read_text())
+    document = json.loads((outcome.path / "metrics.json").read_text())
+    assert [s["id"] for s in data["sections"]] == document["sections"]
+    binary = next(s for s in data["sections"] if s["id"] == "binary")
+    assert binary["facts"]["positive"] == "5" and binary["title"].endswith("the 5-detector")
+    for figure in data["figures"]:
+        assert (outcome.path / figure["file"]).is_file()

@@ -1,0 +1,100 @@
+"""A section written outside the package, through the section API alone, takes part in a
+build: its experiment runs, its metric is in metrics.json, its figure is drawn and numbered, its
+partial is rendered, and a threshold on its metric is checked."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reportgen.build import build_report
+from reportgen.engine.profiles import Inputs
+from reportgen.figures import subplots
+from reportgen.sections import Metric, Section, registered
+from reportgen.sections.api import FigureSpec, field_of
+
+HERE = Path(__file__).parent / "toy"
+
+
+@dataclass
+class PixelCount:
+    pixels_on: int
+    histogram: np.ndarray
+
+
+def histogram(result: PixelCount):
+    fig, ax = subplots(figsize=(4, 3))
+    ax.bar(range(len(result.histogram)), result.histogram)
+    return fig
+
+
+def toy_section() -> Section:
+    section = Section(
+        id="toy", title="A toy section about {what}", order=99, template_dir=HERE,
+        metrics=(Metric("toy.count.pixels_on", "toy.count", field_of("pixels_on"),
+                        "Pixels that are on in the first image ({what})"),),
+        figures=(FigureSpec("toy_histogram", "Histogram of {what}.", ("toy.count",),
+                            histogram),),
+        facts=lambda results, spec: {"what": "lit pixels"},
+    )
+
+    @section.experiment("toy.count")
+    def count(data: Inputs) -> PixelCount:
+        first = data.X_train[0]
+        return PixelCount(pixels_on=int((first > 0).sum()),
+                          histogram=np.bincount(first.astype(int), minlength=17))
+
+    return section
+
+
+SPEC = """
+[[threshold]]
+id = "toy-some-pixels"
+metric = "toy.count.pixels_on"
+op = ">"
+bound = { quick = 5 }
+claim = "The first image is not blank."
+dataset = "digits"
+"""
+
+
+@pytest.fixture
+def toy_build(tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC)
+    with registered(toy_section()):
+        outcome = build_report("digits", "quick", reports_dir=tmp_path / "reports", jobs=1,
+                               thresholds_path=spec, benchmarks_dir=None)
+    return outcome
+
+
+def test_a_registered_section_is_built_and_rendered(toy_build):
+    document = json.loads((toy_build.path / "metrics.json").read_text())
+    assert document["sections"][-1] == "toy"
+    assert document["metrics"]["toy.count.pixels_on"] > 5
+    assert [t["id"] for t in document["thresholds"]] == ["toy-some-pixels"]
+    assert document["thresholds"][0]["passed"]
+    assert (toy_build.path / "figures" / "toy_histogram.svg").is_file()
+    html = (toy_build.path / "report.html").read_text()
+    assert '<section id="toy" class="chapter">' in html
+    assert "<h1>A toy section about lit pixels</h1>" in html
+    assert '<a href="#toy">A toy section about lit pixels</a>' in html  # the contents
+    assert "The toy section counts lit pixels" in html
+    assert "Histogram of lit pixels.</figcaption>" in html
+    assert "Pixels that are on in the first image (lit pixels)" in html  # the metric table
+
+
+def test_a_section_leaves_when_unregistered(toy_build, tmp_path):
+    """The fixture's block has ended: the toy section and its experiment are gone."""
+    later = build_report("digits", "quick", reports_dir=tmp_path / "again", jobs=1,
+                         benchmarks_dir=None, pdf=False)
+    assert "toy.count.pixels_on" not in later.document["metrics"]
+    assert "toy" not in later.document["sections"]
+
+
+def test_metric_names_must_carry_the_section_id():
+    with pytest.raises(ValueError, match="must start with 'toy.'"):
+        Section(id="toy", title="t", order=1,
+                metrics=(Metric("other.x", "toy.count", field_of("x"), "x"),))
