@@ -10,9 +10,9 @@ from sklearn.model_selection import cross_val_predict, cross_val_score
 
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.cv import fit_folds
-from reportgen.sections.binary import sgd_classifier as sgd
 from reportgen.engine.profiles import resolve_profile
 from reportgen.engine.runner import run_experiments
+from reportgen.sections.binary import sgd_classifier as sgd
 from tests.benchmarks.conftest import ROUNDS, SUBSETS
 
 

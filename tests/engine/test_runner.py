@@ -9,8 +9,8 @@ from reportgen.engine.cache import ResultCache
 from reportgen.engine.profiles import resolve_profile
 from reportgen.engine.registry import Experiment, all_experiments
 from reportgen.engine.runner import _waves, run_experiments
-from reportgen.sections import all_sections
 from reportgen.metrics import metric_values
+from reportgen.sections import all_sections
 
 
 @pytest.fixture

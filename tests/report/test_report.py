@@ -6,7 +6,6 @@ import pytest
 from pypdf import PdfReader
 
 from reportgen.build import build_report
-from reportgen.sections import all_sections
 from reportgen.report.render import (
     ExternalResourceError,
     environment,
@@ -15,8 +14,8 @@ from reportgen.report.render import (
     fmt_seconds,
     write_pdf,
 )
+from reportgen.sections import all_sections
 from tests.test_benchmarks_history import save_run
-
 
 FIGURES = [figure for section in all_sections() for figure in section.figures]
 FRAME = ("summary", "thresholds", "timings", "changes", "metrics", "provenance")
