@@ -19,7 +19,7 @@ from reportgen.report.model import RENDER_DATA, build_render_data, headlines
 from reportgen.report.render import render_version, write_pdf
 from reportgen.sections import select
 from reportgen.storage import atomic_write, writable_folder
-from reportgen.thresholds import DEFAULT_SPEC, evaluate, load_spec
+from reportgen.thresholds import DEFAULT_SPEC, evaluate, load_spec, passed_count
 
 BENCHMARK_CHART = "figures/benchmark_history.svg"
 
@@ -100,7 +100,7 @@ def build_report(
             headlines={h["metric"]: document["metrics"][h["metric"]]
                        for h in headlines(sections)},
             headline_labels={h["metric"]: h["label"] for h in headlines(sections)},
-            thresholds={"passed": sum(t["passed"] for t in thresholds), "total": len(thresholds)},
+            thresholds={"passed": passed_count(thresholds), "total": len(thresholds)},
             build_seconds=time.perf_counter() - started,
             previous=previous.id if previous else None,
         )

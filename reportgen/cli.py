@@ -209,7 +209,10 @@ def build_command(profile, dataset, data_file, train_size, jobs, force, only, qu
 
 
 def _manifest_labels(path: Path) -> dict[str, str]:
-    return json.loads((path / "manifest.json").read_text()).get("headline_labels", {})
+    """Headline metric -> label, from a version's manifest (older ones recorded no labels)."""
+    manifest = json.loads((path / "manifest.json").read_text())
+    labels = manifest.get("headline_labels", {})
+    return {name: labels.get(name, name) for name in manifest.get("headlines", {})}
 
 
 def _print_summary(document: dict, version_id: str, labels: dict[str, str]) -> None:
@@ -289,7 +292,7 @@ def show_command(version, metric, as_json, reports_dir) -> None:
     if as_json:
         click.echo(json.dumps(document, indent=2))
         return
-    _print_summary(document, found.id, found.manifest.get("headline_labels", {}))
+    _print_summary(document, found.id, _manifest_labels(found.path))
     problems = archive.verify(found)
     click.echo(f"files:     {len(found.manifest['files'])} in {found.path}, "
                + ("all match the manifest" if not problems else "; ".join(problems)))

@@ -26,6 +26,7 @@ from jinja2 import (
 from reportgen.errors import ReportgenError
 from reportgen.report.model import RENDER_DATA, RENDER_SCHEMA
 from reportgen.storage import atomic_write
+from reportgen.thresholds import passed_count
 
 
 def templates_dir() -> Path:
@@ -90,10 +91,16 @@ def fmt_ratio(value) -> str:
 
 
 def fmt_brief(value, digits: int = 4) -> str:
-    """A metric in one table cell: a matrix by its shape, anything else as `num` shows it."""
+    """A metric in one table cell: a matrix by its shape, a long list by its length, anything
+    else as `num` shows it."""
     if isinstance(value, list) and value and isinstance(value[0], list):
         return f"{len(value)}×{len(value[0])} matrix"
+    if isinstance(value, list) and len(value) > BRIEF_LIST:
+        return f"{len(value)} values"
     return fmt_number(value, digits)
+
+
+BRIEF_LIST = 4  # per-fold lists (3 values) fit a cell; per-class scores (10) do not
 
 
 def environment(extra_dirs: list[Path] = ()) -> Environment:
@@ -180,7 +187,7 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         "published_summary": {"total": len(published),
                               "agree": sum(row["agrees"] for row in published)},
         "thresholds": thresholds,
-        "thresholds_passed": sum(t["passed"] for t in thresholds),
+        "thresholds_passed": passed_count(thresholds),
         "timings": [
             {"experiment": name, "seconds": t["seconds"], "cached": t["cached"],
              "warnings": document["warnings"].get(name, [])}

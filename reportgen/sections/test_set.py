@@ -79,7 +79,7 @@ def gap_figure(result: TestSetResult):
     ax.set_yticklabels([row["label"] for row in rows], fontsize=10)
     ax.set_xlabel("score", fontsize=12)
     ax.grid(True, axis="x", alpha=0.4)
-    ax.legend(loc="lower left", fontsize=9)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=9, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -124,8 +124,8 @@ SECTION = register(Section(
     ),
     figures=(
         FigureSpec("generalization_gap",
-                   "Each final model's cross-validated estimate on the {n_train} training images"
-                   " (hollow) and its score on the {n_test} test images (filled).",
+                   "Each final model's cross-validated estimate on the {n_train:,} training images"
+                   " (hollow) and its score on the {n_test:,} test images (filled).",
                    ("test.scores",), gap_figure),
     ),
     facts=_facts,
