@@ -197,7 +197,9 @@ def build_command(profile, dataset, data_file, train_size, jobs, force, only, qu
     _print_summary(outcome.document, outcome.version_id, _manifest_labels(outcome.path))
     if outcome.previous_id:
         changed = len(outcome.changes["metrics"])
-        click.echo(f"changes:   {changed} metric(s) changed since {outcome.previous_id}")
+        added = len(outcome.changes["added_metrics"])
+        click.echo(f"changes:   {changed} metric(s) changed since {outcome.previous_id}"
+                   + (f", {added} new" if added else ""))
     click.echo(f"report:    {outcome.path / 'report.html'}")
     if not no_pdf:
         click.echo(f"pdf:       {outcome.path / 'report.pdf'}")
@@ -315,7 +317,12 @@ def diff_command(old, new, reports_dir) -> None:
     if changes["dataset_changed"]:
         click.echo("the dataset's checksum differs")
     click.echo(f"metrics: {len(changes['metrics'])} changed, {changes['unchanged_metrics']}"
-               " unchanged")
+               f" unchanged, {len(changes['added_metrics'])} added,"
+               f" {len(changes['removed_metrics'])} removed")
+    for name in changes["added_metrics"]:
+        click.echo(f"  + {name}: {fmt_number(b.metrics()['metrics'][name])}")
+    for name in changes["removed_metrics"]:
+        click.echo(f"  - {name}")
     for row in changes["metrics"]:
         delta = f" ({fmt_signed(row['delta'])})" if row["delta"] is not None else ""
         click.echo(f"  {row['metric']}: {fmt_number(row['old'])} -> {fmt_number(row['new'])}"

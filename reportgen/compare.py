@@ -17,8 +17,10 @@ def compare_documents(old: dict, new: dict) -> dict:
     """Metrics, thresholds and experiment times that changed from `old` to `new` (two
     metrics.json documents), as plain rows for `reportgen diff` and the report."""
     metric_rows = []
-    for name in new["metrics"].keys() | old["metrics"].keys():
-        before, after = old["metrics"].get(name), new["metrics"].get(name)
+    added = sorted(new["metrics"].keys() - old["metrics"].keys())
+    removed = sorted(old["metrics"].keys() - new["metrics"].keys())
+    for name in new["metrics"].keys() & old["metrics"].keys():
+        before, after = old["metrics"][name], new["metrics"][name]
         if before == after:
             continue
         row = {"metric": name, "old": before, "new": after, "delta": None}
@@ -46,8 +48,10 @@ def compare_documents(old: dict, new: dict) -> dict:
             "ratio": ratio, "cached": timing["cached"],
         })
     return {
-        "metrics": metric_rows,
-        "unchanged_metrics": len(new["metrics"]) - len(metric_rows),
+        "metrics": metric_rows,  # in both versions, with another value
+        "added_metrics": added,  # only in the new version (e.g. a new section)
+        "removed_metrics": removed,
+        "unchanged_metrics": len(new["metrics"]) - len(metric_rows) - len(added),
         "thresholds": threshold_rows,
         "timings": timing_rows,
         "wall_seconds": {"old": old["timings"]["wall_seconds"],

@@ -35,3 +35,12 @@ def test_threshold_status_changes_and_dataset_change():
     assert changes["thresholds"] == [{"id": "t1", "old": True, "new": False},
                                      {"id": "t3", "old": None, "new": True}]
     assert changes["dataset_changed"]
+
+
+def test_metrics_of_a_new_section_are_added_not_changed():
+    old = doc({"a": 0.5}, {"x": 2.0})
+    new = doc({"a": 0.5, "test.b": 0.9}, {"x": 2.0})
+    changes = compare_documents(old, new)
+    assert changes["metrics"] == [] and changes["unchanged_metrics"] == 1
+    assert changes["added_metrics"] == ["test.b"] and changes["removed_metrics"] == []
+    assert compare_documents(new, old)["removed_metrics"] == ["test.b"]
