@@ -222,3 +222,16 @@ def test_test_set_section(engine, chapter, one_thread, mnist):
     knn_clf = KNeighborsClassifier().fit(X_train, y_multilabel)
     assert m["test.knn_multilabel.f1_macro"] == f1_score(
         np.c_[y_test >= 7, y_test % 2 == 1], knn_clf.predict(X_test), average="macro")
+
+
+def test_denoising_in_batches_equals_one_call(chapter, one_thread):
+    """The engine predicts the denoised digits in batches (memory); the chapter in one call."""
+    from reportgen.sections.multioutput import predict_in_batches
+
+    X_train, X_test, _, _ = chapter
+    rng = np.random.RandomState(42)
+    X_train_mod = X_train + rng.randint(0, 100, X_train.shape)
+    X_test_mod = X_test + rng.randint(0, 100, X_test.shape)
+    knn_clf = KNeighborsClassifier().fit(X_train_mod, X_train)
+    assert np.array_equal(predict_in_batches(knn_clf, X_test_mod, batch=7),
+                          knn_clf.predict(X_test_mod))
