@@ -21,6 +21,7 @@ from reportgen.engine.profiles import Inputs
 from reportgen.figures import subplots
 from reportgen.sections.api import FigureSpec, Metric, Section, field_of, register
 from reportgen.sections.binary import (
+    CV_FOLDS,
     POSITIVE_DIGIT,
     ForestResult,
     SgdDetectorResult,
@@ -86,7 +87,10 @@ def gap_figure(result: TestSetResult):
 
 def _facts(results, spec) -> dict:
     result = results["test.scores"]
+    compared = [row for row in result.rows if row["gap"] is not None]
     return {
+        "largest_gap": max(compared, key=lambda row: abs(row["gap"])),
+        "cv_folds": CV_FOLDS,
         "positive": class_label(spec, POSITIVE_DIGIT),
         "n_train": result.n_train,
         "n_test": result.n_test,
