@@ -114,7 +114,8 @@ def build_metrics_document(run: RunResult) -> dict:
             "wall_seconds": run.wall_seconds,
             "jobs": run.jobs,
             "experiments": {
-                name: {"seconds": r.seconds, "cached": r.cached} for name, r in run.runs.items()
+                name: {"seconds": r.seconds, "cached": r.cached, "peak_rss_bytes": r.peak_rss}
+                for name, r in run.runs.items()
             },
         },
         "warnings": {name: r.warnings for name, r in run.runs.items() if r.warnings},

@@ -50,8 +50,8 @@ class ResultCache:
         return self.root / experiment.name / f"{key[:32]}.npz"
 
     def get(self, experiment: Experiment, key: str, log=lambda message: None):
-        """The stored (result, seconds, warnings), or None; a corrupt entry is reported and
-        removed."""
+        """The stored (result, seconds, warnings, peak_rss), or None; a corrupt entry is
+        reported and removed."""
         path = self.path(experiment, key)
         if not path.exists():
             return None
@@ -63,11 +63,14 @@ class ResultCache:
             log(f"cached {experiment.name} at {path} is corrupt ({exc}); recomputing")
             path.unlink(missing_ok=True)
             return None
-        return result, float(extra["seconds"]), list(extra.get("warnings", []))
+        return (result, float(extra["seconds"]), list(extra.get("warnings", [])),
+                extra.get("peak_rss"))
 
     def put(
-        self, experiment: Experiment, key: str, result, seconds: float, warnings: list[str]
+        self, experiment: Experiment, key: str, result, seconds: float, warnings: list[str],
+        peak_rss: int | None = None,
     ) -> None:
-        extra = {"key": key, "seconds": seconds, "warnings": warnings}
+        """Store a result with what it cost (time, peak memory) and the warnings it raised."""
+        extra = {"key": key, "seconds": seconds, "warnings": warnings, "peak_rss": peak_rss}
         raw = result_to_bytes(result, extra=extra)
         atomic_write(self.path(experiment, key), lambda tmp: tmp.write_bytes(raw))

@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from reportgen.data import Dataset
 from reportgen.engine.cache import ResultCache, result_key
+from reportgen.engine.memory import peak_memory
 from reportgen.engine.profiles import Inputs, Profile, make_inputs
 from reportgen.engine.registry import (
     Experiment,
@@ -59,6 +60,7 @@ class ExperimentRun:
     cached: bool
     key: str
     warnings: list[str] = field(default_factory=list)  # e.g. SGD's ConvergenceWarning, once each
+    peak_rss: int | None = None  # bytes: the process's peak while computing it (None: unknown)
 
 
 @dataclass
@@ -88,12 +90,13 @@ def _execute(experiment_name: str, inputs: Inputs, dependencies: tuple):
     """
     experiment = all_experiments()[experiment_name]
     started = time.perf_counter()
-    with threadpool_limits(limits=1), warnings.catch_warnings(record=True) as caught:
+    with threadpool_limits(limits=1), warnings.catch_warnings(record=True) as caught, \
+            peak_memory() as peak:
         warnings.simplefilter("always")
         result = experiment.run(inputs, *dependencies)
     seconds = time.perf_counter() - started
     messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
-    return experiment_name, result, seconds, messages
+    return experiment_name, result, seconds, messages, peak["bytes"]
 
 
 def _waves(pending: list[Experiment], done: set[str]) -> list[list[Experiment]]:
@@ -142,8 +145,9 @@ def run_experiments(
         if hit is None:
             pending.append(experiment)
         else:
-            result, seconds, messages = hit
-            run.runs[name] = ExperimentRun(name, result, seconds, True, keys[name], messages)
+            result, seconds, messages, peak_rss = hit
+            run.runs[name] = ExperimentRun(name, result, seconds, True, keys[name], messages,
+                                           peak_rss)
 
     progress.start(total=len(experiments), cached=len(experiments) - len(pending))
     inputs = make_inputs(dataset, profile) if pending else None
@@ -156,9 +160,10 @@ def run_experiments(
         )
         n_jobs = min(jobs, len(wave))
         outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(calls)
-        for name, result, seconds, messages in outcomes:
-            cache.put(experiments[name], keys[name], result, seconds, messages)
-            run.runs[name] = ExperimentRun(name, result, seconds, False, keys[name], messages)
+        for name, result, seconds, messages, peak_rss in outcomes:
+            cache.put(experiments[name], keys[name], result, seconds, messages, peak_rss)
+            run.runs[name] = ExperimentRun(name, result, seconds, False, keys[name], messages,
+                                           peak_rss)
             waiting.remove(name)
             progress.finished(name, seconds)
             progress.running(waiting[:jobs])

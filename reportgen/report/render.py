@@ -90,6 +90,16 @@ def fmt_ratio(value) -> str:
     return "—" if value is None else f"×{value:.2f}"
 
 
+def fmt_bytes(value) -> str:
+    """Memory as people read it: 1.87 GiB, 512 MiB; "—" where it was not measured."""
+    if value is None:
+        return "—"
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if value >= size:
+            return f"{value / size:.2f} {unit}" if unit == "GiB" else f"{value / size:.0f} {unit}"
+    return f"{value} B"
+
+
 def fmt_brief(value, digits: int = 4) -> str:
     """A metric in one table cell: a matrix by its shape, a long list by its length, anything
     else as `num` shows it."""
@@ -116,7 +126,8 @@ def environment(extra_dirs: list[Path] = ()) -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(num=fmt_number, pct=fmt_percent, secs=fmt_seconds, signed=fmt_signed,
-                       ratio=fmt_ratio, printed=fmt_printed, brief=fmt_brief)
+                       ratio=fmt_ratio, printed=fmt_printed, brief=fmt_brief,
+                       bytes=fmt_bytes)
     return env
 
 
@@ -190,9 +201,11 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         "thresholds_passed": passed_count(thresholds),
         "timings": [
             {"experiment": name, "seconds": t["seconds"], "cached": t["cached"],
-             "warnings": document["warnings"].get(name, [])}
+             "peak_rss": t.get("peak_rss_bytes"), "warnings": document["warnings"].get(name, [])}
             for name, t in experiments.items()
         ],
+        "peak_rss": max((t.get("peak_rss_bytes") or 0 for t in experiments.values()),
+                        default=0) or None,
         "wall_seconds": document["timings"]["wall_seconds"],
         "compute_seconds": sum(t["seconds"] for t in experiments.values()),
         "computed_count": sum(not t["cached"] for t in experiments.values()),

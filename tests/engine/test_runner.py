@@ -29,6 +29,7 @@ def test_second_run_takes_everything_from_the_cache_with_equal_numbers(digits, p
     second = run_experiments(digits, profile, jobs=1, cache=cache)
     assert second.computed == []
     assert metric_values(second) == metric_values(first)
+    assert [r.peak_rss for r in second.runs.values()] == [r.peak_rss for r in first.runs.values()]
     assert np.array_equal(second["binary.sgd"].roc_tpr, first["binary.sgd"].roc_tpr)
 
 
