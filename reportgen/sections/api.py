@@ -85,6 +85,8 @@ class Section:
     facts: Facts = _no_facts
     seeds: Callable[[], dict[str, int]] = dict
     template_dir: Path | None = None
+    from_chapter: bool = True  # False: goes beyond the chapter (the test set); benchmarks that
+    # compare with the chapter's own code run only the chapter's sections
     experiments: list[str] = field(default_factory=list)  # filled by @section.experiment
 
     def __post_init__(self) -> None:

@@ -109,6 +109,7 @@ SECTION = register(Section(
     id="test",
     title="The test set",
     order=70,
+    from_chapter=False,
     metrics=(
         _metric("test.sgd.precision", "Precision of the SGD {positive}-detector's predict()"
                 " on the test set"),
