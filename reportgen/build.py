@@ -14,14 +14,16 @@ from reportgen.data import load_dataset
 from reportgen.engine.profiles import resolve_profile
 from reportgen.engine.runner import NoProgress, run_experiments
 from reportgen.export import export_run, write_json
+from reportgen.figures import figure_svg, projection_chart
 from reportgen.report.index import write_index
-from reportgen.report.model import RENDER_DATA, build_render_data, headlines
+from reportgen.report.model import RENDER_DATA, build_render_data, headlines, projection_data
 from reportgen.report.render import render_version, write_pdf
 from reportgen.sections import select
 from reportgen.storage import atomic_write, writable_folder
 from reportgen.thresholds import DEFAULT_SPEC, evaluate, load_spec, passed_count
 
 BENCHMARK_CHART = "figures/benchmark_history.svg"
+PROJECTION_CHART = "figures/projection.svg"
 
 
 @dataclass
@@ -82,11 +84,16 @@ def build_report(
             svg = benchmarks["chart"]
             atomic_write(staging.path / BENCHMARK_CHART, lambda tmp: tmp.write_bytes(svg))
             benchmarks = {**benchmarks, "chart": BENCHMARK_CHART}
+        projection = projection_data(run)
+        chart = figure_svg(projection_chart(projection["rows"], projection["measured"]))
+        atomic_write(staging.path / PROJECTION_CHART, lambda tmp: tmp.write_bytes(chart))
+        projection["chart"] = PROJECTION_CHART
         render_data = build_render_data(
             run=run, facts=facts, figures=figures, version_id=staging.id,
             created_utc=staging.created.strftime("%Y-%m-%d %H:%M:%S"),
             provenance=origin.as_dict(), changes=changes,
             previous_id=previous.id if previous else None, benchmarks=benchmarks,
+            projection=projection,
         )
         write_json(staging.path / RENDER_DATA, render_data)
         html = render_version(staging.path)  # from the files, exactly as `render` will

@@ -109,3 +109,21 @@ def save_figures(run: RunResult, sections: list[Section], captions: dict[str, st
                                          f"{out_dir.name}/{spec.id}.svg",
                                          f"{out_dir.name}/{spec.id}.png"))
     return saved
+
+
+def projection_chart(rows: list[dict], measured: dict | None) -> Figure:
+    """Projected wall time against workers (log scales), with the measured build if any."""
+    fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+    workers = [row["workers"] for row in rows]
+    ax.plot(workers, [row["wall_seconds"] / 60 for row in rows], "o-", label="projected")
+    if measured:
+        ax.plot([measured["workers"]], [measured["wall_seconds"] / 60], "s", color="C3",
+                markersize=9, label="this build, measured")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xticks(workers, [str(n) for n in workers])
+    ax.set_xlabel("workers")
+    ax.set_ylabel("wall time (min)")
+    ax.grid(True, which="both", alpha=0.4)
+    ax.legend(fontsize=9)
+    return fig

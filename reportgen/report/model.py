@@ -61,6 +61,7 @@ def build_render_data(
     changes: dict | None,
     previous_id: str | None,
     benchmarks: dict | None,
+    projection: dict | None = None,
 ) -> dict:
     """What a version's `render.json` holds: per section its title, partial, facts, figures
     and metric descriptions; the figures in order; provenance, seeds, changes, benchmarks."""
@@ -79,11 +80,40 @@ def build_render_data(
         "changes": changes,
         "previous_id": previous_id,
         "benchmarks": benchmarks,
+        "projection": projection,
     }
+
+
+def projection_data(run: RunResult) -> dict:
+    """The wall time the run's experiments would take on 1 to 64 workers, by list scheduling
+    of their recorded durations (`engine.projection`), and this run's own, where it computed
+    everything (a run that reused cached results measured nothing to compare)."""
+    from reportgen.engine.projection import critical_path, projections
+
+    durations = {name: r.seconds for name, r in run.runs.items()}
+    depends = {name: r.depends_on for name, r in all_experiments_of(run).items()}
+    one = sum(durations.values())
+    rows = [{"workers": p.workers, "wall_seconds": p.wall_seconds,
+             "speedup": one / p.wall_seconds if p.wall_seconds else None}
+            for p in projections(durations, depends)]
+    path = critical_path(durations, depends)
+    longest = max(path, key=lambda name: durations[name])
+    computed_all = not any(r.cached for r in run.runs.values())
+    measured = {"workers": run.jobs, "wall_seconds": run.wall_seconds} if computed_all else None
+    return {"rows": rows, "measured": measured, "chart": None, "total_seconds": one,
+            "critical_path": path, "critical_seconds": sum(durations[n] for n in path),
+            "bounding_task": longest, "bounding_seconds": durations[longest]}
+
+
+def all_experiments_of(run: RunResult) -> dict:
+    from reportgen.engine.registry import all_experiments
+
+    experiments = all_experiments()
+    return {name: experiments[name] for name in run.runs}
 
 
 def figure_files(render_data: dict) -> list[Path]:
     """Every file under the version that the render data refers to."""
     files = [Path(figure["file"]) for figure in render_data["figures"]]
-    chart = (render_data.get("benchmarks") or {}).get("chart")
-    return files + ([Path(chart)] if chart else [])
+    charts = [(render_data.get(part) or {}).get("chart") for part in ("benchmarks", "projection")]
+    return files + [Path(chart) for chart in charts if chart]

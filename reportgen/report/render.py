@@ -182,9 +182,11 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
             "metrics": [{**metric, "value": metrics[metric["name"]]}
                         for metric in entry["metrics"]],
         })
-    benchmarks = data["benchmarks"]
+    benchmarks, projection = data["benchmarks"], data.get("projection")
     if benchmarks and benchmarks.get("chart"):
         benchmarks = {**benchmarks, "chart": _inline(folder, benchmarks["chart"])}
+    if projection and projection.get("chart"):
+        projection = {**projection, "chart": _inline(folder, projection["chart"])}
     return {
         "version": data["version"],
         "created_utc": data["created_utc"],
@@ -216,6 +218,7 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         "changes": data["changes"],
         "previous_id": data["previous_id"],
         "benchmarks": benchmarks,
+        "projection": projection,
     }
 
 
