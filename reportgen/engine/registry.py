@@ -4,6 +4,7 @@ them in dependency order (`in_dependency_order`), never in the order they were r
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import types
@@ -26,7 +27,7 @@ class Experiment:
         every reportgen function, class and constant the function uses (directly or through
         them, so changing a shared helper or a seed reruns exactly the experiments that use
         it), and the code that makes the inputs."""
-        parts = [_without_decorators(self.run), inspect.getsource(self.result_type)]
+        parts = [_without_decorators(self.run), _source(self.result_type)]
         parts += _code_used_by(self.run)
         parts += [path.read_text() for path in _SHARED_CODE]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -35,9 +36,17 @@ class Experiment:
 def _without_decorators(function: Callable) -> str:
     """A function's source from `def` on: its @experiment line holds a scheduling hint (cost)
     that must not invalidate cached results."""
-    lines = inspect.getsource(function).splitlines()
+    lines = _source(function).splitlines()
     start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("def "))
     return "\n".join(lines[start:])
+
+
+@functools.cache
+def _source(code_object: Callable | type) -> str:
+    """inspect.getsource, once per function or class and process: for a class it parses the
+    whole module, which made a run with nothing to compute twice as slow as it needs to be.
+    (Constants are read anew each time; only source text is remembered.)"""
+    return inspect.getsource(code_object)
 
 
 _CONSTANT_TYPES = (bool, int, float, complex, str, bytes, tuple, frozenset, type(None))
@@ -72,7 +81,7 @@ def _code_used_by(function: Callable) -> list[str]:
                 found[f"{current.__module__}.{name}"] = f"{name} = {value!r}"
             elif _is_ours(value) and value not in visited:
                 visited.add(value)
-                found[f"{value.__module__}.{value.__qualname__}"] = inspect.getsource(value)
+                found[f"{value.__module__}.{value.__qualname__}"] = _source(value)
                 if inspect.isclass(value):
                     pending += [f for f in vars(value).values() if inspect.isfunction(f)]
                 else:
