@@ -25,6 +25,7 @@ class SavedRun:
     medians: dict[str, float]  # benchmark name -> median seconds
     rounds: tuple[int, int]  # the fewest and the most rounds of its benchmarks
     baselines: dict[str, str]  # benchmark name -> the benchmark of the same run it is compared to
+    peaks: dict[str, int] | None = None  # benchmark name -> peak resident bytes, where recorded
 
 
 def load_runs(storage: Path) -> list[SavedRun]:
@@ -37,10 +38,12 @@ def load_runs(storage: Path) -> list[SavedRun]:
         rounds = (min(counts), max(counts))
         baselines = {b["name"]: b["extra_info"]["baseline"] for b in data["benchmarks"]
                      if (b.get("extra_info") or {}).get("baseline")}
+        peaks = {b["name"]: b["extra_info"]["peak_rss_bytes"] for b in data["benchmarks"]
+                 if (b.get("extra_info") or {}).get("peak_rss_bytes")}
         runs.append(SavedRun(
             number=path.name[:4], path=path, date=data["datetime"][:19].replace("T", " "),
             commit=(data.get("commit_info") or {}).get("id", "unknown")[:7],
-            medians=medians, rounds=rounds, baselines=baselines,
+            medians=medians, rounds=rounds, baselines=baselines, peaks=peaks,
         ))
     return sorted(runs, key=lambda run: (run.date, run.number))
 
@@ -65,9 +68,11 @@ def in_run_ratios(run: SavedRun) -> list[dict]:
     rows = []
     for name, baseline in sorted(run.baselines.items()):
         if baseline in run.medians:
+            peaks = run.peaks or {}
             rows.append({"name": name, "baseline": baseline, "median": run.medians[name],
                          "baseline_median": run.medians[baseline],
-                         "ratio": run.medians[name] / run.medians[baseline]})
+                         "ratio": run.medians[name] / run.medians[baseline],
+                         "peak_rss": peaks.get(name), "baseline_peak_rss": peaks.get(baseline)})
     return rows
 
 

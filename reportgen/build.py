@@ -13,6 +13,7 @@ from reportgen.compare import compare_documents
 from reportgen.data import load_dataset
 from reportgen.engine.profiles import resolve_profile
 from reportgen.engine.runner import NoProgress, run_experiments
+from reportgen.engine.schedulers import open_scheduler
 from reportgen.export import export_run, write_json
 from reportgen.figures import figure_svg, projection_chart
 from reportgen.report.index import write_index
@@ -52,21 +53,29 @@ def build_report(
     thresholds_path: Path = DEFAULT_SPEC,
     benchmarks_dir: Path | None = Path("benchmarks"),
     only: tuple[str, ...] | None = None,
+    scheduler: str | None = None,
     progress=None,
     log=lambda message: None,
 ) -> BuildOutcome:
-    """Run the sections' experiments (all, or `only` those), then stage, render and publish a
-    new numbered version of the report; a failure anywhere leaves no version behind."""
+    """Run the sections' experiments (all, or `only` those; on `jobs` local processes or on
+    the Dask cluster at `scheduler`), then stage, render and publish a new numbered version
+    of the report; a failure anywhere leaves no version behind."""
     started = time.perf_counter()
     spec = load_spec(thresholds_path)  # a malformed spec fails before any work
     sections = select(only)  # so does an unknown section
     writable_folder(Path(reports_dir), f"--reports-dir {reports_dir}")  # and a bad archive
     archive = Archive(reports_dir)
     archive.clear_abandoned()
-    ds = load_dataset(dataset, data_file=data_file, log=log)
-    chosen = resolve_profile(profile, ds, train_size)
-    run = run_experiments(ds, chosen, jobs=jobs, force=force, progress=progress or NoProgress(),
-                          log=log, sections=sections)
+    cluster = open_scheduler(jobs, scheduler) if scheduler else None  # reachable, before work
+    try:
+        ds = load_dataset(dataset, data_file=data_file, log=log)
+        chosen = resolve_profile(profile, ds, train_size)
+        run = run_experiments(ds, chosen, jobs=jobs, force=force,
+                              progress=progress or NoProgress(), log=log, sections=sections,
+                              scheduler=cluster)
+    finally:
+        if cluster is not None:
+            cluster.close()
     origin = provenance.collect()
     scope = "" if only is None else "-only-" + "-".join(s.id for s in sections)
 

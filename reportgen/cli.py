@@ -117,7 +117,11 @@ train_size_option = click.option(
 )
 jobs_option = click.option(
     "--jobs", type=click.IntRange(min=1), default=None,
-    help="Experiments run at once (default: all cores).",
+    help="Tasks run at once on this machine (default: all cores).",
+)
+scheduler_option = click.option(
+    "--scheduler", metavar="tcp://HOST:PORT", default=None,
+    help="Run the tasks on the Dask cluster of this scheduler (pip install 'reportgen[dask]').",
 )
 force_option = click.option("--force", is_flag=True, help="Ignore the result cache; refit all.")
 only_option = click.option(
@@ -131,7 +135,8 @@ quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress dis
 def experiment_options(command):
     """The options every command that runs the experiments takes."""
     for option in reversed((profile_option, dataset_option, data_file_option, train_size_option,
-                            jobs_option, force_option, only_option, quiet_option)):
+                            jobs_option, scheduler_option, force_option, only_option,
+                            quiet_option)):
         command = option(command)
     return command
 
@@ -140,24 +145,31 @@ def experiment_options(command):
 @experiment_options
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: out/DATASET-PROFILE].")
-def run_command(profile, dataset, data_file, train_size, jobs, force, only, quiet, out) -> None:
+def run_command(profile, dataset, data_file, train_size, jobs, scheduler, force, only, quiet,
+                out) -> None:
     """Run the chapter's experiments; write metrics.json and figures/."""
     from reportgen.engine.runner import run_experiments
+    from reportgen.engine.schedulers import open_scheduler
     from reportgen.export import export_run
     from reportgen.progress import progress_for
     from reportgen.sections import select
 
     sections = select(only)
-    ds = load_dataset(dataset, data_file=data_file, log=lambda m: None if quiet else _say(m))
-    chosen = resolve_profile(profile, ds, train_size)
-    out = out or Path("out") / f"{ds.name}-{chosen.name}"
-    writable_folder(out, f"--out {out}")
-    with progress_for(quiet) as progress:
-        run = run_experiments(ds, chosen, jobs=jobs, force=force, progress=progress, log=_say,
-                              sections=sections)
+    cluster = open_scheduler(jobs, scheduler) if scheduler else None  # reachable, before work
+    try:
+        ds = load_dataset(dataset, data_file=data_file, log=lambda m: None if quiet else _say(m))
+        chosen = resolve_profile(profile, ds, train_size)
+        out = out or Path("out") / f"{ds.name}-{chosen.name}"
+        writable_folder(out, f"--out {out}")
+        with progress_for(quiet) as progress:
+            run = run_experiments(ds, chosen, jobs=jobs, force=force, progress=progress,
+                                  log=_say, sections=sections, scheduler=cluster)
+    finally:
+        if cluster is not None:
+            cluster.close()
     _, figures, _ = export_run(run, out)
     computed = len(run.computed)
-    click.echo(f"{len(run.runs)} experiments ({computed} computed, {len(run.runs) - computed}"
+    click.echo(f"{len(run.runs)} tasks ({computed} computed, {len(run.runs) - computed}"
                f" from the cache) in {run.wall_seconds:.1f} s")
     click.echo(f"wrote {out / 'metrics.json'} and {len(figures)} figures in {out / 'figures'}")
 
@@ -179,8 +191,8 @@ thresholds_option = click.option(
 @thresholds_option
 @click.option("--benchmarks-dir", type=click.Path(path_type=Path), default=Path("benchmarks"),
               show_default=True, help="pytest-benchmark runs to show in the timing section.")
-def build_command(profile, dataset, data_file, train_size, jobs, force, only, quiet, reports_dir,
-                  no_pdf, thresholds_path, benchmarks_dir) -> None:
+def build_command(profile, dataset, data_file, train_size, jobs, scheduler, force, only, quiet,
+                  reports_dir, no_pdf, thresholds_path, benchmarks_dir) -> None:
     """Run (or reuse) the experiments, render HTML and PDF, archive a new version."""
     from reportgen.build import build_report
     from reportgen.progress import progress_for
@@ -189,7 +201,7 @@ def build_command(profile, dataset, data_file, train_size, jobs, force, only, qu
     with progress_for(quiet) as progress:
         outcome = build_report(
             dataset, profile, reports_dir=reports_dir, data_file=data_file,
-            train_size=train_size, jobs=jobs, force=force, pdf=not no_pdf,
+            train_size=train_size, jobs=jobs, scheduler=scheduler, force=force, pdf=not no_pdf,
             thresholds_path=thresholds_path or DEFAULT_SPEC, benchmarks_dir=benchmarks_dir,
             only=only or None, progress=progress,
             log=lambda m: None if quiet else _say(m),
@@ -388,7 +400,7 @@ def render_command(version, out, no_pdf, reports_dir) -> None:
 def benchmarks_command(storage) -> None:
     """Compare the newest saved benchmark run with the previous one; exit 1 on a regression."""
     from reportgen.benchmarks import REGRESSION_RATIO, comparison, in_run_ratios, load_runs
-    from reportgen.report.render import fmt_ratio, fmt_seconds
+    from reportgen.report.render import fmt_bytes, fmt_ratio, fmt_seconds
 
     runs = load_runs(storage)
     if not runs:
@@ -404,8 +416,12 @@ def benchmarks_command(storage) -> None:
     if in_run:
         click.echo("within this run:")
     for row in in_run:
+        peaks = ""
+        if row["peak_rss"] or row["baseline_peak_rss"]:
+            peaks = (f"  (peak memory {fmt_bytes(row['peak_rss'])}"
+                     f" vs {fmt_bytes(row['baseline_peak_rss'])})")
         click.echo(f"  {row['name']:<32} {fmt_seconds(row['median']):>10}"
-                   f" {fmt_ratio(row['ratio']):>8} of {row['baseline']}")
+                   f" {fmt_ratio(row['ratio']):>8} of {row['baseline']}{peaks}")
     regressed = [row["name"] for row in rows if row["regressed"]]
     if regressed:
         raise click.ClickException(

@@ -113,8 +113,10 @@ def build_metrics_document(run: RunResult) -> dict:
         "timings": {
             "wall_seconds": run.wall_seconds,
             "jobs": run.jobs,
-            "experiments": {
-                name: {"seconds": r.seconds, "cached": r.cached, "peak_rss_bytes": r.peak_rss}
+            "scheduler": run.scheduler,
+            "experiments": {  # every task: experiments and the fold tasks they depend on
+                name: {"seconds": r.seconds, "cached": r.cached, "peak_rss_bytes": r.peak_rss,
+                       "depends_on": list(r.depends_on), "started_seconds": r.started}
                 for name, r in run.runs.items()
             },
         },

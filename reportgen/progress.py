@@ -18,7 +18,7 @@ from reportgen.engine.runner import NoProgress
 
 
 class RichProgress:
-    """Shows the experiments under way, finished/total and elapsed time, on stderr."""
+    """Shows the tasks under way, finished/total and elapsed time, on stderr."""
 
     def __init__(self, console: Console | None = None):
         self.console = console or Console(stderr=True)
@@ -36,9 +36,9 @@ class RichProgress:
         self.display.stop()
 
     def start(self, total: int, cached: int) -> None:
-        self.task = self.display.add_task("experiments", total=total, completed=cached)
+        self.task = self.display.add_task("tasks", total=total, completed=cached)
         if cached:
-            self.console.print(f"{cached} of {total} experiments unchanged: taken from the cache")
+            self.console.print(f"{cached} of {total} tasks unchanged: taken from the cache")
 
     def running(self, names: list[str]) -> None:
         label = "running " + ", ".join(names) if names else "done"

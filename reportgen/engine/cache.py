@@ -7,6 +7,7 @@ it depends on. Change any of these and the entry is simply not found.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -26,6 +27,20 @@ LIBRARY_VERSIONS = {
     "scipy": scipy.__version__,
     "joblib": joblib.__version__,
 }
+
+
+@functools.cache
+def code_fingerprint() -> dict:
+    """What decides this process's numbers beyond the inputs: every source file of reportgen
+    and the library versions. Two processes with equal fingerprints compute equal results."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    code = digest.hexdigest()
+    summary = ", ".join(f"{name} {version}" for name, version in LIBRARY_VERSIONS.items())
+    return {"code": code, "libraries": LIBRARY_VERSIONS,
+            "summary": f"reportgen code {code[:12]}, {summary}"}
 
 
 def result_key(
@@ -74,3 +89,30 @@ class ResultCache:
         extra = {"key": key, "seconds": seconds, "warnings": warnings, "peak_rss": peak_rss}
         raw = result_to_bytes(result, extra=extra)
         atomic_write(self.path(experiment, key), lambda tmp: tmp.write_bytes(raw))
+
+    # -- how long each task took when last computed: the runner starts the longest first ------
+    def _durations_path(self) -> Path:
+        return self.root / "durations.json"
+
+    def durations(self, scope: str) -> dict[str, float]:
+        """Seconds each task took when last computed in `scope` (a dataset and profile);
+        empty when unknown or unreadable (it only orders work, it never changes a number)."""
+        try:
+            stored = json.loads(self._durations_path().read_text())
+            return {name: float(s) for name, s in stored.get(scope, {}).items()}
+        except (OSError, ValueError, AttributeError, TypeError):
+            return {}
+
+    def remember_durations(self, scope: str, measured: dict[str, float]) -> None:
+        if not measured:
+            return
+        path = self._durations_path()
+        try:
+            stored = json.loads(path.read_text())
+            if not isinstance(stored, dict):
+                stored = {}
+        except (OSError, ValueError):
+            stored = {}
+        stored[scope] = {**stored.get(scope, {}), **measured}
+        text = json.dumps(stored, indent=1, sort_keys=True)
+        atomic_write(path, lambda tmp: tmp.write_text(text))

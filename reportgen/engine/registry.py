@@ -1,6 +1,8 @@
 """Experiments are named units: a function from the chapter's inputs (and results it depends on)
-to a plain result dataclass. Sections register them (`Section.experiment`); the runner takes
-them in dependency order (`in_dependency_order`), never in the order they were registered."""
+to a plain result dataclass. They are the tasks the runner schedules: an experiment that
+cross-validates depends on one task per fold (`engine.cv`), registered here too. Sections
+register them (`Section.experiment`, `Section.cross_validation`); the runner takes them in
+dependency order (`in_dependency_order`), never in the order they were registered."""
 
 from __future__ import annotations
 
@@ -20,15 +22,18 @@ class Experiment:
     run: Callable
     result_type: type
     depends_on: tuple[str, ...]
-    cost: float  # relative cost (seconds on the full data / 10), to start the longest first
+    cost: float  # a first guess at its seconds on the full data / 10, until it has been timed
+    code: tuple[Callable, ...] = ()  # the functions its result depends on; () means (run,)
+    settings: str = ""  # what else decides the result (a fold task: which fold of which split)
 
     def code_digest(self) -> str:
-        """What the cache key knows of this experiment's code: its function, its result type,
-        every reportgen function, class and constant the function uses (directly or through
-        them, so changing a shared helper or a seed reruns exactly the experiments that use
-        it), and the code that makes the inputs."""
-        parts = [_without_decorators(self.run), _source(self.result_type)]
-        parts += _code_used_by(self.run)
+        """What the cache key knows of this experiment's code: its functions, its result type,
+        every reportgen function, class and constant they use (directly or through them, so
+        changing a shared helper or a seed reruns exactly the experiments that use it), its
+        settings, and the code that makes the inputs."""
+        parts = [_source(self.result_type), self.settings]
+        for function in self.code or (self.run,):
+            parts += [_without_decorators(function)] + _code_used_by(function)
         parts += [path.read_text() for path in _SHARED_CODE]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -37,7 +42,7 @@ def _without_decorators(function: Callable) -> str:
     """A function's source from `def` on: its @experiment line holds a scheduling hint (cost)
     that must not invalidate cached results."""
     lines = _source(function).splitlines()
-    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("def "))
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("def ")), 0)
     return "\n".join(lines[start:])
 
 
@@ -105,6 +110,20 @@ def experiment(name: str, depends_on: tuple[str, ...] = (), cost: float = 1.0):
         return run
 
     return register
+
+
+def cross_validation_tasks(cv, cost: float = 1.0) -> tuple[str, ...]:
+    """Register one task per fold of `cv` (an `engine.cv.CrossValidation`); their names."""
+    from reportgen.engine.cv import FoldResult, fit_fold
+
+    code = tuple(f for f in (fit_fold, cv.estimator, cv.training_data, cv.folds) if callable(f))
+    for index, name in enumerate(cv.tasks):
+        if name in EXPERIMENTS:
+            raise ValueError(f"experiment {name} registered twice")
+        EXPERIMENTS[name] = Experiment(
+            name, functools.partial(fit_fold, cv=cv, index=index), FoldResult, (), cost,
+            code=code, settings=cv.settings(index))
+    return cv.tasks
 
 
 def all_experiments() -> dict[str, Experiment]:

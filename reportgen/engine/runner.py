@@ -1,30 +1,25 @@
-"""Run the chapter's experiments: from the cache where nothing changed, otherwise in parallel.
+"""Run the chapter's tasks: from the cache where nothing changed, otherwise on a scheduler.
 
-Independent experiments run at the same time through joblib (any joblib backend: wrap the call
-in `joblib.parallel_config(backend=...)` to send them elsewhere). Experiments that depend on
-others run in a later wave; they are cheap by design (they derive, they do not fit).
+Tasks are the registered experiments, fine-grained: a cross-validation is one task per fold
+(`engine.cv`), so the folds of the longest experiment spread over workers. The loop below keeps
+every worker busy: whenever one is free it starts the ready task with the longest chain of work
+ahead (`engine.schedule`, from the durations measured last time, kept beside the cache).
+Where the tasks run is the scheduler's business (`engine.schedulers`): this process, worker
+processes on this machine, or a Dask cluster; the numbers are the same to the bit.
 """
 
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from joblib import Parallel, delayed
-from threadpoolctl import threadpool_limits
-
 from reportgen.data import Dataset
 from reportgen.engine.cache import ResultCache, result_key
-from reportgen.engine.memory import peak_memory
-from reportgen.engine.profiles import Inputs, Profile, make_inputs
-from reportgen.engine.registry import (
-    Experiment,
-    all_experiments,
-    in_dependency_order,
-    with_dependencies,
-)
+from reportgen.engine.profiles import CompactInputs, Profile, compact_inputs
+from reportgen.engine.registry import Experiment, in_dependency_order, with_dependencies
+from reportgen.engine.schedule import next_task, priorities
+from reportgen.engine.schedulers import Scheduler, TaskOutcome, open_scheduler
 from reportgen.provenance import cpu_count
 from reportgen.sections import Section, select
 
@@ -61,14 +56,18 @@ class ExperimentRun:
     key: str
     warnings: list[str] = field(default_factory=list)  # e.g. SGD's ConvergenceWarning, once each
     peak_rss: int | None = None  # bytes: the process's peak while computing it (None: unknown)
+    depends_on: tuple[str, ...] = ()
+    started: float | None = None  # seconds after the run began that it started (computed only)
+    where: str = ""  # the process that computed it, in this run
 
 
 @dataclass
 class RunResult:
     dataset: Dataset
     profile: Profile
-    jobs: int
+    jobs: int  # workers the tasks ran on (1: this process)
     wall_seconds: float
+    scheduler: str = "this process"  # where the computed tasks ran
     sections: list[Section] = field(default_factory=list)  # what was asked for, report order
     runs: dict[str, ExperimentRun] = field(default_factory=dict)  # in dependency order
 
@@ -80,38 +79,6 @@ class RunResult:
         return [name for name, run in self.runs.items() if not run.cached]
 
 
-def _execute(experiment_name: str, inputs: Inputs, dependencies: tuple):
-    """Runs in a worker: look the experiment up by name (functions travel badly), time it,
-    and keep its warnings as data for the report instead of letting them scroll by.
-
-    Each experiment runs on one thread: KNN breaks distance ties differently with another
-    thread count, so this keeps the numbers independent of --jobs and of the machine's cores.
-    Parallelism comes from running experiments side by side.
-    """
-    experiment = all_experiments()[experiment_name]
-    started = time.perf_counter()
-    with threadpool_limits(limits=1), warnings.catch_warnings(record=True) as caught, \
-            peak_memory() as peak:
-        warnings.simplefilter("always")
-        result = experiment.run(inputs, *dependencies)
-    seconds = time.perf_counter() - started
-    messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
-    return experiment_name, result, seconds, messages, peak["bytes"]
-
-
-def _waves(pending: list[Experiment], done: set[str]) -> list[list[Experiment]]:
-    """Group experiments so each wave needs only results of earlier waves; longest first."""
-    waves, done = [], set(done)
-    while pending:
-        ready = [e for e in pending if all(d in done for d in e.depends_on)]
-        if not ready:
-            raise RuntimeError(f"circular dependencies among {[e.name for e in pending]}")
-        waves.append(sorted(ready, key=lambda e: -e.cost))
-        done |= {e.name for e in ready}
-        pending = [e for e in pending if e not in ready]
-    return waves
-
-
 def run_experiments(
     dataset: Dataset,
     profile: Profile,
@@ -121,9 +88,12 @@ def run_experiments(
     progress: Progress | None = None,
     log=lambda message: None,
     sections: list[Section] | None = None,
+    scheduler: Scheduler | None = None,
 ) -> RunResult:
-    """The results of the sections' experiments (all sections by default) and of what they
-    depend on, for this dataset and profile; only what changed is computed."""
+    """The results of the sections' experiments (all sections by default) and of the tasks
+    they depend on, for this dataset and profile; only what changed is computed, on
+    `scheduler` (see `engine.schedulers.open_scheduler`; the runner closes it when done),
+    else on `jobs` processes of this machine."""
     started = time.perf_counter()
     sections = sections if sections is not None else select()
     names = with_dependencies([name for section in sections for name in section.experiments])
@@ -147,27 +117,58 @@ def run_experiments(
         else:
             result, seconds, messages, peak_rss = hit
             run.runs[name] = ExperimentRun(name, result, seconds, True, keys[name], messages,
-                                           peak_rss)
+                                           peak_rss, experiment.depends_on)
 
     progress.start(total=len(experiments), cached=len(experiments) - len(pending))
-    inputs = make_inputs(dataset, profile) if pending else None
-    for wave in _waves(pending, set(run.runs)):
-        waiting = [e.name for e in wave]
-        progress.running(waiting[:jobs])
-        calls = (
-            delayed(_execute)(e.name, inputs, tuple(run.runs[d].result for d in e.depends_on))
-            for e in wave
-        )
-        n_jobs = min(jobs, len(wave))
-        outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(calls)
-        for name, result, seconds, messages, peak_rss in outcomes:
-            cache.put(experiments[name], keys[name], result, seconds, messages, peak_rss)
-            run.runs[name] = ExperimentRun(name, result, seconds, False, keys[name], messages,
-                                           peak_rss)
-            waiting.remove(name)
-            progress.finished(name, seconds)
-            progress.running(waiting[:jobs])
+    workers = scheduler or (open_scheduler(jobs) if pending else None)
+    try:
+        if pending:
+            scope = f"{dataset.name}-{dataset.checksum[:12]}/{profile.name}"
+            run.scheduler, run.jobs = workers.description, workers.slots()
+            _compute(pending, compact_inputs(dataset, profile), workers, run, keys, cache,
+                     cache.durations(scope), progress, started)
+            cache.remember_durations(scope, {name: r.seconds for name, r in run.runs.items()
+                                             if not r.cached})
+    except BaseException:
+        if workers is not None:
+            workers.close(kill=True)
+        raise
+    if workers is not None:
+        workers.close()
 
     run.runs = {name: run.runs[name] for name in experiments}
     run.wall_seconds = time.perf_counter() - started
     return run
+
+
+def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Scheduler, run: RunResult,
+             keys: dict[str, str], cache: ResultCache, measured: dict[str, float],
+             progress: Progress, started: float) -> None:
+    """Keep every worker busy until every pending task has its result (cached as it comes)."""
+    estimates = {e.name: measured.get(e.name, e.cost * 10) for e in pending}
+    priority = priorities(estimates, {e.name: e.depends_on for e in pending})
+    waiting = {e.name: e for e in pending}
+    by_name = dict(waiting)
+    running: dict[Any, str] = {}  # future -> task name
+    started_at: dict[str, float] = {}
+    workers.start(inputs)
+    while waiting or running:
+        ready = [name for name, e in waiting.items() if all(d in run.runs for d in e.depends_on)]
+        while ready and len(running) < workers.slots():
+            name = next_task(ready, priority)
+            ready.remove(name)
+            experiment = waiting.pop(name)
+            dependencies = tuple(run.runs[d].result for d in experiment.depends_on)
+            started_at[name] = time.perf_counter() - started
+            running[workers.submit(experiment, dependencies)] = name
+        progress.running(list(running.values()))
+        for future in workers.wait(list(running)):
+            name = running.pop(future)
+            outcome: TaskOutcome = workers.outcome(future)
+            experiment = by_name[name]
+            cache.put(experiment, keys[name], outcome.result, outcome.seconds, outcome.warnings,
+                      outcome.peak_rss)
+            run.runs[name] = ExperimentRun(
+                name, outcome.result, outcome.seconds, False, keys[name], outcome.warnings,
+                outcome.peak_rss, experiment.depends_on, started_at[name], outcome.where)
+            progress.finished(name, outcome.seconds)

@@ -85,31 +85,31 @@ def build_render_data(
 
 
 def projection_data(run: RunResult) -> dict:
-    """The wall time the run's experiments would take on 1 to 64 workers, by list scheduling
-    of their recorded durations (`engine.projection`), and this run's own, where it computed
-    everything (a run that reused cached results measured nothing to compare)."""
-    from reportgen.engine.projection import critical_path, projections
+    """The wall time the run's tasks would take on 1 to 64 workers under the runner's own
+    policy, from their recorded durations (`engine.schedule`); and this run's own wall time
+    and idle worker time, where it computed everything (a run that reused cached results
+    measured nothing to compare)."""
+    from reportgen.engine.schedule import critical_path, projections
 
     durations = {name: r.seconds for name, r in run.runs.items()}
-    depends = {name: r.depends_on for name, r in all_experiments_of(run).items()}
+    depends = {name: r.depends_on for name, r in run.runs.items()}
     one = sum(durations.values())
     rows = [{"workers": p.workers, "wall_seconds": p.wall_seconds,
-             "speedup": one / p.wall_seconds if p.wall_seconds else None}
+             "speedup": one / p.wall_seconds if p.wall_seconds else None,
+             "idle_seconds": p.idle_seconds, "bounding_task": p.bounding_task}
             for p in projections(durations, depends)]
     path = critical_path(durations, depends)
     longest = max(path, key=lambda name: durations[name])
     computed_all = not any(r.cached for r in run.runs.values())
-    measured = {"workers": run.jobs, "wall_seconds": run.wall_seconds} if computed_all else None
+    measured = None
+    if computed_all:
+        measured = {"workers": run.jobs, "wall_seconds": run.wall_seconds,
+                    "scheduler": run.scheduler,
+                    "idle_seconds": max(0.0, run.jobs * run.wall_seconds - one)}
     return {"rows": rows, "measured": measured, "chart": None, "total_seconds": one,
+            "tasks": len(durations),
             "critical_path": path, "critical_seconds": sum(durations[n] for n in path),
             "bounding_task": longest, "bounding_seconds": durations[longest]}
-
-
-def all_experiments_of(run: RunResult) -> dict:
-    from reportgen.engine.registry import all_experiments
-
-    experiments = all_experiments()
-    return {name: experiments[name] for name in run.runs}
 
 
 def figure_files(render_data: dict) -> list[Path]:

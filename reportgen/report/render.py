@@ -183,10 +183,16 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
                         for metric in entry["metrics"]],
         })
     benchmarks, projection = data["benchmarks"], data.get("projection")
-    if benchmarks and benchmarks.get("chart"):
-        benchmarks = {**benchmarks, "chart": _inline(folder, benchmarks["chart"])}
-    if projection and projection.get("chart"):
-        projection = {**projection, "chart": _inline(folder, projection["chart"])}
+    if benchmarks:
+        in_run = [{"peak_rss": None, "baseline_peak_rss": None, **row}
+                  for row in benchmarks.get("in_run") or []]  # older versions have no peaks
+        benchmarks = {**benchmarks, "in_run": in_run}
+        if benchmarks.get("chart"):
+            benchmarks = {**benchmarks, "chart": _inline(folder, benchmarks["chart"])}
+    if projection:
+        projection = _projection_of_any_release(projection, len(experiments))
+        if projection.get("chart"):
+            projection = {**projection, "chart": _inline(folder, projection["chart"])}
     return {
         "version": data["version"],
         "created_utc": data["created_utc"],
@@ -213,6 +219,7 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         "computed_count": sum(not t["cached"] for t in experiments.values()),
         "cached_count": sum(t["cached"] for t in experiments.values()),
         "jobs": document["timings"]["jobs"],
+        "scheduler": document["timings"].get("scheduler", "local processes"),
         "provenance": data["provenance"],
         "seeds": data["seeds"],
         "changes": data["changes"],
@@ -220,6 +227,16 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         "benchmarks": benchmarks,
         "projection": projection,
     }
+
+
+def _projection_of_any_release(projection: dict, tasks: int) -> dict:
+    """Versions made before tasks were split into folds lack some of the projection's fields:
+    shown as "—" rather than failing to render."""
+    measured = projection.get("measured")
+    if measured:
+        measured = {"scheduler": "local processes", "idle_seconds": None, **measured}
+    rows = [{"idle_seconds": None, "bounding_task": None, **row} for row in projection["rows"]]
+    return {"tasks": tasks, **projection, "rows": rows, "measured": measured}
 
 
 def render_version(folder: Path) -> str:

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from reportgen.engine.registry import EXPERIMENTS, experiment
+from reportgen.engine.cv import CrossValidation
+from reportgen.engine.registry import EXPERIMENTS, cross_validation_tasks, experiment
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,17 @@ class Section:
             return run
 
         return add
+
+    def cross_validation(self, name: str, estimator: Callable[[], Any],
+                         training_data: Callable[[Any], tuple[np.ndarray, np.ndarray]],
+                         folds: int | Callable[[], Any] = 3,
+                         methods: tuple[str, ...] = ("predict",),
+                         cost: float = 1.0) -> CrossValidation:
+        """Register a cross-validation of this section as one task per fold (see engine.cv);
+        the experiment that uses it depends on `cv.tasks` and joins them with `join_folds`."""
+        cv = CrossValidation(name, estimator, training_data, folds, methods)
+        self.experiments.extend(cross_validation_tasks(cv, cost=cost))
+        return cv
 
 
 SECTIONS: dict[str, Section] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import (
@@ -20,9 +20,9 @@ from sklearn.metrics import (
     roc_auc_score,
     roc_curve,
 )
-from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-from reportgen.engine.cv import fit_folds
+from reportgen.engine.cv import FoldResult, join_folds
 from reportgen.engine.profiles import Inputs
 from reportgen.figures import mark_point, roc_axes, subplots
 from reportgen.sections.api import FigureSpec, Metric, Section, field_of, mean_of, register
@@ -72,6 +72,16 @@ class SgdDetectorResult:
     roc_tpr: np.ndarray
     # The detector the chapter fits on the whole training set, asked about the test images
     # (the test-set section scores them; the chapter itself never looks).
+    test_predictions: np.ndarray
+    test_decision_scores: np.ndarray
+
+
+@dataclass
+class DetectorFit:
+    """The detector the chapter fits on the whole training set, and what it is asked."""
+
+    predict_first_digit: bool
+    decision_first_digit: float
     test_predictions: np.ndarray
     test_decision_scores: np.ndarray
 
@@ -304,15 +314,46 @@ SECTION = register(Section(
 
 
 # -- the experiments: each returns plain data --------------------------------------------------
-@SECTION.experiment("binary.sgd", cost=8.4)
-def sgd_detector(data: Inputs) -> SgdDetectorResult:
-    """The chapter's 5-detector: fit, cross-validate, pick the 90 %-precision threshold, ROC."""
-    y_train_5 = is_positive(data.y_train)
-    sgd = sgd_classifier().fit(data.X_train, y_train_5)
-    score = float(sgd.decision_function([data.some_digit])[0])
+def detector_training_data(data: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """The chapter's X_train and y_train_5."""
+    return data.X_train, is_positive(data.y_train)
 
-    folds = fit_folds(sgd_classifier(), data.X_train, y_train_5, cv=CV_FOLDS,
-                      decision_function=True)
+
+def manual_folds() -> StratifiedKFold:
+    """The hand-written loop's folds: shuffled, with the chapter's seed."""
+    return StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=MANUAL_FOLDS_SEED)
+
+
+SGD_FOLDS = SECTION.cross_validation(
+    "binary.sgd", sgd_classifier, detector_training_data, CV_FOLDS,
+    methods=("predict", "decision_function"), cost=2)
+MANUAL_FOLDS = SECTION.cross_validation(
+    "binary.manual_kfold", sgd_classifier, detector_training_data, manual_folds, cost=3)
+FOREST_FOLDS = SECTION.cross_validation(
+    "binary.forest", forest_classifier, detector_training_data, CV_FOLDS,
+    methods=("predict_proba",), cost=3)
+
+
+@SECTION.experiment("binary.sgd.fit", cost=3)
+def sgd_detector_fit(data: Inputs) -> DetectorFit:
+    """The chapter's `sgd_clf.fit(X_train, y_train_5)`, asked about the first digit and (for
+    the test-set section) the test images."""
+    sgd = sgd_classifier().fit(*detector_training_data(data))
+    return DetectorFit(
+        predict_first_digit=bool(sgd.predict([data.some_digit])[0]),
+        decision_first_digit=float(sgd.decision_function([data.some_digit])[0]),
+        test_predictions=sgd.predict(data.X_test),
+        test_decision_scores=sgd.decision_function(data.X_test),
+    )
+
+
+@SECTION.experiment("binary.sgd", depends_on=("binary.sgd.fit", *SGD_FOLDS.tasks), cost=0.05)
+def sgd_detector(data: Inputs, fit: DetectorFit, *fold_results: FoldResult) -> SgdDetectorResult:
+    """The chapter's 5-detector: its fit, its cross-validation, the 90 %-precision threshold,
+    the ROC curve; everything derived from the fit's and the fold tasks' outputs."""
+    y_train_5 = is_positive(data.y_train)
+    score = fit.decision_first_digit
+    folds = join_folds(fold_results)
     y_pred, y_scores = folds.predictions, folds.decision_scores
 
     precisions, recalls, thresholds = precision_recall_curve(y_train_5, y_scores)
@@ -324,7 +365,7 @@ def sgd_detector(data: Inputs) -> SgdDetectorResult:
     fpr_90 = fpr[np.argmax(tpr >= recall_90_precision)]
 
     return SgdDetectorResult(
-        predict_first_digit=bool(sgd.predict([data.some_digit])[0]),
+        predict_first_digit=fit.predict_first_digit,
         decision_first_digit=score,
         threshold_demo=[{"threshold": t, "prediction": bool(score > t)} for t in THRESHOLD_DEMO],
         cv_accuracy=folds.fold_accuracy,
@@ -343,22 +384,16 @@ def sgd_detector(data: Inputs) -> SgdDetectorResult:
         pr_thresholds=thresholds,
         roc_fpr=fpr,
         roc_tpr=tpr,
-        test_predictions=sgd.predict(data.X_test),
-        test_decision_scores=sgd.decision_function(data.X_test),
+        test_predictions=fit.test_predictions,
+        test_decision_scores=fit.test_decision_scores,
     )
 
 
-@SECTION.experiment("binary.manual_kfold", cost=9.5)
-def manual_kfold(data: Inputs) -> ManualKFoldResult:
-    """The chapter's hand-written StratifiedKFold loop (shuffled, random_state=42) with clone."""
-    y_train_5 = is_positive(data.y_train)
-    skfolds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=MANUAL_FOLDS_SEED)
-    accuracies = []
-    for train_index, test_index in skfolds.split(data.X_train, y_train_5):
-        clone_clf = clone(sgd_classifier())
-        clone_clf.fit(data.X_train[train_index], y_train_5[train_index])
-        y_pred = clone_clf.predict(data.X_train[test_index])
-        accuracies.append(float(np.sum(y_pred == y_train_5[test_index]) / len(y_pred)))
+@SECTION.experiment("binary.manual_kfold", depends_on=MANUAL_FOLDS.tasks, cost=0.01)
+def manual_kfold(data: Inputs, *fold_results: FoldResult) -> ManualKFoldResult:
+    """The chapter's hand-written StratifiedKFold loop (shuffled, random_state=42, a clone fitted
+    per fold): each fold is a task; the accuracy of each held-out part, and their mean."""
+    accuracies = join_folds(fold_results).fold_accuracy
     return ManualKFoldResult(fold_accuracy=accuracies, accuracy=float(np.mean(accuracies)))
 
 
@@ -373,12 +408,11 @@ def never5(data: Inputs) -> Never5Result:
     )
 
 
-@SECTION.experiment("binary.forest", cost=8.6)
-def forest(data: Inputs) -> ForestResult:
+@SECTION.experiment("binary.forest", depends_on=FOREST_FOLDS.tasks, cost=0.01)
+def forest(data: Inputs, *fold_results: FoldResult) -> ForestResult:
     """RandomForest probabilities by cross_val_predict; the positive class's one is the score."""
     y_train_5 = is_positive(data.y_train)
-    y_probas = cross_val_predict(forest_classifier(), data.X_train, y_train_5, cv=CV_FOLDS,
-                                 method="predict_proba")
+    y_probas = join_folds(fold_results).probabilities
     y_scores = y_probas[:, 1]
     fpr, tpr, _ = roc_curve(y_train_5, y_scores)
     y_pred = y_scores > 0.5  # what forest.predict gives: argmax, ties to "not 5"

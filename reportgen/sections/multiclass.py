@@ -10,7 +10,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from reportgen.engine.cv import fit_folds
+from reportgen.engine.cv import FoldResult, join_folds
 from reportgen.engine.profiles import Inputs
 from reportgen.sections.api import Metric, Section, field_of, mean_of, register
 from reportgen.sections.binary import CV_FOLDS, sgd_classifier
@@ -49,6 +49,15 @@ class MulticlassSgdResult:
     decision_first_digit: list[float]
     cv_accuracy: list[float]
     test_predictions: np.ndarray  # the chapter's SGD fitted on all training images, on the test
+
+
+@dataclass
+class MulticlassSgdFit:
+    """The chapter's SGD fitted on all training images, and what it is asked."""
+
+    predict_first_digit: int
+    decision_first_digit: list[float]
+    test_predictions: np.ndarray
 
 
 @dataclass
@@ -159,22 +168,48 @@ def ovr(data: Inputs) -> OvrResult:
     )
 
 
-@SECTION.experiment("multiclass.sgd", cost=66)
-def sgd(data: Inputs) -> MulticlassSgdResult:
-    """SGD on the raw pixels: one-vs-rest inside, one fit on all data, then cv=3 accuracy."""
-    sgd_clf = sgd_classifier().fit(data.X_train, data.y_train)
-    folds = fit_folds(sgd_classifier(), data.X_train, data.y_train, cv=CV_FOLDS)
-    return MulticlassSgdResult(
+def training_data(data: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """The chapter's X_train, y_train: all ten digits."""
+    return data.X_train, data.y_train
+
+
+def scaled_training_data(data: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """The chapter's X_train_scaled: StandardScaler fitted on all training images."""
+    return StandardScaler().fit_transform(data.X_train.astype(np.float64, copy=False)), \
+        data.y_train
+
+
+SGD_FOLDS = SECTION.cross_validation("multiclass.sgd", sgd_classifier, training_data, CV_FOLDS,
+                                     cost=22)
+SCALED_SGD_FOLDS = SECTION.cross_validation("multiclass.sgd_scaled", sgd_classifier,
+                                            scaled_training_data, CV_FOLDS, cost=47)
+
+
+@SECTION.experiment("multiclass.sgd.fit", cost=22)
+def sgd_fit(data: Inputs) -> MulticlassSgdFit:
+    """SGD on the raw pixels (one-vs-rest inside), one fit on all training images."""
+    sgd_clf = sgd_classifier().fit(*training_data(data))
+    return MulticlassSgdFit(
         predict_first_digit=int(sgd_clf.predict([data.some_digit])[0]),
         decision_first_digit=[float(s) for s in sgd_clf.decision_function([data.some_digit])[0]],
-        cv_accuracy=folds.fold_accuracy,
         test_predictions=sgd_clf.predict(data.X_test),
     )
 
 
-@SECTION.experiment("multiclass.sgd_scaled", cost=141)
-def sgd_scaled(data: Inputs) -> ScaledSgdResult:
+@SECTION.experiment("multiclass.sgd", depends_on=("multiclass.sgd.fit", *SGD_FOLDS.tasks),
+                    cost=0.01)
+def sgd(data: Inputs, fit: MulticlassSgdFit, *fold_results: FoldResult) -> MulticlassSgdResult:
+    """The multiclass SGD's fit on all images and the cv=3 accuracy of its fold tasks."""
+    return MulticlassSgdResult(
+        predict_first_digit=fit.predict_first_digit,
+        decision_first_digit=fit.decision_first_digit,
+        cv_accuracy=join_folds(fold_results).fold_accuracy,
+        test_predictions=fit.test_predictions,
+    )
+
+
+@SECTION.experiment("multiclass.sgd_scaled", depends_on=SCALED_SGD_FOLDS.tasks, cost=0.01)
+def sgd_scaled(data: Inputs, *fold_results: FoldResult) -> ScaledSgdResult:
     """The same SGD after StandardScaler; its folds also give the error analysis's predictions."""
-    X_train_scaled = StandardScaler().fit_transform(data.X_train.astype(np.float64))
-    folds = fit_folds(sgd_classifier(), X_train_scaled, data.y_train, cv=CV_FOLDS)
+    folds = join_folds(fold_results)
     return ScaledSgdResult(cv_accuracy=folds.fold_accuracy, predictions=folds.predictions)

@@ -2,8 +2,9 @@
 
 import pytest
 
+from reportgen.engine import registry
 from reportgen.engine.registry import all_experiments, in_dependency_order, with_dependencies
-from reportgen.sections import binary, multioutput
+from reportgen.sections import binary, multiclass, multioutput
 
 
 def digests() -> dict[str, str]:
@@ -22,8 +23,11 @@ def test_a_constant_reruns_exactly_the_experiments_that_read_it(monkeypatch):
 
 
 def test_a_shared_constant_reruns_every_reader(monkeypatch):
-    assert changed_after(monkeypatch, binary, "POSITIVE_DIGIT", 3) == {
-        "binary.sgd", "binary.manual_kfold", "binary.never5", "binary.forest", "test.forest",
+    """The 5-detector's target is read by its fits, by every fold task, and where results are
+    scored; the hand-written loop's join only averages its folds' accuracies."""
+    folds = {*binary.SGD_FOLDS.tasks, *binary.MANUAL_FOLDS.tasks, *binary.FOREST_FOLDS.tasks}
+    assert changed_after(monkeypatch, binary, "POSITIVE_DIGIT", 3) == folds | {
+        "binary.sgd.fit", "binary.sgd", "binary.never5", "binary.forest", "test.forest",
         "test.scores"}
 
 
@@ -35,8 +39,25 @@ def test_a_constant_read_through_a_helper_counts(monkeypatch):
 
 def test_a_changed_helper_function_reruns_its_callers(monkeypatch):
     another_function_of_ours = multioutput.rmse
-    assert changed_after(monkeypatch, binary, "sgd_classifier", another_function_of_ours) == {
-        "binary.sgd", "binary.manual_kfold"}
+    assert changed_after(monkeypatch, binary, "detector_training_data",
+                         another_function_of_ours) == {"binary.sgd.fit"}
+
+
+def test_an_edited_estimator_reruns_every_task_that_fits_it(monkeypatch):
+    """A fold task's key follows the estimator, the training data and the folds it was
+    declared with: edit the chapter's SGD and its folds rerun, the forest's do not."""
+    before = digests()
+    original = registry._source
+
+    def edited(code):
+        return original(code) + ("  # edited" if code is binary.sgd_classifier else "")
+
+    monkeypatch.setattr(registry, "_source", edited)
+    after = digests()
+    changed = {name for name in before if before[name] != after[name]}
+    assert {*binary.SGD_FOLDS.tasks, *binary.MANUAL_FOLDS.tasks, *multiclass.SGD_FOLDS.tasks,
+            *multiclass.SCALED_SGD_FOLDS.tasks, "binary.sgd.fit", "multiclass.sgd.fit"} <= changed
+    assert not changed & {*binary.FOREST_FOLDS.tasks, "test.forest", "multioutput.knn"}
 
 
 @pytest.mark.parametrize("name", sorted(all_experiments()))
@@ -52,5 +73,5 @@ def test_every_experiment_comes_after_what_it_depends_on():
 
 
 def test_dependencies_are_followed_across_sections():
-    assert with_dependencies(["errors.analysis"]) == ["errors.analysis",
-                                                      "multiclass.sgd_scaled"]
+    assert with_dependencies(["errors.analysis"]) == sorted(
+        ["errors.analysis", "multiclass.sgd_scaled", *multiclass.SCALED_SGD_FOLDS.tasks])

@@ -8,7 +8,8 @@ import pytest
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.profiles import resolve_profile
 from reportgen.engine.registry import Experiment, all_experiments
-from reportgen.engine.runner import _waves, run_experiments
+from reportgen.engine.runner import run_experiments
+from reportgen.engine.schedule import next_task, priorities
 from reportgen.metrics import metric_values
 from reportgen.sections import all_sections
 
@@ -82,15 +83,31 @@ def test_parallel_run_gives_the_same_numbers(digits, profile, tmp_path):
     assert metric_values(parallel) == metric_values(serial)
 
 
-def test_dependents_wait_for_a_later_wave_and_long_experiments_start_first():
-    experiments = list(all_experiments().values())
-    waves = _waves(experiments, set())
-    first_wave = [e.name for e in waves[0]]
-    assert "errors.analysis" not in first_wave and "binary.roc_comparison" not in first_wave
-    assert first_wave[0] == "multiclass.sgd_scaled"  # the longest on the full data
-    for wave in waves:
-        costs = [e.cost for e in wave]
-        assert costs == sorted(costs, reverse=True)
+def test_tasks_start_after_what_they_need_longest_chain_first(digits, profile, tmp_path):
+    run = run_experiments(digits, profile, jobs=1, cache=ResultCache(tmp_path))
+    for name, task in run.runs.items():
+        for dependency in task.depends_on:
+            before = run.runs[dependency]
+            assert before.started + before.seconds <= task.started + 1e-6, (dependency, name)
+    experiments = all_experiments()
+    estimates = {name: experiments[name].cost * 10 for name in run.runs}  # nothing measured yet
+    priority = priorities(estimates, {name: t.depends_on for name, t in run.runs.items()})
+    roots = [name for name, task in run.runs.items() if not task.depends_on]
+    first = min(run.runs, key=lambda name: run.runs[name].started)
+    assert first == next_task(roots, priority)
+
+
+def test_measured_durations_are_kept_beside_the_cache_and_order_the_next_run(
+        digits, profile, tmp_path):
+    cache = ResultCache(tmp_path)
+    first = run_experiments(digits, profile, jobs=1, cache=cache)
+    scope = f"{digits.name}-{digits.checksum[:12]}/{profile.name}"
+    assert cache.durations(scope) == {name: t.seconds for name, t in first.runs.items()}
+    again = run_experiments(digits, profile, jobs=1, cache=cache, force=True)
+    measured = priorities({n: t.seconds for n, t in first.runs.items()},
+                          {n: t.depends_on for n, t in first.runs.items()})
+    roots = [name for name, task in again.runs.items() if not task.depends_on]
+    assert min(again.runs, key=lambda n: again.runs[n].started) == next_task(roots, measured)
 
 
 def test_results_are_plain_dataclasses(digits_run):

@@ -1,6 +1,6 @@
 """The wall-time projection: list scheduling of measured tasks on more workers."""
 
-from reportgen.engine.projection import project, projections
+from reportgen.engine.schedule import project, projections
 
 
 def test_one_worker_adds_everything_up():
@@ -26,7 +26,7 @@ def test_projection_never_grows_with_more_workers():
 
 
 def test_the_critical_path_is_the_longest_chain():
-    from reportgen.engine.projection import critical_path
+    from reportgen.engine.schedule import critical_path
 
     durations = {"scaled": 10, "errors": 1, "svc": 8, "forest": 3}
     assert critical_path(durations, {"errors": ("scaled",)}) == ["scaled", "errors"]

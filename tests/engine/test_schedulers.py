@@ -1,0 +1,178 @@
+"""Where tasks run changes nothing: this process, local worker processes and a Dask cluster
+(a LocalCluster, and real `dask scheduler` / `dask worker` processes, one of them killed
+mid-run) give the same numbers to the bit. Every cluster listens on 127.0.0.1 only."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reportgen.engine.cache import ResultCache
+from reportgen.engine.profiles import resolve_profile
+from reportgen.engine.runner import run_experiments
+from reportgen.engine.schedulers import DaskCluster, open_scheduler
+from reportgen.errors import ReportgenError
+from reportgen.metrics import metric_values
+from reportgen.sections import select
+
+distributed = pytest.importorskip("distributed")
+
+DASK = Path(sys.executable).parent / "dask"
+
+
+def results_equal(a, b) -> bool:
+    """Every field of every result equal, arrays to the bit."""
+    for name in a.runs:
+        left, right = vars(a[name]), vars(b[name])
+        for field, value in left.items():
+            other = right[field]
+            same = (np.array_equal(value, other) if isinstance(value, np.ndarray)
+                    else value == other)
+            if not same:
+                return False
+    return set(a.runs) == set(b.runs)
+
+
+@pytest.fixture(scope="module")
+def serial_digits(digits, tmp_path_factory):
+    profile = resolve_profile("quick", digits)
+    return run_experiments(digits, profile, jobs=1,
+                           cache=ResultCache(tmp_path_factory.mktemp("serial")))
+
+
+def test_local_processes_give_the_numbers_of_this_process(digits, serial_digits, tmp_path):
+    profile = resolve_profile("quick", digits)
+    parallel = run_experiments(digits, profile, jobs=2, cache=ResultCache(tmp_path))
+    assert parallel.scheduler == "2 local processes"
+    assert results_equal(parallel, serial_digits)
+    assert {run.where for run in parallel.runs.values()} != {""}
+
+
+def test_local_processes_leave_no_shared_inputs_behind(digits, tmp_path):
+    scheduler = open_scheduler(jobs=2)
+    run_experiments(digits, resolve_profile("quick", digits), cache=ResultCache(tmp_path),
+                    scheduler=scheduler)
+    assert scheduler.folder is None
+
+
+def test_a_local_dask_cluster_gives_the_same_numbers(digits, serial_digits, tmp_path):
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        scheduler = DaskCluster(cluster.scheduler_address)
+        assert scheduler.slots() == 2
+        remote = run_experiments(digits, resolve_profile("quick", digits),
+                                 cache=ResultCache(tmp_path), scheduler=scheduler)
+        workers = set(cluster.scheduler_info["workers"])
+    assert remote.scheduler.startswith(f"Dask at {cluster.scheduler_address}")
+    assert results_equal(remote, serial_digits)
+    assert {run.where for run in remote.runs.values()} <= workers
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error(monkeypatch):
+    monkeypatch.setattr(DaskCluster, "CONNECT_SECONDS", 2)
+    started = time.perf_counter()
+    with pytest.raises(ReportgenError, match="cannot reach the Dask scheduler at"
+                                             " tcp://127.0.0.1:9") as error:
+        DaskCluster("tcp://127.0.0.1:9")
+    assert "\n" not in str(error.value)
+    assert time.perf_counter() - started < 30
+
+
+def test_the_cli_refuses_an_unreachable_scheduler_before_any_work(tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "reportgen", "run", "--dataset", "digits", "--profile", "quick",
+         "--scheduler", "tcp://127.0.0.1:9", "--out", str(out), "--quiet"],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "cannot reach the Dask scheduler" in done.stderr
+    assert not out.exists()
+
+
+@contextmanager
+def dask_processes(tmp_path: Path, workers: int):
+    """A real `dask scheduler` and `dask worker` processes on 127.0.0.1; stopped by id."""
+    scheduler_file = tmp_path / "scheduler.json"
+    started = [subprocess.Popen(
+        [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+         "--scheduler-file", str(scheduler_file)],
+        stdout=subprocess.DEVNULL, stderr=(tmp_path / "scheduler.log").open("w"),
+        start_new_session=True)]
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists():
+            assert time.monotonic() < deadline, "dask scheduler did not start"
+            time.sleep(0.1)
+        address = json.loads(scheduler_file.read_text())["address"]
+        for number in range(workers):
+            started.append(subprocess.Popen(
+                [str(DASK), "worker", address, "--nthreads", "1", "--host", "127.0.0.1",
+                 "--no-dashboard"],
+                stdout=subprocess.DEVNULL, stderr=(tmp_path / f"worker{number}.log").open("w"),
+                start_new_session=True))
+        with distributed.Client(address, timeout=30) as client:
+            client.wait_for_workers(workers, timeout=60)
+        yield address
+    finally:
+        for process in reversed(started):  # each in its own session: its group is its id
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for process in started:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+class WorkerKiller(threading.Thread):
+    """Waits until a fold task is being processed by a worker, then SIGKILLs that worker."""
+
+    def __init__(self, address: str):
+        super().__init__(daemon=True)
+        self.address = address
+        self.killed: tuple[str, str] | None = None  # (worker address, task name)
+
+    def run(self) -> None:
+        with distributed.Client(self.address, timeout=30) as client:
+            pids = client.run(os.getpid)
+            deadline = time.monotonic() + 120
+            while self.killed is None and time.monotonic() < deadline:
+                for worker, keys in client.processing().items():
+                    folds = [key for key in keys if ".fold" in str(key)]
+                    if folds and worker in pids:
+                        os.kill(pids[worker], signal.SIGKILL)
+                        self.killed = (worker, str(folds[0]).rsplit("-", 1)[0])
+                        return
+                time.sleep(0.02)
+
+
+def test_a_worker_killed_mid_run_changes_no_number(mnist, tmp_path):
+    profile = resolve_profile("quick", mnist, train_size=600)
+    sections = select(["multiclass"])
+    with dask_processes(tmp_path, workers=2) as address:
+        killer = WorkerKiller(address)
+        scheduler = DaskCluster(address)
+        killer.start()
+        remote = run_experiments(mnist, profile, cache=ResultCache(tmp_path / "remote"),
+                                 sections=sections, scheduler=scheduler)
+        killer.join(timeout=30)
+    assert killer.killed is not None, "no worker was killed"
+    worker, task = killer.killed
+    assert remote.runs[task].where != worker  # it was run again elsewhere
+    local = run_experiments(mnist, profile, jobs=1, cache=ResultCache(tmp_path / "local"),
+                            sections=sections)
+    assert metric_values(remote) == metric_values(local)
+    assert results_equal(remote, local)
