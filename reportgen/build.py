@@ -15,7 +15,7 @@ from reportgen.engine.profiles import resolve_profile
 from reportgen.engine.runner import NoProgress, run_experiments
 from reportgen.engine.schedulers import open_scheduler
 from reportgen.export import export_run, write_json
-from reportgen.figures import figure_svg, projection_chart
+from reportgen.figures import figure_svg, projection_chart, timeline_chart
 from reportgen.report.index import write_index
 from reportgen.report.model import RENDER_DATA, build_render_data, headlines, projection_data
 from reportgen.report.render import render_version, write_pdf
@@ -25,6 +25,7 @@ from reportgen.thresholds import DEFAULT_SPEC, evaluate, load_spec, passed_count
 
 BENCHMARK_CHART = "figures/benchmark_history.svg"
 PROJECTION_CHART = "figures/projection.svg"
+TIMELINE_CHART = "figures/timeline.svg"
 
 
 @dataclass
@@ -97,6 +98,10 @@ def build_report(
         chart = figure_svg(projection_chart(projection["rows"], projection["measured"]))
         atomic_write(staging.path / PROJECTION_CHART, lambda tmp: tmp.write_bytes(chart))
         projection["chart"] = PROJECTION_CHART
+        if projection["timeline"]:
+            timeline = figure_svg(timeline_chart(projection["timeline"]))
+            atomic_write(staging.path / TIMELINE_CHART, lambda tmp: tmp.write_bytes(timeline))
+            projection["timeline_chart"] = TIMELINE_CHART
         render_data = build_render_data(
             run=run, facts=facts, figures=figures, version_id=staging.id,
             created_utc=staging.created.strftime("%Y-%m-%d %H:%M:%S"),

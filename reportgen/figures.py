@@ -127,3 +127,31 @@ def projection_chart(rows: list[dict], measured: dict | None) -> Figure:
     ax.grid(True, which="both", alpha=0.4)
     ax.legend(fontsize=9)
     return fig
+
+
+def timeline_chart(tasks: list[dict]) -> Figure:
+    """The build's computed tasks on its workers over time: one row per worker process, one
+    bar per task (coloured by section, the longest labelled); the gaps are idle time."""
+    workers = sorted({task["worker"] for task in tasks})
+    sections = sorted({task["task"].split(".")[0] for task in tasks})
+    colors = {section: f"C{i % 10}" for i, section in enumerate(sections)}
+    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(workers) + 0.8), layout="constrained")
+    end = max(task["start"] + task["seconds"] for task in tasks) / 60
+    for task in tasks:
+        row = workers.index(task["worker"])
+        start, width = task["start"] / 60, task["seconds"] / 60
+        section = task["task"].split(".")[0]
+        ax.barh(row, width, left=start, height=0.7, color=colors[section], edgecolor="white",
+                linewidth=0.5)
+        if width > 0.12 * end:
+            ax.text(start + width / 2, row, task["task"], ha="center", va="center", fontsize=7,
+                    color="white", clip_on=True)
+    ax.set_yticks(range(len(workers)), [f"worker {i + 1}" for i in range(len(workers))],
+                  fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel("minutes since the run began")
+    ax.set_xlim(0, end * 1.01)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[s]) for s in sections]
+    ax.legend(handles, sections, fontsize=8, ncols=min(4, len(sections)),
+              loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(workers) < 3 else -0.2))
+    return fig

@@ -152,15 +152,25 @@ class SharedInputs:
 _LOADED: dict[str, Inputs] = {}
 
 
+def _keep_workers_alive() -> None:
+    """loky restarts a worker whose resident memory grew by 300 MB since its first task,
+    taking it for a leak; the memory-mapped inputs grow it by that much as tasks read them, so
+    every task paid for a new process. reportgen's tasks keep nothing between them."""
+    from joblib.externals.loky import process_executor
+
+    process_executor._USE_PSUTIL = False
+
+
 class LocalProcesses:
-    """Worker processes on this machine (`--jobs N`)."""
+    """Worker processes on this machine (`--jobs N`), through loky: a worker that dies is a
+    clear error rather than a hang, and an interrupted run kills its workers."""
 
     def __init__(self, workers: int) -> None:
         from joblib.externals.loky import ProcessPoolExecutor
 
         self.workers = workers
         self.description = f"{workers} local processes"
-        self.pool = ProcessPoolExecutor(max_workers=workers)
+        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_keep_workers_alive)
         self.folder: Path | None = None
         self.shared: SharedInputs | None = None
 
@@ -186,7 +196,14 @@ class LocalProcesses:
         return [f for f in futures if f in done]
 
     def outcome(self, future: concurrent.futures.Future) -> TaskOutcome:
-        return future.result()
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:
+            reason = str(exc).splitlines()[0]
+            raise ReportgenError(f"a worker process died ({reason}); out of memory? try fewer"
+                                 " --jobs") from None
 
     def close(self, kill: bool = False) -> None:
         self.pool.shutdown(wait=not kill, kill_workers=kill)

@@ -106,8 +106,10 @@ def projection_data(run: RunResult) -> dict:
         measured = {"workers": run.jobs, "wall_seconds": run.wall_seconds,
                     "scheduler": run.scheduler,
                     "idle_seconds": max(0.0, run.jobs * run.wall_seconds - one)}
+    timeline = [{"task": name, "worker": r.where, "start": r.started, "seconds": r.seconds}
+                for name, r in run.runs.items() if not r.cached and r.started is not None]
     return {"rows": rows, "measured": measured, "chart": None, "total_seconds": one,
-            "tasks": len(durations),
+            "tasks": len(durations), "timeline": timeline, "timeline_chart": None,
             "critical_path": path, "critical_seconds": sum(durations[n] for n in path),
             "bounding_task": longest, "bounding_seconds": durations[longest]}
 
@@ -115,5 +117,7 @@ def projection_data(run: RunResult) -> dict:
 def figure_files(render_data: dict) -> list[Path]:
     """Every file under the version that the render data refers to."""
     files = [Path(figure["file"]) for figure in render_data["figures"]]
-    charts = [(render_data.get(part) or {}).get("chart") for part in ("benchmarks", "projection")]
+    charts = [(render_data.get(part) or {}).get(chart)
+              for part, chart in (("benchmarks", "chart"), ("projection", "chart"),
+                                  ("projection", "timeline_chart"))]
     return files + [Path(chart) for chart in charts if chart]

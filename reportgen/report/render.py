@@ -191,8 +191,9 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
             benchmarks = {**benchmarks, "chart": _inline(folder, benchmarks["chart"])}
     if projection:
         projection = _projection_of_any_release(projection, len(experiments))
-        if projection.get("chart"):
-            projection = {**projection, "chart": _inline(folder, projection["chart"])}
+        for chart in ("chart", "timeline_chart"):
+            if projection.get(chart):
+                projection = {**projection, chart: _inline(folder, projection[chart])}
     return {
         "version": data["version"],
         "created_utc": data["created_utc"],
@@ -236,7 +237,8 @@ def _projection_of_any_release(projection: dict, tasks: int) -> dict:
     if measured:
         measured = {"scheduler": "local processes", "idle_seconds": None, **measured}
     rows = [{"idle_seconds": None, "bounding_task": None, **row} for row in projection["rows"]]
-    return {"tasks": tasks, **projection, "rows": rows, "measured": measured}
+    return {"tasks": tasks, "timeline_chart": None, **projection, "rows": rows,
+            "measured": measured}
 
 
 def render_version(folder: Path) -> str:

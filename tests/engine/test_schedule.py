@@ -30,3 +30,27 @@ def test_the_critical_path_is_the_longest_chain():
 
     durations = {"scaled": 10, "errors": 1, "svc": 8, "forest": 3}
     assert critical_path(durations, {"errors": ("scaled",)}) == ["scaled", "errors"]
+
+
+def test_a_task_others_wait_for_starts_before_a_longer_lone_task():
+    """Priority is the longest chain of work ahead: the fold (2) that a long fit (10) waits
+    for goes before a lone task of 5."""
+    from reportgen.engine.schedule import next_task, priorities
+
+    durations = {"fold": 2, "fit": 10, "lone": 5}
+    depends = {"fit": ("fold",)}
+    assert next_task(["fold", "lone"], priorities(durations, depends)) == "fold"
+    assert project(durations, depends, 2).wall_seconds == 12
+
+
+def test_idle_time_is_what_the_workers_did_not_use():
+    result = project({"a": 5, "b": 3}, {}, 2)
+    assert result.idle_seconds == 2 * 5 - 8
+
+
+def test_folds_of_one_experiment_spread_over_workers():
+    durations = {"cv.fold0": 4, "cv.fold1": 4, "cv.fold2": 4, "cv": 0.1}
+    depends = {"cv": ("cv.fold0", "cv.fold1", "cv.fold2")}
+    assert project(durations, depends, 1).wall_seconds == 12.1
+    assert project(durations, depends, 3).wall_seconds == 4.1
+    assert project(durations, depends, 3).bounding_task == "cv"

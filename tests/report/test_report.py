@@ -40,7 +40,7 @@ def test_html_is_self_contained_with_every_section_and_figure(two_builds):
     html = (first.path / "report.html").read_text()
     for section in [s.id for s in all_sections()] + list(FRAME):
         assert f'<section id="{section}"' in html
-    charts = 1  # the projection of the build's wall time on more workers
+    charts = 2  # the timeline of the build's tasks, and its projection on more workers
     assert html.count('src="data:image/svg+xml;base64,') == len(FIGURES) + charts
     assert not re.search(r'(src|href)="(https?:)?//', html), "no external requests"
     assert "<style>" in html and "<link" not in html
