@@ -13,6 +13,11 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _split(timing: dict) -> tuple[str, ...]:
+    """The tasks a task waited for (none recorded before tasks were split into folds)."""
+    return tuple(timing.get("depends_on") or ())
+
+
 def compare_documents(old: dict, new: dict) -> dict:
     """Metrics, thresholds and experiment times that changed from `old` to `new` (two
     metrics.json documents), as plain rows for `reportgen diff` and the report."""
@@ -40,8 +45,8 @@ def compare_documents(old: dict, new: dict) -> dict:
     timing_rows = []
     for name, timing in new["timings"]["experiments"].items():
         before = old_times.get(name)
-        if before is None:
-            continue
+        if before is None or _split(before) != _split(timing):
+            continue  # not the same task in both: its work was split into other tasks
         ratio = timing["seconds"] / before["seconds"] if before["seconds"] > 0 else None
         timing_rows.append({
             "experiment": name, "old": before["seconds"], "new": timing["seconds"],

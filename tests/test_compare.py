@@ -44,3 +44,11 @@ def test_metrics_of_a_new_section_are_added_not_changed():
     assert changes["metrics"] == [] and changes["unchanged_metrics"] == 1
     assert changes["added_metrics"] == ["test.b"] and changes["removed_metrics"] == []
     assert compare_documents(new, old)["removed_metrics"] == ["test.b"]
+
+
+def test_a_task_split_into_folds_is_not_compared_with_its_former_self():
+    old = doc({}, {"fit": 90.0, "svc": 20.0})
+    new = doc({}, {"fit": 0.1, "fit.fold0": 30.0, "svc": 21.0})
+    new["timings"]["experiments"]["fit"]["depends_on"] = ["fit.fold0"]
+    new["timings"]["experiments"]["svc"]["depends_on"] = []
+    assert [row["experiment"] for row in compare_documents(old, new)["timings"]] == ["svc"]

@@ -57,7 +57,8 @@ class ExperimentRun:
     warnings: list[str] = field(default_factory=list)  # e.g. SGD's ConvergenceWarning, once each
     peak_rss: int | None = None  # bytes: the process's peak while computing it (None: unknown)
     depends_on: tuple[str, ...] = ()
-    started: float | None = None  # seconds after the run began that it started (computed only)
+    started: float | None = None  # seconds after the run began that it started (computed only;
+    # by the clock of the machine that ran it, so a cluster's clock skew shows here)
     where: str = ""  # the process that computed it, in this run
 
 
@@ -150,7 +151,7 @@ def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Schedule
     waiting = {e.name: e for e in pending}
     by_name = dict(waiting)
     running: dict[Any, str] = {}  # future -> task name
-    started_at: dict[str, float] = {}
+    began = time.time() - (time.perf_counter() - started)  # the run's start, wall clock
     workers.start(inputs)
     while waiting or running:
         ready = [name for name, e in waiting.items() if all(d in run.runs for d in e.depends_on)]
@@ -159,7 +160,6 @@ def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Schedule
             ready.remove(name)
             experiment = waiting.pop(name)
             dependencies = tuple(run.runs[d].result for d in experiment.depends_on)
-            started_at[name] = time.perf_counter() - started
             running[workers.submit(experiment, dependencies)] = name
         progress.running(list(running.values()))
         for future in workers.wait(list(running)):
@@ -170,5 +170,5 @@ def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Schedule
                       outcome.peak_rss)
             run.runs[name] = ExperimentRun(
                 name, outcome.result, outcome.seconds, False, keys[name], outcome.warnings,
-                outcome.peak_rss, experiment.depends_on, started_at[name], outcome.where)
+                outcome.peak_rss, experiment.depends_on, outcome.started_at - began, outcome.where)
             progress.finished(name, outcome.seconds)

@@ -36,7 +36,8 @@ class TaskOutcome:
     seconds: float  # wall time of the computation, measured where it ran
     warnings: list[str]
     peak_rss: int | None  # bytes: the peak of the process that ran it, during the task
-    where: str  # the process that ran it ("local", "pid 1234", a Dask worker's address)
+    where: str  # the process that ran it ("pid 1234", a Dask worker's address)
+    started_at: float  # when it began, by the clock of the machine that ran it (time.time())
 
 
 def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerInputs,
@@ -55,6 +56,7 @@ def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerI
         limits = None
     else:
         limits = threadpool_limits(limits=1)
+    started_at = time.time()
     started = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught, peak_memory() as peak:
@@ -65,7 +67,8 @@ def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerI
             limits.restore_original_limits()
     seconds = time.perf_counter() - started
     messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
-    return TaskOutcome(experiment.name, result, seconds, messages, peak["bytes"], _where())
+    return TaskOutcome(experiment.name, result, seconds, messages, peak["bytes"], _where(),
+                       started_at)
 
 
 def _where() -> str:

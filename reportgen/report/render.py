@@ -87,7 +87,10 @@ def fmt_signed(value, digits: int = 4) -> str:
 
 
 def fmt_ratio(value) -> str:
-    return "—" if value is None else f"×{value:.2f}"
+    """×0.37; a ratio below 0.01 keeps two significant digits (×0.00013), not ×0.00."""
+    if value is None:
+        return "—"
+    return f"×{value:.2g}" if 0 < value < 0.01 else f"×{value:.2f}"
 
 
 def fmt_bytes(value) -> str:

@@ -63,17 +63,41 @@ def test_local_processes_leave_no_shared_inputs_behind(digits, tmp_path):
     assert scheduler.folder is None
 
 
-def test_a_local_dask_cluster_gives_the_same_numbers(digits, serial_digits, tmp_path):
+@pytest.fixture(scope="module")
+def local_cluster():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=None) as cluster:
-        scheduler = DaskCluster(cluster.scheduler_address)
-        assert scheduler.slots() == 2
-        remote = run_experiments(digits, resolve_profile("quick", digits),
-                                 cache=ResultCache(tmp_path), scheduler=scheduler)
-        workers = set(cluster.scheduler_info["workers"])
-    assert remote.scheduler.startswith(f"Dask at {cluster.scheduler_address}")
+        yield cluster
+
+
+def test_a_local_dask_cluster_gives_the_same_numbers(digits, serial_digits, local_cluster,
+                                                     tmp_path):
+    scheduler = DaskCluster(local_cluster.scheduler_address)
+    assert scheduler.slots() == 2
+    remote = run_experiments(digits, resolve_profile("quick", digits),
+                             cache=ResultCache(tmp_path), scheduler=scheduler)
+    assert remote.scheduler.startswith(f"Dask at {local_cluster.scheduler_address}")
     assert results_equal(remote, serial_digits)
-    assert {run.where for run in remote.runs.values()} <= workers
+    assert {run.where for run in remote.runs.values()} <= set(
+        local_cluster.scheduler_info["workers"])
+
+
+def test_a_build_on_a_cluster_archives_the_metrics_of_a_local_build(local_cluster, tmp_path,
+                                                                   monkeypatch):
+    from reportgen.build import build_report
+
+    def metrics(scheduler, jobs):
+        outcome = build_report("digits", "quick", reports_dir=tmp_path / "reports", jobs=jobs,
+                               scheduler=scheduler, pdf=False, benchmarks_dir=None)
+        return json.loads((outcome.path / "metrics.json").read_text())
+
+    monkeypatch.setenv("REPORTGEN_CACHE", str(tmp_path / "cluster-cache"))
+    on_cluster = metrics(local_cluster.scheduler_address, None)
+    monkeypatch.setenv("REPORTGEN_CACHE", str(tmp_path / "local-cache"))
+    local = metrics(None, 2)
+    assert on_cluster["metrics"] == local["metrics"]
+    assert on_cluster["timings"]["scheduler"].startswith("Dask at")
+    assert local["timings"]["scheduler"] == "2 local processes"
 
 
 def test_an_unreachable_scheduler_is_a_one_line_error(monkeypatch):
