@@ -200,3 +200,25 @@ def test_a_worker_killed_mid_run_changes_no_number(mnist, tmp_path):
                             sections=sections)
     assert metric_values(remote) == metric_values(local)
     assert results_equal(remote, local)
+
+
+def test_a_local_worker_that_dies_is_a_one_line_error(digits, tmp_path):
+    """A worker process killed under a task (the out-of-memory killer, say) ends the run with
+    a clear error instead of a hang."""
+    from dataclasses import dataclass
+
+    from reportgen.sections import Section, registered
+
+    @dataclass
+    class Nothing:
+        value: int
+
+    section = Section(id="dies", title="Dies", order=99)
+
+    @section.experiment("dies.now")
+    def dies_now(data) -> Nothing:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    with registered(section), pytest.raises(ReportgenError, match="a worker process died"):
+        run_experiments(digits, resolve_profile("quick", digits), jobs=2,
+                        cache=ResultCache(tmp_path), sections=[section])
