@@ -29,9 +29,12 @@ def two_builds(tmp_path_factory):
     save_run(storage, "0002", {"test_svc_fit": 2.2, "test_run_two_jobs": 30.0,
                                "test_run_one_job": 40.0}, "2026-11-02T10:00:00+00:00",
              baselines={"test_run_two_jobs": "test_run_one_job"})
-    first = build_report("digits", "quick", reports_dir=reports, jobs=1, benchmarks_dir=None)
-    second = build_report("digits", "quick", reports_dir=reports, jobs=1,
-                          benchmarks_dir=storage)
+    with pytest.MonkeyPatch.context() as patch:  # its own empty cache: the first build computes
+        patch.setenv("REPORTGEN_CACHE", str(tmp_path_factory.mktemp("cache")))
+        first = build_report("digits", "quick", reports_dir=reports, jobs=1,
+                             benchmarks_dir=None)
+        second = build_report("digits", "quick", reports_dir=reports, jobs=1,
+                              benchmarks_dir=storage)
     return reports, first, second
 
 
@@ -40,7 +43,7 @@ def test_html_is_self_contained_with_every_section_and_figure(two_builds):
     html = (first.path / "report.html").read_text()
     for section in [s.id for s in all_sections()] + list(FRAME):
         assert f'<section id="{section}"' in html
-    charts = 2  # the timeline of the build's tasks, and its projection on more workers
+    charts = 2  # the timeline of the tasks it computed, and its projection on more workers
     assert html.count('src="data:image/svg+xml;base64,') == len(FIGURES) + charts
     assert not re.search(r'(src|href)="(https?:)?//', html), "no external requests"
     assert "<style>" in html and "<link" not in html
