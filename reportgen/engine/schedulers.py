@@ -1,7 +1,7 @@
 """Where tasks run: in this process, in worker processes on this machine, or on a Dask cluster.
 
 The runner (`engine.runner`) decides what runs when; a scheduler only carries tasks out. Each
-one ships the chapter's inputs once (a memory-mapped copy on this machine, one `scatter` to
+one ships the chapter's inputs once (a memory-mapped copy on this machine, a worker plugin on
 each Dask worker), runs `execute_task` where it lives, and hands back futures. Every task runs
 on one thread, so its numbers never depend on where it ran (KNN breaks distance ties
 differently with another thread count).
@@ -41,8 +41,7 @@ class TaskOutcome:
 
 
 def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerInputs,
-                 dependencies: tuple,
-                 in_worker: bool = True) -> TaskOutcome:
+                 dependencies: tuple, in_worker: bool = True) -> TaskOutcome:
     """Run one task where the scheduler put it: time it, measure its memory, and keep its
     warnings as data for the report instead of letting them scroll by.
 
@@ -51,11 +50,7 @@ def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerI
     """
     if isinstance(inputs, SharedInputs | WorkerInputs):
         inputs = inputs.load()
-    if in_worker:
-        threadpool_limits(limits=1)
-        limits = None
-    else:
-        limits = threadpool_limits(limits=1)
+    limits = threadpool_limits(limits=1)  # takes effect now, in a worker for good
     started_at = time.time()
     started = time.perf_counter()
     try:
@@ -63,7 +58,7 @@ def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerI
             warnings.simplefilter("always")
             result = experiment.run(inputs, *dependencies)
     finally:
-        if limits is not None:
+        if not in_worker:
             limits.restore_original_limits()
     seconds = time.perf_counter() - started
     messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
@@ -216,14 +211,15 @@ class LocalProcesses:
 
 
 class DaskCluster:
-    """An existing Dask distributed cluster (`--scheduler tcp://HOST:PORT`): the inputs are
-    scattered to every worker once; a task whose worker is lost is run again elsewhere by
-    Dask; results come back here, where they are cached and archived."""
+    """An existing Dask distributed cluster (`--scheduler tcp://HOST:PORT`): every worker makes
+    the inputs once from a plugin; a task whose worker is lost is run again elsewhere by Dask;
+    results come back here, where they are cached and archived."""
 
     CONNECT_SECONDS = 5
     WORKER_WAIT_SECONDS = 60
 
     def __init__(self, address: str) -> None:
+        """Connect, wait for a worker, and check the workers run this machine's code."""
         try:
             import distributed
         except ImportError:
