@@ -122,3 +122,12 @@ def test_a_new_cost_hint_keeps_the_cache(digits, profile, tmp_path, monkeypatch)
     monkeypatch.setitem(experiments, "binary.forest",
                         dataclasses.replace(experiments["binary.forest"], cost=99.0))
     assert run_experiments(digits, profile, jobs=1, cache=cache).computed == []
+
+
+def test_an_unreadable_durations_file_only_loses_the_order(digits, profile, tmp_path):
+    cache = ResultCache(tmp_path)
+    (tmp_path / "durations.json").write_text("{not json")
+    run = run_experiments(digits, profile, jobs=1, cache=cache)
+    assert run.computed
+    scope = f"{digits.name}-{digits.checksum[:12]}/{profile.name}"
+    assert set(cache.durations(scope)) == set(run.runs)
