@@ -49,6 +49,18 @@ def cpu_count() -> int:
     return cores or 1
 
 
+def blas() -> str:
+    """The BLAS numpy computes with and the CPU kernel it chose: dot products can differ in
+    their last bits from one CPU to another, so a version says which one it ran on."""
+    import numpy  # noqa: F401  (loads the BLAS threadpoolctl describes)
+    from threadpoolctl import threadpool_info
+
+    found = [f"{info['internal_api']} {info['version']}"
+             + (f", {info['architecture']} kernels" if info.get("architecture") else "")
+             for info in threadpool_info() if info.get("user_api") == "blas"]
+    return "; ".join(dict.fromkeys(found)) or "unknown"
+
+
 def collect() -> Provenance:
     commit = _git("rev-parse", "HEAD") or "unknown"
     status = _git("status", "--porcelain", "--untracked-files=no") if commit != "unknown" else ""
@@ -58,6 +70,7 @@ def collect() -> Provenance:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
+    versions["BLAS"] = blas()
     return Provenance(
         reportgen=__version__,
         commit=commit,
