@@ -104,12 +104,16 @@ def experiment(name: str, depends_on: tuple[str, ...] = (), cost: float = 1.0):
 
     def register(run: Callable) -> Callable:
         result_type = typing.get_type_hints(run)["return"]
-        if name in EXPERIMENTS:
-            raise ValueError(f"experiment {name} registered twice")
-        EXPERIMENTS[name] = Experiment(name, run, result_type, tuple(depends_on), cost)
+        _add(Experiment(name, run, result_type, tuple(depends_on), cost))
         return run
 
     return register
+
+
+def _add(experiment: Experiment) -> None:
+    if experiment.name in EXPERIMENTS:
+        raise ValueError(f"experiment {experiment.name} registered twice")
+    EXPERIMENTS[experiment.name] = experiment
 
 
 def cross_validation_tasks(cv, cost: float = 1.0) -> tuple[str, ...]:
@@ -118,11 +122,8 @@ def cross_validation_tasks(cv, cost: float = 1.0) -> tuple[str, ...]:
 
     code = tuple(f for f in (fit_fold, cv.estimator, cv.training_data, cv.folds) if callable(f))
     for index, name in enumerate(cv.tasks):
-        if name in EXPERIMENTS:
-            raise ValueError(f"experiment {name} registered twice")
-        EXPERIMENTS[name] = Experiment(
-            name, functools.partial(fit_fold, cv=cv, index=index), FoldResult, (), cost,
-            code=code, settings=cv.settings(index))
+        _add(Experiment(name, functools.partial(fit_fold, cv=cv, index=index), FoldResult, (),
+                        cost, code=code, settings=cv.settings(index)))
     return cv.tasks
 
 

@@ -149,23 +149,23 @@ def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Schedule
     estimates = {e.name: measured.get(e.name, e.cost * 10) for e in pending}
     priority = priorities(estimates, {e.name: e.depends_on for e in pending})
     waiting = {e.name: e for e in pending}
-    by_name = dict(waiting)
-    running: dict[Any, str] = {}  # future -> task name
+    running: dict[Any, Experiment] = {}  # future -> its task
     began = time.time() - (time.perf_counter() - started)  # the run's start, wall clock
     workers.start(inputs)
     while waiting or running:
         ready = [name for name, e in waiting.items() if all(d in run.runs for d in e.depends_on)]
-        while ready and len(running) < workers.slots():
+        free = workers.slots() - len(running)  # asked once a round: a cluster's answer is a call
+        for _ in range(min(free, len(ready))):
             name = next_task(ready, priority)
             ready.remove(name)
             experiment = waiting.pop(name)
             dependencies = tuple(run.runs[d].result for d in experiment.depends_on)
-            running[workers.submit(experiment, dependencies)] = name
-        progress.running(list(running.values()))
+            running[workers.submit(experiment, dependencies)] = experiment
+        progress.running([e.name for e in running.values()])
         for future in workers.wait(list(running)):
-            name = running.pop(future)
+            experiment = running.pop(future)
+            name = experiment.name
             outcome: TaskOutcome = workers.outcome(future)
-            experiment = by_name[name]
             cache.put(experiment, keys[name], outcome.result, outcome.seconds, outcome.warnings,
                       outcome.peak_rss)
             run.runs[name] = ExperimentRun(

@@ -10,6 +10,7 @@ differently with another thread count).
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import shutil
 import tempfile
 import time
@@ -72,8 +73,6 @@ def _where() -> str:
 
         return get_worker().address
     except (ImportError, ValueError):
-        import os
-
         return f"pid {os.getpid()}"
 
 
@@ -150,13 +149,41 @@ class SharedInputs:
 _LOADED: dict[str, Inputs] = {}
 
 
-def _keep_workers_alive() -> None:
-    """loky restarts a worker whose resident memory grew by 300 MB since its first task,
-    taking it for a leak; the memory-mapped inputs grow it by that much as tasks read them, so
-    every task paid for a new process. reportgen's tasks keep nothing between them."""
+def _start_worker() -> None:
+    """Set up a worker process: it dies with the run that started it, and it is not restarted
+    after each task.
+
+    A run killed with SIGKILL cannot stop its workers, so on Linux each worker asks the kernel
+    for SIGKILL when its parent dies (prctl PR_SET_PDEATHSIG). And loky restarts a worker whose
+    resident memory grew by 300 MB since its first task, taking it for a leak; the
+    memory-mapped inputs grow it by that much as tasks read them, so every task paid for a new
+    process. reportgen's tasks keep nothing between them."""
+    import ctypes
+    import signal
+    import sys
+
     from joblib.externals.loky import process_executor
 
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
     process_executor._USE_PSUTIL = False
+
+
+_INPUTS_PREFIX = "reportgen-inputs-"
+
+
+def _clear_abandoned_inputs() -> None:
+    """Remove the shared inputs of runs that were killed (their process no longer exists)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_INPUTS_PREFIX}*-*"):
+        pid = folder.name.removeprefix(_INPUTS_PREFIX).split("-")[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass  # someone else's live process
 
 
 class LocalProcesses:
@@ -168,7 +195,7 @@ class LocalProcesses:
 
         self.workers = workers
         self.description = f"{workers} local processes"
-        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_keep_workers_alive)
+        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker)
         self.folder: Path | None = None
         self.shared: SharedInputs | None = None
 
@@ -176,7 +203,8 @@ class LocalProcesses:
         return self.workers
 
     def start(self, inputs: CompactInputs) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="reportgen-inputs-"))
+        _clear_abandoned_inputs()
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{_INPUTS_PREFIX}{os.getpid()}-"))
         expanded, plain = inputs.expand(), {}
         for f in fields(Inputs):
             value = getattr(expanded, f.name)

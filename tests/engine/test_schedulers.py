@@ -222,3 +222,18 @@ def test_a_local_worker_that_dies_is_a_one_line_error(digits, tmp_path):
     with registered(section), pytest.raises(ReportgenError, match="a worker process died"):
         run_experiments(digits, resolve_profile("quick", digits), jobs=2,
                         cache=ResultCache(tmp_path), sections=[section])
+
+
+def test_the_inputs_of_a_killed_run_are_removed_by_the_next(digits, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    abandoned = tmp_path / f"reportgen-inputs-{dead.pid}-x"
+    abandoned.mkdir()
+    scheduler = open_scheduler(jobs=2)
+    run_experiments(digits, resolve_profile("quick", digits), cache=ResultCache(tmp_path / "c"),
+                    scheduler=scheduler)
+    assert not abandoned.exists()
+    assert not list(tmp_path.glob("reportgen-inputs-*"))
