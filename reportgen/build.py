@@ -21,7 +21,7 @@ from reportgen.report.model import RENDER_DATA, build_render_data, headlines, pr
 from reportgen.report.render import render_version, write_pdf
 from reportgen.sections import select
 from reportgen.storage import atomic_write, writable_folder
-from reportgen.thresholds import DEFAULT_SPEC, evaluate, load_spec, passed_count
+from reportgen.thresholds import DEFAULT_SPEC, blocking, evaluate, load_spec, passed_count
 
 BENCHMARK_CHART = "figures/benchmark_history.svg"
 PROJECTION_CHART = "figures/projection.svg"
@@ -38,7 +38,8 @@ class BuildOutcome:
 
     @property
     def failed_thresholds(self) -> list[dict]:
-        return [t for t in self.document["thresholds"] if not t["passed"]]
+        """The thresholds that make the build exit non-zero (not those of severity "warn")."""
+        return blocking(self.document["thresholds"])
 
 
 def build_report(
@@ -55,12 +56,14 @@ def build_report(
     benchmarks_dir: Path | None = Path("benchmarks"),
     only: tuple[str, ...] | None = None,
     scheduler: str | None = None,
+    repeats: int = 1,
     progress=None,
     log=lambda message: None,
 ) -> BuildOutcome:
     """Run the sections' experiments (all, or `only` those; on `jobs` local processes or on
-    the Dask cluster at `scheduler`), then stage, render and publish a new numbered version
-    of the report; a failure anywhere leaves no version behind."""
+    the Dask cluster at `scheduler`; `repeats` times where seeds matter), then stage, render
+    and publish a new numbered version of the report; a failure anywhere leaves no version
+    behind."""
     started = time.perf_counter()
     spec = load_spec(thresholds_path)  # a malformed spec fails before any work
     sections = select(only)  # so does an unknown section
@@ -73,7 +76,7 @@ def build_report(
         chosen = resolve_profile(profile, ds, train_size)
         run = run_experiments(ds, chosen, jobs=jobs, force=force,
                               progress=progress or NoProgress(), log=log, sections=sections,
-                              scheduler=cluster)
+                              scheduler=cluster, repeats=repeats)
     finally:
         if cluster is not None:
             cluster.close()
@@ -123,7 +126,7 @@ def build_report(
             headline_labels={h["metric"]: h["label"] for h in headlines(sections)},
             thresholds={"passed": passed_count(thresholds), "total": len(thresholds)},
             build_seconds=time.perf_counter() - started,
-            previous=previous.id if previous else None,
+            previous=previous.id if previous else None, repeats=repeats,
         )
     write_index(archive)
     return BuildOutcome(staging.id, archive.root / staging.id, document,

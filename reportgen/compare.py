@@ -1,11 +1,30 @@
 """What changed between two metrics documents: metrics, thresholds, timings.
 
-Used by `reportgen diff` and by the report's "changes since the previous version".
+Used by `reportgen diff` and by the report's "changes since the previous version". Every
+changed metric gets a verdict that knows the noise (`classify`):
+
+- *significant*: the change is larger than the repeats' spread explains;
+- *within noise*: it is not;
+- *unknown*: neither version has repeats of it, so nothing says how large its noise is.
+
+Both versions with repeats: Welch's t-test on the two sets of repeat values. One with repeats:
+where the other's single value falls in the first's spread (a t-test of one new observation
+against n repeats: t = (x − mean) / (std·√(1 + 1/n)), n − 1 degrees of freedom). A list metric
+(per-fold accuracies, a confusion matrix) is tested element by element. The p-values of all
+tests of one diff are adjusted together (Holm's step-down method: the chance of calling any
+unchanged metric significant stays under 5 %). A metric whose experiment is deterministic in
+both versions (the SVC: no seed anywhere) has no noise: any change is significant.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from scipy import stats
+
+SIGNIFICANCE = 0.05
+VERDICTS = ("significant", "within noise", "unknown")
 
 
 def is_number(value: Any) -> bool:
@@ -18,27 +37,125 @@ def _split(timing: dict) -> tuple[str, ...]:
     return tuple(timing.get("depends_on") or ())
 
 
+def _repeats(document: dict, name: str) -> dict | None:
+    return (document.get("repeats") or {}).get("metrics", {}).get(name)
+
+
+def _deterministic(document: dict, name: str) -> bool:
+    """Whether the version repeated its seeded experiments and this metric's is not one."""
+    repeats = document.get("repeats")
+    return bool(repeats) and name.rsplit(".", 1)[0] in repeats.get("deterministic", ())
+
+
+def _flat(value: Any) -> list[float]:
+    return [x for v in value for x in _flat(v)] if isinstance(value, list) else [float(value)]
+
+
+def _welch(a: list[float], b: list[float]) -> float:
+    """Two-sided p-value of Welch's t-test; with no spread on either side, 0 or 1."""
+    n1, n2 = len(a), len(b)
+    m1, m2 = sum(a) / n1, sum(b) / n2
+    v1 = sum((x - m1) ** 2 for x in a) / (n1 - 1)
+    v2 = sum((x - m2) ** 2 for x in b) / (n2 - 1)
+    se2 = v1 / n1 + v2 / n2
+    if se2 == 0:
+        return 1.0 if m1 == m2 else 0.0
+    df = se2 ** 2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))
+    return float(2 * stats.t.sf(abs(m1 - m2) / math.sqrt(se2), df))
+
+
+def _one_against_repeats(x: float, repeats: list[float]) -> float:
+    """Two-sided p-value of a single value against n repeats (a t prediction interval)."""
+    n = len(repeats)
+    mean = sum(repeats) / n
+    std = math.sqrt(sum((r - mean) ** 2 for r in repeats) / (n - 1))
+    if std == 0:
+        return 1.0 if x == mean else 0.0
+    return float(2 * stats.t.sf(abs(x - mean) / (std * math.sqrt(1 + 1 / n)), n - 1))
+
+
+def _tests(name: str, old: dict, new: dict) -> tuple[str, list[float]] | None:
+    """How a changed metric's noise is judged, and its raw p-values (one per element); None
+    when nothing says how noisy it is."""
+    before, after = _repeats(old, name), _repeats(new, name)
+    measured = [r for r in (before, after) if r and "std" in r]
+    if len(measured) == 2:
+        olds, news = [_flat(v) for v in before["values"]], [_flat(v) for v in after["values"]]
+        if len({len(row) for row in olds + news}) == 1:
+            return "Welch's t-test on both versions' repeats", [
+                _welch([row[i] for row in olds], [row[i] for row in news])
+                for i in range(len(olds[0]))]
+    if len(measured) == 1:
+        side, other = (before, new) if measured[0] is before else (after, old)
+        single = _flat(other["metrics"][name])
+        rows = [_flat(v) for v in side["values"]]
+        if all(len(row) == len(single) for row in rows):
+            which = "old" if side is before else "new"
+            return f"the other value against the {which} version's repeats", [
+                _one_against_repeats(x, [row[i] for row in rows]) for i, x in enumerate(single)]
+    return None
+
+
+def _holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment: p_(i) · (m − i), made monotone, capped at 1."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted, running = [1.0] * len(p_values), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, p_values[i] * (len(p_values) - rank)))
+        adjusted[i] = running
+    return adjusted
+
+
+def classify(rows: list[dict], old: dict, new: dict) -> None:
+    """Give every changed-metric row its `verdict`, `method` and Holm-adjusted `p_value`."""
+    family: list[tuple[int, float]] = []  # (row index, raw p) for every element tested
+    for index, row in enumerate(rows):
+        name = row["metric"]
+        row.update(verdict="unknown", method="no repeats on either side", p_value=None)
+        if _deterministic(old, name) and _deterministic(new, name):
+            row.update(verdict="significant", p_value=0.0,
+                       method="deterministic in both versions: no noise")
+            continue
+        tests = _tests(name, old, new)
+        if tests is not None:
+            row["method"] = tests[0]
+            family += [(index, p) for p in tests[1]]
+    adjusted = _holm([p for _, p in family])
+    for (index, _), p in zip(family, adjusted, strict=True):
+        row = rows[index]
+        row["p_value"] = p if row["p_value"] is None else min(row["p_value"], p)
+    for row in rows:
+        if row["p_value"] is not None and row["verdict"] == "unknown":
+            row["verdict"] = "significant" if row["p_value"] < SIGNIFICANCE else "within noise"
+
+
 def compare_documents(old: dict, new: dict) -> dict:
     """Metrics, thresholds and experiment times that changed from `old` to `new` (two
-    metrics.json documents), as plain rows for `reportgen diff` and the report."""
+    metrics.json documents), as plain rows for `reportgen diff` and the report; each changed
+    metric with its verdict (see the module's docstring)."""
     metric_rows = []
     added = sorted(new["metrics"].keys() - old["metrics"].keys())
     removed = sorted(old["metrics"].keys() - new["metrics"].keys())
     for name in new["metrics"].keys() & old["metrics"].keys():
         before, after = old["metrics"][name], new["metrics"][name]
-        if before == after:
+        spread_before, spread_after = _repeats(old, name), _repeats(new, name)
+        if before == after and (spread_before or {}).get("values") == \
+                (spread_after or {}).get("values"):
             continue
-        row = {"metric": name, "old": before, "new": after, "delta": None}
+        row = {"metric": name, "old": before, "new": after, "delta": None,
+               "old_mean": (spread_before or {}).get("mean"),
+               "new_mean": (spread_after or {}).get("mean")}
         if is_number(before) and is_number(after):
             row["delta"] = after - before
         metric_rows.append(row)
     metric_rows.sort(key=lambda row: row["metric"])
+    classify(metric_rows, old, new)
 
-    old_status = {t["id"]: t["passed"] for t in old.get("thresholds", [])}
+    old_status = {t["id"]: _status(t) for t in old.get("thresholds", [])}
     threshold_rows = [
-        {"id": t["id"], "old": old_status.get(t["id"]), "new": t["passed"]}
+        {"id": t["id"], "old": old_status.get(t["id"]), "new": _status(t)}
         for t in new.get("thresholds", [])
-        if old_status.get(t["id"]) != t["passed"]
+        if old_status.get(t["id"]) != _status(t)
     ]
 
     old_times = old["timings"]["experiments"]
@@ -62,4 +179,12 @@ def compare_documents(old: dict, new: dict) -> dict:
         "wall_seconds": {"old": old["timings"]["wall_seconds"],
                          "new": new["timings"]["wall_seconds"]},
         "dataset_changed": old["dataset"]["checksum"] != new["dataset"]["checksum"],
+        "significant": sum(row["verdict"] == "significant" for row in metric_rows),
+        "repeats": {"old": (old.get("repeats") or {}).get("count", 1),
+                    "new": (new.get("repeats") or {}).get("count", 1)},
     }
+
+
+def _status(outcome: dict) -> str:
+    """PASS, FAIL, WARN or MISSING (stored since severities exist; before, from `passed`)."""
+    return outcome.get("status") or ("PASS" if outcome["passed"] else "FAIL")

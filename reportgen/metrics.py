@@ -11,14 +11,75 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
+from reportgen.engine.repeats import UNSHUFFLED_SPLIT_SEED
 from reportgen.engine.runner import RunResult
+
+CONFIDENCE = 0.95
+INTERVAL_METHOD = ("Student t-interval across the repeats: mean ± t(0.975, n−1) · std / √n,"
+                   " std with n−1 (the chapter's run is repeat 0, one of the n)")
+SEED_RULE = ("repeat r ≥ 1 gives a source the chapter seeds with s the seed"
+             " numpy.random.SeedSequence(s, spawn_key=(r,)).generate_state(1)[0]; the chapter's"
+             f" unshuffled cv=3 splits become shuffled ones seeded as s = {UNSHUFFLED_SPLIT_SEED}")
 
 
 def metric_values(run: RunResult) -> dict[str, Any]:
     """Every metric of the run's sections, by name, in the report's order."""
     return {metric.name: metric.read(run[metric.experiment])
             for section in run.sections for metric in section.metrics}
+
+
+def _is_measurement(value: Any) -> bool:
+    """A float, or a list (nested) of numbers: what has a mean and a spread. A boolean or an
+    integer alone is an answer (a predicted class, a count of estimators), not a measurement;
+    its repeats are kept, not averaged."""
+    if isinstance(value, list):
+        return bool(value) and all(_is_measurement(v) or (isinstance(v, int)
+                                                          and not isinstance(v, bool))
+                                   for v in value)
+    return isinstance(value, float)
+
+
+def summarize(values: list) -> dict:
+    """The repeats of one metric: their values and, for a measurement, mean, std and the
+    95 % t-interval of the mean (element by element for a list metric)."""
+    summary: dict[str, Any] = {"values": values}
+    if len(values) < 2 or not _is_measurement(values[0]):
+        return summary
+    array = np.asarray(values, dtype=float)
+    mean, std = array.mean(axis=0), array.std(axis=0, ddof=1)
+    half = stats.t.ppf(0.5 + CONFIDENCE / 2, len(values) - 1) * std / np.sqrt(len(values))
+    for key, stat in (("mean", mean), ("std", std), ("ci_low", mean - half),
+                      ("ci_high", mean + half)):
+        summary[key] = stat.tolist()  # a float, or nested lists of floats
+    return summary
+
+
+def repeat_section(run: RunResult) -> dict | None:
+    """`metrics.json`'s "repeats": how many, how they are seeded, which experiments are
+    deterministic (not repeated), and every repeated metric's values and summary."""
+    if run.repeats < 2:
+        return None
+    experiments = [name for section in run.sections for name in section.experiments]
+    metrics = {metric.name: summarize([metric.read(result)
+                                       for result in run.repeat_results(metric.experiment)])
+               for section in run.sections for metric in section.metrics
+               if metric.experiment in run.varying}
+    return {
+        "count": run.repeats,
+        "seeds": SEED_RULE,
+        "confidence": CONFIDENCE,
+        "interval": INTERVAL_METHOD,
+        "deterministic": sorted(name for name in experiments if name not in run.varying),
+        "metrics": metrics,
+    }
+
+
+def repeats_of(document: dict, name: str) -> dict | None:
+    """A metric's repeats in a metrics.json document (None: the version has no repeats, or
+    the metric's experiment is deterministic)."""
+    return (document.get("repeats") or {}).get("metrics", {}).get(name)
 
 
 def _printed_decimals(published: Any) -> int:
@@ -95,8 +156,8 @@ def build_metrics_document(run: RunResult) -> dict:
     """Everything `metrics.json` holds: dataset, profile, metrics, timings, chapter comparison."""
     values = metric_values(run)
     dataset = run.dataset
-    return {
-        "schema": 1,
+    document = {
+        "schema": 2,
         "dataset": {
             "name": dataset.name,
             "title": dataset.spec.title,
@@ -123,3 +184,7 @@ def build_metrics_document(run: RunResult) -> dict:
         "warnings": {name: r.warnings for name, r in run.runs.items() if r.warnings},
         "published": published_comparison(run, values),
     }
+    repeats = repeat_section(run)
+    if repeats:
+        document["repeats"] = repeats
+    return document

@@ -15,12 +15,15 @@ from typing import Any
 
 from reportgen.compare import is_number
 from reportgen.errors import ReportgenError
+from reportgen.metrics import repeats_of
 from reportgen.sections import metrics_by_name
 
 DEFAULT_SPEC = Path(__file__).with_name("thresholds.toml")
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
              "==": operator.eq, "between": None}
-KEYS = {"id", "metric", "op", "bound", "bound_metric", "claim", "dataset"}
+KEYS = {"id", "metric", "op", "bound", "bound_metric", "claim", "dataset", "on", "severity"}
+ON = ("value", "mean", "every_repeat", "ci_low", "ci_high")  # which number of a metric is checked
+SEVERITIES = ("fail", "warn")  # a failing "warn" threshold is shown, but never fails a build
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class Threshold:
     bound_metric: str | None  # compare against another metric instead of a number
     claim: str
     dataset: str
+    on: str = "value"  # the chapter's value, the repeats' mean, every repeat, an interval end
+    severity: str = "fail"
 
     def bound_for(self, profile: str):
         return self.bounds.get(profile)
@@ -91,6 +96,10 @@ def load_spec(path: Path = DEFAULT_SPEC) -> list[Threshold]:
             raise fail(f"unknown metric {entry['metric']!r}", "metric")
         if entry["op"] not in OPERATORS:
             raise fail(f"bad operator {entry['op']!r}; use one of {' '.join(OPERATORS)}", "op")
+        for key, allowed in (("on", ON), ("severity", SEVERITIES)):
+            if key in entry and entry[key] not in allowed:
+                raise fail(f"`{key}` must be one of {', '.join(allowed)}, got {entry[key]!r}",
+                           key)
         bound_metric = entry.get("bound_metric")
         if bound_metric is not None:
             if bound_metric not in known:
@@ -111,7 +120,8 @@ def load_spec(path: Path = DEFAULT_SPEC) -> list[Threshold]:
         thresholds.append(Threshold(
             id=entry["id"], metric=entry["metric"], op=entry["op"], bounds=bounds,
             bound_metric=bound_metric, claim=entry["claim"],
-            dataset=entry.get("dataset", "mnist"),
+            dataset=entry.get("dataset", "mnist"), on=entry.get("on", "value"),
+            severity=entry.get("severity", "fail"),
         ))
     return thresholds
 
@@ -133,10 +143,27 @@ def _bound_problem(op: str, value: Any) -> str | None:
 @dataclass(frozen=True)
 class Outcome:
     threshold: Threshold
-    value: Any
+    value: Any  # what was checked: the value, the mean, an interval end, or every repeat's value
     bound: Any
     passed: bool
     missing: str | None = None  # a metric the document lacks: the claim could not be checked
+    checked: str = "value"  # what `value` is; "value" when `on` asks for repeats there are none of
+    repeats_holding: int | None = None  # in how many repeats the claim holds (None: no repeats)
+    repeat_count: int | None = None
+
+    @property
+    def status(self) -> str:
+        """PASS, FAIL, WARN (failed, severity "warn": shown, never fails a build) or MISSING."""
+        if self.missing:
+            return "MISSING"
+        if self.passed:
+            return "PASS"
+        return "WARN" if self.threshold.severity == "warn" else "FAIL"
+
+    @property
+    def blocks(self) -> bool:
+        """Whether it makes `build` and `check` exit non-zero."""
+        return self.status in ("FAIL", "MISSING")
 
     @property
     def message(self) -> str:
@@ -144,17 +171,28 @@ class Outcome:
         if self.missing:
             return (f"MISSING {t.id}: {self.missing} is not in this version's metrics (it was"
                     f" built before the metric existed); build anew to check it. {t.claim}")
-        verdict = "PASS" if self.passed else "FAIL"
         shown = f"between {self.bound[0]} and {self.bound[1]}" if t.op == "between" else (
             f"{t.op} {self.bound}")
+        what = {"value": t.metric, "mean": f"the mean of {t.metric} over the repeats",
+                "every_repeat": f"{t.metric} in every repeat",
+                "ci_low": f"the low end of {t.metric}'s 95 % interval",
+                "ci_high": f"the high end of {t.metric}'s 95 % interval"}[self.checked]
         every = "every value of " if isinstance(self.value, list) else ""
-        return f"{verdict} {t.id}: {every}{t.metric} = {self.value!r}, required {shown}. {t.claim}"
+        note = (f" (on = {t.on!r}, but this version has no repeats of it: its value was"
+                f" checked)" if t.on != self.checked else "")
+        repeats = (f" Holds in {self.repeats_holding} of {self.repeat_count} repeats."
+                   if self.repeat_count else "")
+        return (f"{self.status} {t.id}: {every}{what} = {self.value!r}, required {shown}{note}."
+                f"{repeats} {t.claim}")
 
     def as_dict(self) -> dict:
         t = self.threshold
         return {"id": t.id, "metric": t.metric, "op": t.op, "bound": self.bound,
                 "bound_metric": t.bound_metric, "value": self.value, "passed": self.passed,
-                "missing": self.missing, "claim": t.claim, "message": self.message}
+                "missing": self.missing, "claim": t.claim, "message": self.message,
+                "on": t.on, "checked": self.checked, "severity": t.severity,
+                "status": self.status, "repeats_holding": self.repeats_holding,
+                "repeat_count": self.repeat_count}
 
 
 def _holds(op: str, value: Any, bound: Any) -> bool:
@@ -177,11 +215,36 @@ def _built(t: Threshold, sections: list[str] | None) -> bool:
                                    for name in (t.metric, t.bound_metric) if name)
 
 
+def _per_repeat(document: dict, name: str, count: int) -> list:
+    """A metric's value in each repeat; a deterministic one's value in all of them."""
+    repeats = repeats_of(document, name)
+    return repeats["values"] if repeats else [document["metrics"][name]] * count
+
+
+def _statistic(document: dict, name: str, on: str) -> tuple[Any, str]:
+    """The number of metric `name` that `on` asks for, and what it is. A deterministic metric
+    of a version with repeats is its own mean and interval (zero spread); a version without
+    repeats can only offer the value, and says so."""
+    repeats = repeats_of(document, name)
+    count = (document.get("repeats") or {}).get("count", 1)
+    if on == "value" or (repeats is None and count < 2):
+        return document["metrics"][name], "value"
+    if on == "every_repeat":
+        return _per_repeat(document, name, count), on
+    if repeats is None:
+        return document["metrics"][name], on  # deterministic: every statistic is the value
+    if on not in repeats:  # an answer (a class, a count), not a measurement: no mean
+        return repeats["values"], "every_repeat"
+    return repeats[on], on
+
+
 def evaluate(spec: list[Threshold], document: dict) -> list[Outcome]:
-    """Check every threshold that applies to this document's dataset, profile and sections;
-    one whose metric the document lacks fails as MISSING, naming the metric."""
+    """Check every threshold that applies to this document's dataset, profile and sections, on
+    the number its `on` names; one whose metric the document lacks fails as MISSING, naming the
+    metric. With repeats, each outcome also says in how many repeats its claim holds."""
     dataset, profile = document["dataset"]["name"], document["profile"]["name"]
     metrics, sections = document["metrics"], document.get("sections")
+    count = (document.get("repeats") or {}).get("count", 1)
     outcomes = []
     for t in applicable(spec, dataset, profile):
         if not _built(t, sections):
@@ -190,10 +253,30 @@ def evaluate(spec: list[Threshold], document: dict) -> list[Outcome]:
         if absent:
             outcomes.append(Outcome(t, None, t.bound_for(profile), False, missing=absent[0]))
             continue
-        value = metrics[t.metric]
-        bound = metrics[t.bound_metric] if t.bound_metric else t.bound_for(profile)
-        outcomes.append(Outcome(t, value, bound, _holds(t.op, value, bound)))
+        value, checked = _statistic(document, t.metric, t.on)
+        fixed = t.bound_for(profile)
+        values = _per_repeat(document, t.metric, count)
+        bounds = _per_repeat(document, t.bound_metric, count) if t.bound_metric else \
+            [fixed] * count
+        if checked == "every_repeat":
+            bound = bounds if t.bound_metric else fixed
+            passed = all(_holds(t.op, v, b) for v, b in zip(value, bounds, strict=True))
+        else:
+            on = checked if t.bound_metric else "value"
+            bound = _statistic(document, t.bound_metric, on)[0] if t.bound_metric else fixed
+            passed = _holds(t.op, value, bound)
+        holding = sum(_holds(t.op, v, b) for v, b in zip(values, bounds, strict=True))
+        outcomes.append(Outcome(t, value, bound, passed, checked=checked,
+                                repeats_holding=holding if count > 1 else None,
+                                repeat_count=count if count > 1 else None))
     return outcomes
+
+
+def blocking(outcomes: list[dict]) -> list[dict]:
+    """The stored outcomes that fail a build or `check`: failed with severity "fail", or
+    missing (a version from before `status` was stored: every failure blocks)."""
+    return [o for o in outcomes if o.get("status", "PASS" if o["passed"] else "FAIL")
+            in ("FAIL", "MISSING")]
 
 
 def passed_count(outcomes: list[dict]) -> int:

@@ -19,9 +19,10 @@ def test_changed_metrics_with_numeric_deltas():
     old = doc({"a": 0.5, "b": [1, 2], "c": 3}, {"x": 2.0})
     new = doc({"a": 0.75, "b": [1, 3], "c": 3}, {"x": 3.0})
     changes = compare_documents(old, new)
-    assert changes["metrics"] == [
-        {"metric": "a", "old": 0.5, "new": 0.75, "delta": 0.25},
-        {"metric": "b", "old": [1, 2], "new": [1, 3], "delta": None},
+    assert [{k: row[k] for k in ("metric", "old", "new", "delta", "verdict")}
+            for row in changes["metrics"]] == [
+        {"metric": "a", "old": 0.5, "new": 0.75, "delta": 0.25, "verdict": "unknown"},
+        {"metric": "b", "old": [1, 2], "new": [1, 3], "delta": None, "verdict": "unknown"},
     ]
     assert changes["unchanged_metrics"] == 1
     assert changes["timings"][0]["ratio"] == 1.5
@@ -32,8 +33,8 @@ def test_threshold_status_changes_and_dataset_change():
     old = doc({}, {}, thresholds=[("t1", True), ("t2", True)])
     new = doc({}, {}, thresholds=[("t1", False), ("t2", True), ("t3", True)], checksum="def")
     changes = compare_documents(old, new)
-    assert changes["thresholds"] == [{"id": "t1", "old": True, "new": False},
-                                     {"id": "t3", "old": None, "new": True}]
+    assert changes["thresholds"] == [{"id": "t1", "old": "PASS", "new": "FAIL"},
+                                     {"id": "t3", "old": None, "new": "PASS"}]
     assert changes["dataset_changed"]
 
 
@@ -52,3 +53,77 @@ def test_a_task_split_into_folds_is_not_compared_with_its_former_self():
     new["timings"]["experiments"]["fit"]["depends_on"] = ["fit.fold0"]
     new["timings"]["experiments"]["svc"]["depends_on"] = []
     assert [row["experiment"] for row in compare_documents(old, new)["timings"]] == ["svc"]
+
+
+def with_repeats(document, name, values, deterministic=()):
+    """`document` with repeats of metric `name` (its chapter value is the first)."""
+    document["metrics"][name] = values[0]
+    n = len(values)
+    mean = sum(values) / n
+    document["repeats"] = {"count": n, "deterministic": list(deterministic), "metrics": {
+        name: {"values": values, "mean": mean,
+               "std": (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5}}}
+    return document
+
+
+def test_a_change_larger_than_both_spreads_is_significant():
+    old = with_repeats(doc({}, {}), "m.x.accuracy", [0.900, 0.902, 0.901, 0.899])
+    new = with_repeats(doc({}, {}), "m.x.accuracy", [0.950, 0.951, 0.949, 0.952])
+    [row] = compare_documents(old, new)["metrics"]
+    assert row["verdict"] == "significant" and row["p_value"] < 0.05
+    assert row["method"] == "Welch's t-test on both versions' repeats"
+
+
+def test_a_change_inside_the_spread_is_within_noise():
+    old = with_repeats(doc({}, {}), "m.x.accuracy", [0.90, 0.93, 0.88, 0.92])
+    new = with_repeats(doc({}, {}), "m.x.accuracy", [0.91, 0.89, 0.93, 0.90])
+    changes = compare_documents(old, new)
+    assert changes["metrics"][0]["verdict"] == "within noise"
+    assert changes["significant"] == 0
+
+
+def test_one_side_with_repeats_judges_the_other_value_by_that_spread():
+    old = doc({"m.x.accuracy": 0.80}, {})
+    new = with_repeats(doc({}, {}), "m.x.accuracy", [0.900, 0.902, 0.901, 0.899])
+    [row] = compare_documents(old, new)["metrics"]
+    assert row["verdict"] == "significant"
+    assert row["method"] == "the other value against the new version's repeats"
+    near = doc({"m.x.accuracy": 0.9005}, {})
+    assert compare_documents(near, new)["metrics"][0]["verdict"] == "within noise"
+
+
+def test_many_comparisons_are_adjusted_together():
+    """One borderline difference alone is significant; among many tests, Holm's adjustment
+    asks for more."""
+    old_values, new_values = [0.90, 0.91, 0.92], [0.93, 0.94, 0.95]
+    one = compare_documents(with_repeats(doc({}, {}), "m.a", old_values),
+                            with_repeats(doc({}, {}), "m.a", new_values))
+    assert one["metrics"][0]["verdict"] == "significant"
+    old, new = doc({}, {}), doc({}, {})
+    for i in range(20):
+        for document, values in ((old, old_values), (new, new_values)):
+            name = f"m.a{i}"
+            single = with_repeats(doc({}, {}), name, values)
+            document["metrics"].update(single["metrics"])
+            document.setdefault("repeats", {"count": 3, "metrics": {}})
+            document["repeats"]["metrics"].update(single["repeats"]["metrics"])
+    many = compare_documents(old, new)
+    assert {row["verdict"] for row in many["metrics"]} == {"within noise"}
+
+
+def test_a_deterministic_metric_has_no_noise():
+    old = with_repeats(doc({"m.svc.first": 0.5}, {}), "m.x.acc", [0.9, 0.91], ["m.svc"])
+    new = with_repeats(doc({"m.svc.first": 0.6}, {}), "m.x.acc", [0.9, 0.91], ["m.svc"])
+    [row] = compare_documents(old, new)["metrics"]
+    assert (row["metric"], row["verdict"]) == ("m.svc.first", "significant")
+
+
+def test_list_metrics_are_tested_element_by_element():
+    old, new = doc({}, {}), doc({}, {})
+    for document, folds in ((old, [[0.90, 0.80], [0.91, 0.81], [0.89, 0.79]]),
+                            (new, [[0.90, 0.70], [0.91, 0.71], [0.89, 0.69]])):
+        document["metrics"]["m.cv"] = folds[0]
+        document["repeats"] = {"count": 3, "metrics": {"m.cv": {
+            "values": folds, "mean": [0.9, 0.8], "std": [0.01, 0.01]}}}
+    [row] = compare_documents(old, new)["metrics"]
+    assert row["verdict"] == "significant"

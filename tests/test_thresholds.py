@@ -116,3 +116,57 @@ def test_thresholds_apply_only_to_their_dataset_and_profiles(tmp_path):
     spec = load_spec(write(tmp_path, GOOD))
     assert evaluate(spec, document({"binary.forest.roc_auc": 0.5}, dataset="digits")) == []
     assert evaluate(spec, document({"binary.forest.roc_auc": 0.5}, profile="quick-2000")) == []
+
+
+def repeated(values: dict, count: int = 3) -> dict:
+    """A quick MNIST document whose metrics have `count` repeats (the first is the value)."""
+    doc = document({name: v[0] for name, v in values.items()})
+    doc["repeats"] = {"count": count, "deterministic": [], "metrics": {
+        name: {"values": v, "mean": sum(v) / len(v), "ci_low": min(v), "ci_high": max(v)}
+        for name, v in values.items()}}
+    return doc
+
+
+def spec_with(tmp_path, extra: str):
+    return load_spec(write(tmp_path, GOOD.replace('claim =', f'{extra}\nclaim =')))
+
+
+@pytest.mark.parametrize("on, passed, checked", [
+    ("value", True, 0.985), ("mean", False, 0.98), ("every_repeat", False, [0.985, 0.99, 0.965]),
+    ("ci_low", False, 0.965), ("ci_high", True, 0.99)])
+def test_on_chooses_which_number_of_the_repeats_is_checked(tmp_path, on, passed, checked):
+    [threshold] = spec_with(tmp_path, f'on = "{on}"')
+    [outcome] = evaluate([threshold], repeated({"binary.forest.roc_auc": [0.985, 0.99, 0.965]}))
+    assert (outcome.passed, outcome.value) == (passed, pytest.approx(checked))
+    assert outcome.repeats_holding == 2 and outcome.repeat_count == 3
+    assert "Holds in 2 of 3 repeats." in outcome.message
+
+
+def test_without_repeats_on_mean_checks_the_value_and_says_so(tmp_path):
+    [threshold] = spec_with(tmp_path, 'on = "mean"')
+    [outcome] = evaluate([threshold], document({"binary.forest.roc_auc": 0.985}))
+    assert outcome.passed and outcome.checked == "value"
+    assert "this version has no repeats of it: its value was checked" in outcome.message
+
+
+def test_a_failing_warn_threshold_is_shown_but_does_not_block(tmp_path):
+    [threshold] = spec_with(tmp_path, 'severity = "warn"')
+    [outcome] = evaluate([threshold], document({"binary.forest.roc_auc": 0.95}))
+    assert (outcome.passed, outcome.status, outcome.blocks) == (False, "WARN", False)
+    assert outcome.message.startswith("WARN auc: binary.forest.roc_auc = 0.95, required > 0.98.")
+
+
+def test_every_repeat_against_another_metric_compares_repeat_by_repeat(tmp_path):
+    spec = load_spec(write(tmp_path, GOOD.replace('bound = { full = 0.99, quick = 0.98 }',
+                                                   'bound_metric = "binary.sgd.roc_auc"\n'
+                                                   'on = "every_repeat"')))
+    doc = repeated({"binary.forest.roc_auc": [0.99, 0.98, 0.97],
+                    "binary.sgd.roc_auc": [0.95, 0.97, 0.975]})
+    [outcome] = evaluate(spec, doc)
+    assert not outcome.passed and outcome.repeats_holding == 2
+
+
+@pytest.mark.parametrize("key, value", [("on", "median"), ("severity", "info")])
+def test_unknown_on_or_severity_is_refused(tmp_path, key, value):
+    with pytest.raises(SpecError, match=f"`{key}` must be one of"):
+        spec_with(tmp_path, f'{key} = "{value}"')

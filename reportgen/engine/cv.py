@@ -20,6 +20,8 @@ import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import check_cv
 
+from reportgen.engine.repeats import UNSHUFFLED_SPLIT_SEED, current_repeat, reseeded
+
 METHODS = ("predict", "decision_function", "predict_proba")
 
 
@@ -56,14 +58,25 @@ class CrossValidation:
         return tuple(f"{self.name}.fold{i}" for i in range(self.n_folds))
 
     def splitter(self, y: np.ndarray, estimator: object):
-        return check_cv(self.folds if isinstance(self.folds, int) else self.folds(), y,
-                        classifier=is_classifier(estimator))
+        return splitter_for(self.folds if isinstance(self.folds, int) else self.folds(), y,
+                            classifier=is_classifier(estimator))
 
     def settings(self, index: int) -> str:
         """What the fold's cache key knows besides code: which fold of which split, which
         outputs (the splitter's repr carries its seed)."""
         folds = self.folds if isinstance(self.folds, int) else repr(self.folds())
         return f"fold {index} of {folds}; methods {self.methods}"
+
+
+def splitter_for(folds: int | object, y: np.ndarray, classifier: bool):
+    """sklearn's splitter for `folds` (what `cv=folds` means to cross_val_score); in a repeat
+    other than the chapter's, an unshuffled one is shuffled with the repeat's seed, so every
+    repeat draws its own split (a shuffled splitter reseeds itself through `reseeded`)."""
+    splitter = check_cv(folds, y, classifier=classifier)
+    if current_repeat() and getattr(splitter, "shuffle", True) is False:
+        splitter = type(splitter)(n_splits=splitter.get_n_splits(), shuffle=True,
+                                  random_state=reseeded(UNSHUFFLED_SPLIT_SEED))
+    return splitter
 
 
 @dataclass

@@ -25,6 +25,8 @@ class Experiment:
     cost: float  # a first guess at its seconds on the full data / 10, until it has been timed
     code: tuple[Callable, ...] = ()  # the functions its result depends on; () means (run,)
     settings: str = ""  # what else decides the result (a fold task: which fold of which split)
+    reshuffles: bool = False  # a fold task: its split is drawn anew in every repeat
+    repeat: int = 0  # which repeat of the chapter's run it computes (engine.repeats)
 
     def code_digest(self) -> str:
         """What the cache key knows of this experiment's code: its functions, its result type,
@@ -36,6 +38,14 @@ class Experiment:
             parts += [_without_decorators(function)] + _code_used_by(function)
         parts += [path.read_text() for path in _SHARED_CODE]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def draws_seeds(self) -> bool:
+        """Whether its result changes with the repeat: a fold task's split is reshuffled; other
+        code changes when it (or a helper it uses) asks `engine.repeats.reseeded` for a seed."""
+        from reportgen.engine.repeats import reseeded
+
+        return self.reshuffles or any(reseeded in _functions_used_by(function)
+                                      for function in self.code or (self.run,))
 
 
 def _without_decorators(function: Callable) -> str:
@@ -74,9 +84,9 @@ def _is_ours(value: object) -> bool:
         getattr(value, "__module__", "").split(".")[0] == "reportgen")
 
 
-def _code_used_by(function: Callable) -> list[str]:
-    """Sources of the reportgen functions and classes `function` uses, transitively, and the
-    values of the constants they read; sorted, so the digest does not depend on order."""
+def _walk(function: Callable) -> tuple[dict[str, str], set]:
+    """The reportgen functions and classes `function` uses, transitively (by dotted name: their
+    source; constants: their value), and the set of those objects."""
     found: dict[str, str] = {}
     pending, visited = [function], {function}
     while pending:
@@ -91,7 +101,19 @@ def _code_used_by(function: Callable) -> list[str]:
                     pending += [f for f in vars(value).values() if inspect.isfunction(f)]
                 else:
                     pending.append(value)
+    return found, visited
+
+
+def _code_used_by(function: Callable) -> list[str]:
+    """Sources of the reportgen functions and classes `function` uses, transitively, and the
+    values of the constants they read; sorted, so the digest does not depend on order."""
+    found, _ = _walk(function)
     return [found[key] for key in sorted(found)]
+
+
+def _functions_used_by(function: Callable) -> set:
+    """`function` and every reportgen function and class it uses, transitively."""
+    return _walk(function)[1]
 
 
 _HERE = Path(__file__).parent
@@ -123,7 +145,7 @@ def cross_validation_tasks(cv, cost: float = 1.0) -> tuple[str, ...]:
     code = tuple(f for f in (fit_fold, cv.estimator, cv.training_data, cv.folds) if callable(f))
     for index, name in enumerate(cv.tasks):
         _add(Experiment(name, functools.partial(fit_fold, cv=cv, index=index), FoldResult, (),
-                        cost, code=code, settings=cv.settings(index)))
+                        cost, code=code, settings=cv.settings(index), reshuffles=True))
     return cv.tasks
 
 

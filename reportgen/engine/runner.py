@@ -18,6 +18,7 @@ from reportgen.data import Dataset
 from reportgen.engine.cache import ResultCache, result_key
 from reportgen.engine.profiles import CompactInputs, Profile, compact_inputs
 from reportgen.engine.registry import Experiment, in_dependency_order, with_dependencies
+from reportgen.engine.repeats import split_name, task_name, varying, with_repeats
 from reportgen.engine.schedule import next_task, priorities
 from reportgen.engine.schedulers import Scheduler, TaskOutcome, open_scheduler
 from reportgen.provenance import cpu_count
@@ -71,9 +72,18 @@ class RunResult:
     scheduler: str = "this process"  # where the computed tasks ran
     sections: list[Section] = field(default_factory=list)  # what was asked for, report order
     runs: dict[str, ExperimentRun] = field(default_factory=dict)  # in dependency order
+    repeats: int = 1  # repeat 0 is the chapter's run; see engine.repeats
+    varying: set[str] = field(default_factory=set)  # experiments whose result has repeats
 
     def __getitem__(self, name: str):
         return self.runs[name].result
+
+    def repeat_results(self, name: str) -> list:
+        """Experiment `name`'s result in each repeat, the chapter's first; one result when
+        it does not vary with the seed (or the run has no repeats)."""
+        if name not in self.varying:
+            return [self[name]]
+        return [self[task_name(name, repeat)] for repeat in range(self.repeats)]
 
     @property
     def computed(self) -> list[str]:
@@ -90,20 +100,23 @@ def run_experiments(
     log=lambda message: None,
     sections: list[Section] | None = None,
     scheduler: Scheduler | None = None,
+    repeats: int = 1,
 ) -> RunResult:
     """The results of the sections' experiments (all sections by default) and of the tasks
-    they depend on, for this dataset and profile; only what changed is computed, on
-    `scheduler` (see `engine.schedulers.open_scheduler`; the runner closes it when done),
-    else on `jobs` processes of this machine."""
+    they depend on, for this dataset and profile, in `repeats` repeats (repeat 0 is the
+    chapter's run; see `engine.repeats`); only what changed is computed, on `scheduler` (see
+    `engine.schedulers.open_scheduler`; the runner closes it when done), else on `jobs`
+    processes of this machine."""
     started = time.perf_counter()
     sections = sections if sections is not None else select()
     names = with_dependencies([name for section in sections for name in section.experiments])
-    experiments = {e.name: e for e in in_dependency_order(names)}
+    chapter = in_dependency_order(names)
+    experiments = {e.name: e for e in with_repeats(chapter, repeats)}
     cache = cache or ResultCache()
     progress = progress or NoProgress()
     jobs = max(1, jobs or cpu_count())
     run = RunResult(dataset=dataset, profile=profile, jobs=jobs, wall_seconds=0.0,
-                    sections=list(sections))
+                    sections=list(sections), repeats=repeats, varying=varying(chapter))
 
     keys: dict[str, str] = {}
     pending: list[Experiment] = []
@@ -146,7 +159,8 @@ def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Schedule
              keys: dict[str, str], cache: ResultCache, measured: dict[str, float],
              progress: Progress, started: float) -> None:
     """Keep every worker busy until every pending task has its result (cached as it comes)."""
-    estimates = {e.name: measured.get(e.name, e.cost * 10) for e in pending}
+    estimates = {e.name: measured.get(e.name, measured.get(split_name(e.name)[0], e.cost * 10))
+                 for e in pending}  # a new repeat's task: as long as the chapter's took
     priority = priorities(estimates, {e.name: e.depends_on for e in pending})
     waiting = {e.name: e for e in pending}
     running: dict[Any, Experiment] = {}  # future -> its task

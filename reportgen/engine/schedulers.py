@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 from reportgen.engine.memory import peak_memory
 from reportgen.engine.profiles import CompactInputs, Inputs
 from reportgen.engine.registry import Experiment
+from reportgen.engine.repeats import in_repeat
 from reportgen.errors import ReportgenError
 from reportgen.provenance import cpu_count
 
@@ -43,8 +44,8 @@ class TaskOutcome:
 
 def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerInputs,
                  dependencies: tuple, in_worker: bool = True) -> TaskOutcome:
-    """Run one task where the scheduler put it: time it, measure its memory, and keep its
-    warnings as data for the report instead of letting them scroll by.
+    """Run one task where the scheduler put it, under its repeat's seeds: time it, measure its
+    memory, and keep its warnings as data for the report instead of letting them scroll by.
 
     A worker process stays on one thread for good (a context would restore the old limits when
     a task ends, under another task running in the same process); this process restores them.
@@ -55,7 +56,8 @@ def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerI
     started_at = time.time()
     started = time.perf_counter()
     try:
-        with warnings.catch_warnings(record=True) as caught, peak_memory() as peak:
+        with warnings.catch_warnings(record=True) as caught, peak_memory() as peak, \
+                in_repeat(experiment.repeat):
             warnings.simplefilter("always")
             result = experiment.run(inputs, *dependencies)
     finally:

@@ -22,8 +22,9 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-from reportgen.engine.cv import FoldResult, join_folds
+from reportgen.engine.cv import FoldResult, join_folds, splitter_for
 from reportgen.engine.profiles import Inputs
+from reportgen.engine.repeats import reseeded
 from reportgen.figures import mark_point, roc_axes, subplots
 from reportgen.sections.api import FigureSpec, Metric, Section, field_of, mean_of, register
 from reportgen.sections.prose import class_label, estimator_call
@@ -37,11 +38,11 @@ MANUAL_FOLDS_SEED = 42  # the hand-written loop's StratifiedKFold(shuffle=True, 
 
 def sgd_classifier() -> SGDClassifier:
     """The chapter's SGD, for the 5-detector and (in multiclass) for all ten digits."""
-    return SGDClassifier(max_iter=1000, tol=1e-3, random_state=42)
+    return SGDClassifier(max_iter=1000, tol=1e-3, random_state=reseeded(42))
 
 
 def forest_classifier() -> RandomForestClassifier:
-    return RandomForestClassifier(n_estimators=100, random_state=42)
+    return RandomForestClassifier(n_estimators=100, random_state=reseeded(42))
 
 
 def is_positive(y: np.ndarray) -> np.ndarray:
@@ -321,7 +322,8 @@ def detector_training_data(data: Inputs) -> tuple[np.ndarray, np.ndarray]:
 
 def manual_folds() -> StratifiedKFold:
     """The hand-written loop's folds: shuffled, with the chapter's seed."""
-    return StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=MANUAL_FOLDS_SEED)
+    return StratifiedKFold(n_splits=CV_FOLDS, shuffle=True,
+                           random_state=reseeded(MANUAL_FOLDS_SEED))
 
 
 SGD_FOLDS = SECTION.cross_validation(
@@ -401,7 +403,8 @@ def manual_kfold(data: Inputs, *fold_results: FoldResult) -> ManualKFoldResult:
 def never5(data: Inputs) -> Never5Result:
     """The never-5 baseline's accuracy, and the share of non-5s that explains it."""
     y_train_5 = is_positive(data.y_train)
-    scores = cross_val_score(Never5Classifier(), data.X_train, y_train_5, cv=CV_FOLDS,
+    folds = splitter_for(CV_FOLDS, y_train_5, classifier=True)  # reshuffled in a repeat
+    scores = cross_val_score(Never5Classifier(), data.X_train, y_train_5, cv=folds,
                              scoring="accuracy")
     return Never5Result(
         cv_accuracy=[float(s) for s in scores], share_not_5=float(1 - np.mean(y_train_5))
