@@ -107,7 +107,8 @@ def denoise(data: Inputs) -> DenoiseResult:
     """KNN maps noisy images to clean ones; pixel RMSE before and after says how well."""
     high = noise_high(data.pixel_max)
     n_pixels = data.X_train.shape[1]
-    rng = np.random.RandomState(reseeded(NOISE_SEED))  # same stream as np.random.seed(42); np.random.randint
+    # the chapter's np.random.seed(42) then np.random.randint: the same stream in repeat 0
+    rng = np.random.RandomState(reseeded(NOISE_SEED))
     noise = rng.randint(0, high, (len(data.X_train), n_pixels))
     X_train_mod = data.X_train + noise
     noise = rng.randint(0, high, (len(data.X_test), n_pixels))

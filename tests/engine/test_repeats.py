@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from reportgen.engine.cache import ResultCache
+from reportgen.engine.profiles import resolve_profile
 from reportgen.engine.registry import all_experiments, in_dependency_order
 from reportgen.engine.repeats import (
     in_repeat,
@@ -15,7 +16,6 @@ from reportgen.engine.repeats import (
     varying,
     with_repeats,
 )
-from reportgen.engine.profiles import resolve_profile
 from reportgen.engine.runner import run_experiments
 from reportgen.metrics import build_metrics_document, metric_values
 
