@@ -15,9 +15,15 @@ from reportgen.engine.profiles import resolve_profile
 from reportgen.engine.runner import NoProgress, run_experiments
 from reportgen.engine.schedulers import open_scheduler
 from reportgen.export import export_run, write_json
-from reportgen.figures import figure_svg, projection_chart, timeline_chart
+from reportgen.figures import figure_svg, projection_chart, spread_chart, timeline_chart
 from reportgen.report.index import write_index
-from reportgen.report.model import RENDER_DATA, build_render_data, headlines, projection_data
+from reportgen.report.model import (
+    RENDER_DATA,
+    build_render_data,
+    headlines,
+    projection_data,
+    robustness_rows,
+)
 from reportgen.report.render import render_version, write_pdf
 from reportgen.sections import select
 from reportgen.storage import atomic_write, writable_folder
@@ -26,6 +32,7 @@ from reportgen.thresholds import DEFAULT_SPEC, blocking, evaluate, load_spec, pa
 BENCHMARK_CHART = "figures/benchmark_history.svg"
 PROJECTION_CHART = "figures/projection.svg"
 TIMELINE_CHART = "figures/timeline.svg"
+SPREAD_CHART = "figures/repeat_spread.svg"
 
 
 @dataclass
@@ -105,12 +112,18 @@ def build_report(
             timeline = figure_svg(timeline_chart(projection["timeline"]))
             atomic_write(staging.path / TIMELINE_CHART, lambda tmp: tmp.write_bytes(timeline))
             projection["timeline_chart"] = TIMELINE_CHART
+        robustness = None
+        spread = robustness_rows(document, [h["metric"] for h in headlines(sections)])
+        if spread:
+            svg_spread = figure_svg(spread_chart(spread))
+            atomic_write(staging.path / SPREAD_CHART, lambda tmp: tmp.write_bytes(svg_spread))
+            robustness = {"chart": SPREAD_CHART}
         render_data = build_render_data(
             run=run, facts=facts, figures=figures, version_id=staging.id,
             created_utc=staging.created.strftime("%Y-%m-%d %H:%M:%S"),
             provenance=origin.as_dict(), changes=changes,
             previous_id=previous.id if previous else None, benchmarks=benchmarks,
-            projection=projection,
+            projection=projection, robustness=robustness,
         )
         write_json(staging.path / RENDER_DATA, render_data)
         html = render_version(staging.path)  # from the files, exactly as `render` will

@@ -155,3 +155,25 @@ def timeline_chart(tasks: list[dict]) -> Figure:
     ax.legend(handles, sections, fontsize=8, ncols=min(4, len(sections)),
               loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(workers) < 3 else -0.2))
     return fig
+
+
+def spread_chart(rows: list[dict]) -> Figure:
+    """Each metric's repeats on its own axis (metrics differ in scale): a dot per repeat, the
+    chapter's value (repeat 0) as a red diamond, the mean's 95 % interval as a bar."""
+    fig, axes = plt.subplots(len(rows), 1, figsize=(7, 0.2 + 0.62 * len(rows)),
+                             layout="constrained", squeeze=False)
+    for ax, row in zip(axes[:, 0], rows, strict=True):
+        values = row["values"]
+        ax.hlines(0, row["ci_low"], row["ci_high"], color="C0", linewidth=5, alpha=0.35)
+        ax.plot([row["mean"]], [0], "|", color="C0", markersize=14)
+        ax.plot(values[1:], [0] * (len(values) - 1), "o", color="k", markersize=4, alpha=0.7)
+        ax.plot([values[0]], [0], "D", color="C3", markersize=6)
+        ax.set_yticks([])
+        ax.set_title(row["metric"], fontsize=8, loc="left", pad=2)
+        ax.tick_params(axis="x", labelsize=7)
+        for side in ("left", "right", "top"):
+            ax.spines[side].set_visible(False)
+        span = max(row["ci_high"], *values) - min(row["ci_low"], *values)
+        pad = span * 0.08 or abs(row["mean"]) * 1e-3 or 1e-3
+        ax.set_xlim(min(row["ci_low"], *values) - pad, max(row["ci_high"], *values) + pad)
+    return fig

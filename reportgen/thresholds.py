@@ -150,6 +150,7 @@ class Outcome:
     checked: str = "value"  # what `value` is; "value" when `on` asks for repeats there are none of
     repeats_holding: int | None = None  # in how many repeats the claim holds (None: no repeats)
     repeat_count: int | None = None
+    chapter_holds: bool | None = None  # whether the chapter's own value meets the bound
 
     @property
     def status(self) -> str:
@@ -192,7 +193,7 @@ class Outcome:
                 "missing": self.missing, "claim": t.claim, "message": self.message,
                 "on": t.on, "checked": self.checked, "severity": t.severity,
                 "status": self.status, "repeats_holding": self.repeats_holding,
-                "repeat_count": self.repeat_count}
+                "repeat_count": self.repeat_count, "chapter_holds": self.chapter_holds}
 
 
 def _holds(op: str, value: Any, bound: Any) -> bool:
@@ -268,7 +269,8 @@ def evaluate(spec: list[Threshold], document: dict) -> list[Outcome]:
         holding = sum(_holds(t.op, v, b) for v, b in zip(values, bounds, strict=True))
         outcomes.append(Outcome(t, value, bound, passed, checked=checked,
                                 repeats_holding=holding if count > 1 else None,
-                                repeat_count=count if count > 1 else None))
+                                repeat_count=count if count > 1 else None,
+                                chapter_holds=_holds(t.op, values[0], bounds[0])))
     return outcomes
 
 

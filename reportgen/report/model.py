@@ -62,6 +62,7 @@ def build_render_data(
     previous_id: str | None,
     benchmarks: dict | None,
     projection: dict | None = None,
+    robustness: dict | None = None,
 ) -> dict:
     """What a version's `render.json` holds: per section its title, partial, facts, figures
     and metric descriptions; the figures in order; provenance, seeds, changes, benchmarks."""
@@ -81,6 +82,7 @@ def build_render_data(
         "previous_id": previous_id,
         "benchmarks": benchmarks,
         "projection": projection,
+        "robustness": robustness,  # {"chart": path} of a version with repeats
     }
 
 
@@ -114,10 +116,27 @@ def projection_data(run: RunResult) -> dict:
             "bounding_task": longest, "bounding_seconds": durations[longest]}
 
 
+def robustness_rows(document: dict, headline_names: list[str]) -> list[dict]:
+    """The headline and threshold metrics of a version with repeats that are single numbers
+    measured in every repeat: chapter value, repeat values, mean, std and 95 % interval, in
+    the order they first appear (headlines, then thresholds). Both the spread figure and the
+    report's robustness table show exactly these."""
+    repeats = (document.get("repeats") or {}).get("metrics", {})
+    wanted = list(headline_names) + [name for t in document.get("thresholds", [])
+                                     for name in (t["metric"], t.get("bound_metric")) if name]
+    rows = []
+    for name in dict.fromkeys(wanted):
+        spread = repeats.get(name)
+        if spread and isinstance(spread.get("mean"), float):
+            rows.append({"metric": name, "value": document["metrics"][name], **spread,
+                         "lowest": min(spread["values"]), "highest": max(spread["values"])})
+    return rows
+
+
 def figure_files(render_data: dict) -> list[Path]:
     """Every file under the version that the render data refers to."""
     files = [Path(figure["file"]) for figure in render_data["figures"]]
     charts = [(render_data.get(part) or {}).get(chart)
               for part, chart in (("benchmarks", "chart"), ("projection", "chart"),
-                                  ("projection", "timeline_chart"))]
+                                  ("projection", "timeline_chart"), ("robustness", "chart"))]
     return files + [Path(chart) for chart in charts if chart]

@@ -116,6 +116,23 @@ def fmt_brief(value, digits: int = 4) -> str:
 BRIEF_LIST = 4  # per-fold lists (3 values) fit a cell; per-class scores (10) do not
 
 
+def fmt_spread(spread: dict | None, digits: int = 4) -> str:
+    """A metric's repeats in one cell: "0.9962 ± 0.0011" (mean ± std); "—" without repeats."""
+    if not spread or not isinstance(spread.get("std"), float):
+        return "—"
+    return f"{fmt_number(spread['mean'], digits)} ± {fmt_number(spread['std'], digits)}"
+
+
+def fmt_status(status) -> str:
+    """A threshold's status in any release's form: PASS, FAIL, WARN, MISSING; True/False from
+    versions made before severities; None: not checked."""
+    if status is None:
+        return "not checked"
+    if isinstance(status, bool):
+        return "PASS" if status else "FAIL"
+    return str(status)
+
+
 def environment(extra_dirs: list[Path] = ()) -> Environment:
     """The Jinja environment: reportgen's templates, then the folders of sections that live
     outside the package, with the few formatting filters templates may use."""
@@ -130,7 +147,7 @@ def environment(extra_dirs: list[Path] = ()) -> Environment:
     )
     env.filters.update(num=fmt_number, pct=fmt_percent, secs=fmt_seconds, signed=fmt_signed,
                        ratio=fmt_ratio, printed=fmt_printed, brief=fmt_brief,
-                       bytes=fmt_bytes)
+                       bytes=fmt_bytes, spread=fmt_spread, status=fmt_status)
     return env
 
 
@@ -169,7 +186,8 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
     """The templates' context: `metrics.json` and `render.json` combined, figures inlined."""
     metrics, published = document["metrics"], document["published"]
     experiments = document["timings"]["experiments"]
-    thresholds = document.get("thresholds", [])
+    thresholds = [_threshold_of_any_release(t) for t in document.get("thresholds", [])]
+    repeats = (document.get("repeats") or {}).get("metrics", {})
     figures = {
         figure["id"]: {"number": number, "caption": figure["caption"], "file": figure["file"],
                        "src": _inline(folder, figure["file"])}
@@ -182,7 +200,8 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
             **entry,
             "published": [row for row in published if row["metric"] in names],
             "has_published": any(metric["published"] for metric in entry["metrics"]),
-            "metrics": [{**metric, "value": metrics[metric["name"]]}
+            "metrics": [{**metric, "value": metrics[metric["name"]],
+                         "spread": repeats.get(metric["name"])}
                         for metric in entry["metrics"]],
         })
     benchmarks, projection = data["benchmarks"], data.get("projection")
@@ -206,7 +225,9 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         "m": metrics,
         "figures": figures,
         "sections": sections,
-        "headlines": [{**h, "value": metrics[h["metric"]]} for h in data["headlines"]],
+        "headlines": [{**h, "value": metrics[h["metric"]], "spread": repeats.get(h["metric"])}
+                      for h in data["headlines"]],
+        "robustness": _robustness(document, data, thresholds, folder),
         "published_summary": {"total": len(published),
                               "agree": sum(row["agrees"] for row in published)},
         "thresholds": thresholds,
@@ -226,11 +247,52 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         "scheduler": document["timings"].get("scheduler", "local processes"),
         "provenance": data["provenance"],
         "seeds": data["seeds"],
-        "changes": data["changes"],
+        "changes": _changes_of_any_release(data["changes"]),
         "previous_id": data["previous_id"],
         "benchmarks": benchmarks,
         "projection": projection,
     }
+
+
+def _robustness(document: dict, data: dict, thresholds: list[dict], folder: Path) -> dict | None:
+    """The robustness section's data, for a version with repeats: how they were made, which
+    experiments did not need them, each claim at the chapter's seed and in every repeat, and
+    the headline and threshold metrics' spread (with the figure of it)."""
+    from reportgen.report.model import robustness_rows
+
+    repeats = document.get("repeats")
+    if not repeats:
+        return None
+    chart = (data.get("robustness") or {}).get("chart")
+    return {
+        "count": repeats["count"],
+        "seeds": repeats["seeds"],
+        "interval": repeats["interval"],
+        "deterministic": repeats["deterministic"],
+        "claims": thresholds,
+        "every_repeat": sum(t["repeats_holding"] == t["repeat_count"] for t in thresholds
+                            if not t["missing"]),
+        "metrics": robustness_rows(document, [h["metric"] for h in data["headlines"]]),
+        "chart": _inline(folder, chart) if chart else None,
+    }
+
+
+def _threshold_of_any_release(outcome: dict) -> dict:
+    """Stored threshold outcomes from before repeats and severities: as if checked on the
+    value with severity fail."""
+    status = "MISSING" if outcome.get("missing") else ("PASS" if outcome["passed"] else "FAIL")
+    return {"status": status, "on": "value", "checked": "value", "severity": "fail",
+            "repeats_holding": None, "repeat_count": None, "chapter_holds": outcome["passed"],
+            **outcome}
+
+
+def _changes_of_any_release(changes: dict | None) -> dict | None:
+    """Changes stored before diffs knew the noise have no verdicts: shown as "—"."""
+    if changes is None:
+        return None
+    rows = [{"verdict": None, "method": None, "p_value": None, **row}
+            for row in changes["metrics"]]
+    return {"significant": None, **changes, "metrics": rows}
 
 
 def _projection_of_any_release(projection: dict, tasks: int) -> dict:
