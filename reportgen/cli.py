@@ -323,39 +323,27 @@ def show_command(version, metric, as_json, reports_dir) -> None:
 @click.argument("old")
 @click.argument("new", default="latest")
 @reports_dir_option
-def diff_command(old, new, reports_dir) -> None:
-    """Show metric, threshold and timing changes from version OLD to NEW."""
+@click.option("--format", "form", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True,
+              help="markdown: a table a pull-request comment renders as is.")
+@click.option("--fail-on", type=click.Choice(["significant", "never"]), default="never",
+              show_default=True,
+              help="significant: exit 1 when a metric changed by more than its noise.")
+def diff_command(old, new, reports_dir, form, fail_on) -> None:
+    """Show metric, threshold and timing changes from version OLD to NEW, each changed metric
+    judged against the noise its repeats measure (significant, within noise, unknown)."""
     from reportgen.archive import Archive
     from reportgen.compare import compare_documents
-    from reportgen.report.render import fmt_number, fmt_ratio, fmt_seconds, fmt_signed
+    from reportgen.report.diff import format_changes
 
     archive = Archive(reports_dir)
     a, b = archive.resolve(old), archive.resolve(new)
-    changes = compare_documents(a.metrics(), b.metrics())
-    click.echo(f"{a.id} -> {b.id}")
-    if changes["dataset_changed"]:
-        click.echo("the dataset's checksum differs")
-    click.echo(f"metrics: {len(changes['metrics'])} changed, {changes['unchanged_metrics']}"
-               f" unchanged, {len(changes['added_metrics'])} added,"
-               f" {len(changes['removed_metrics'])} removed")
-    for name in changes["added_metrics"]:
-        click.echo(f"  + {name}: {fmt_number(b.metrics()['metrics'][name])}")
-    for name in changes["removed_metrics"]:
-        click.echo(f"  - {name}")
-    for row in changes["metrics"]:
-        delta = f" ({fmt_signed(row['delta'])})" if row["delta"] is not None else ""
-        click.echo(f"  {row['metric']}: {fmt_number(row['old'])} -> {fmt_number(row['new'])}"
-                   f"{delta}")
-    click.echo(f"thresholds: {len(changes['thresholds'])} changed status")
-    for row in changes["thresholds"]:
-        status = {True: "PASS", False: "FAIL", None: "not checked"}
-        click.echo(f"  {row['id']}: {status[row['old']]} -> {status[row['new']]}")
-    wall = changes["wall_seconds"]
-    click.echo(f"time: {fmt_seconds(wall['old'])} -> {fmt_seconds(wall['new'])}")
-    for row in changes["timings"]:
-        click.echo(f"  {row['experiment']}: {fmt_seconds(row['old'])} -> "
-                   f"{fmt_seconds(row['new'])} {fmt_ratio(row['ratio'])}"
-                   f"{' (cached)' if row['cached'] else ''}")
+    new_document = b.metrics()
+    changes = compare_documents(a.metrics(), new_document)
+    click.echo(format_changes(form, changes, a.id, b.id, new_document["metrics"]))
+    if fail_on == "significant" and changes["significant"]:
+        raise click.ClickException(f"{changes['significant']} metric(s) changed significantly"
+                                   f" from {a.id} to {b.id}")
 
 
 @cli.command("check")

@@ -1,0 +1,119 @@
+"""`reportgen diff` in three forms, from the rows `compare.compare_documents` computes: text for
+a terminal, markdown for a pull-request comment, JSON for other tools."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from reportgen.report.render import fmt_number, fmt_ratio, fmt_seconds, fmt_signed, fmt_status
+
+FORMATS = ("text", "markdown", "json")
+TIMING_ROWS = 10  # the markdown form lists the tasks whose time changed most
+
+
+def _verdict(row: dict) -> str:
+    if row["p_value"] is None:
+        return row["verdict"]
+    return f"{row['verdict']} (p = {fmt_number(row['p_value'], 3)})"
+
+
+def _delta(row: dict) -> str:
+    return fmt_signed(row["delta"]) if row["delta"] is not None else ""
+
+
+def _counts(changes: dict) -> str:
+    verdicts = [row["verdict"] for row in changes["metrics"]]
+    return (f"{len(verdicts)} changed ({verdicts.count('significant')} significant,"
+            f" {verdicts.count('within noise')} within noise, {verdicts.count('unknown')}"
+            f" unknown), {changes['unchanged_metrics']} unchanged,"
+            f" {len(changes['added_metrics'])} added, {len(changes['removed_metrics'])} removed")
+
+
+def _repeats(changes: dict) -> str:
+    r = changes["repeats"]
+    return f"repeats: {r['old']} -> {r['new']}"
+
+
+def as_text(changes: dict, old_id: str, new_id: str, new_metrics: dict) -> str:
+    lines = [f"{old_id} -> {new_id}", _repeats(changes)]
+    if changes["dataset_changed"]:
+        lines.append("the dataset's checksum differs")
+    lines.append(f"metrics: {_counts(changes)}")
+    lines += [f"  + {name}: {fmt_number(new_metrics[name])}" for name in changes["added_metrics"]]
+    lines += [f"  - {name}" for name in changes["removed_metrics"]]
+    for row in changes["metrics"]:
+        delta = f" ({_delta(row)})" if row["delta"] is not None else ""
+        lines.append(f"  {row['metric']}: {fmt_number(row['old'])} -> {fmt_number(row['new'])}"
+                     f"{delta}  [{_verdict(row)}]")
+    lines.append(f"thresholds: {len(changes['thresholds'])} changed status")
+    lines += [f"  {row['id']}: {fmt_status(row['old'])} -> {fmt_status(row['new'])}"
+              for row in changes["thresholds"]]
+    wall = changes["wall_seconds"]
+    lines.append(f"time: {fmt_seconds(wall['old'])} -> {fmt_seconds(wall['new'])}")
+    lines += [f"  {row['experiment']}: {fmt_seconds(row['old'])} -> {fmt_seconds(row['new'])}"
+              f" {fmt_ratio(row['ratio'])}{' (cached)' if row['cached'] else ''}"
+              for row in changes["timings"]]
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    """Markdown table cells may not hold a pipe or a newline."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows)]
+
+
+def as_markdown(changes: dict, old_id: str, new_id: str, new_metrics: dict) -> str:
+    """A pull-request comment: the verdict first, then tables of metrics, thresholds, times."""
+    significant = changes["significant"]
+    lines = [f"### reportgen: `{old_id}` → `{new_id}`", ""]
+    lines.append(f"**{significant} significant change{'s' if significant != 1 else ''}**"
+                 f" · metrics {_counts(changes)} · {_repeats(changes).replace('->', '→')}")
+    if changes["dataset_changed"]:
+        lines += ["", "⚠️ The dataset's checksum differs."]
+    if changes["metrics"]:
+        lines += ["", "#### Changed metrics", ""]
+        lines += _table(["metric", "before", "now", "change", "verdict"], [
+            [f"`{row['metric']}`", fmt_number(row["old"]), fmt_number(row["new"]),
+             _delta(row), ("**" + _verdict(row) + "**") if row["verdict"] == "significant"
+             else _verdict(row)] for row in changes["metrics"]])
+    if changes["added_metrics"]:
+        lines += ["", "#### New metrics", ""]
+        lines += _table(["metric", "value"], [[f"`{name}`", fmt_number(new_metrics[name])]
+                                              for name in changes["added_metrics"]])
+    lines += ["", "#### Thresholds", ""]
+    if changes["thresholds"]:
+        lines += _table(["threshold", "before", "now"], [
+            [f"`{row['id']}`", fmt_status(row["old"]), fmt_status(row["new"])]
+            for row in changes["thresholds"]])
+    else:
+        lines.append("No threshold changed status.")
+    wall = changes["wall_seconds"]
+    lines += ["", "#### Timings", ""]
+    timed = sorted((row for row in changes["timings"] if row["ratio"]),
+                   key=lambda row: -abs(math.log(row["ratio"])))[:TIMING_ROWS]
+    lines += _table(["task", "before", "now", "ratio"], [
+        ["whole run", fmt_seconds(wall["old"]), fmt_seconds(wall["new"]),
+         fmt_ratio(wall["new"] / wall["old"]) if wall["old"] else "—"],
+        *([f"`{row['experiment']}`", fmt_seconds(row["old"]), fmt_seconds(row["new"]),
+           fmt_ratio(row["ratio"]) + (" (cached)" if row["cached"] else "")] for row in timed)])
+    lines += ["", "<sub>Verdicts: Welch's t-test on both versions' repeats, or one value against"
+              " the other version's repeats; Holm-adjusted over the diff; significant below"
+              " 0.05. *unknown*: neither version has repeats of the metric"
+              " (`reportgen build --repeats N`).</sub>"]
+    return "\n".join(lines)
+
+
+def as_json(changes: dict, old_id: str, new_id: str, new_metrics: dict) -> str:
+    return json.dumps({"old": old_id, "new": new_id, **changes}, indent=2)
+
+
+def format_changes(form: str, changes: dict, old_id: str, new_id: str,
+                   new_metrics: dict) -> str:
+    """The diff in `form` (one of FORMATS)."""
+    return {"text": as_text, "markdown": as_markdown, "json": as_json}[form](
+        changes, old_id, new_id, new_metrics)

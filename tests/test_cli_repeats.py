@@ -1,0 +1,98 @@
+"""End to end: builds with --repeats, then diffs that know the noise and thresholds that warn,
+as a user (or a CI gate) runs them."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from reportgen.cli import cli
+from tests.conftest import real_cache
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def build(reports, *args):
+    result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1", "--quiet",
+                 "--reports-dir", str(reports), "--repeats", "3", *args)
+    return result
+
+
+@pytest.fixture(scope="module")
+def twice(tmp_path_factory):
+    """Two builds of the same code with three repeats each (the second from the cache)."""
+    reports = tmp_path_factory.mktemp("reports")
+    for _ in range(2):
+        result = build(reports, "--no-pdf")
+        assert result.exit_code == 0, result.output
+    return reports
+
+
+def test_a_build_with_repeats_reports_their_spread(twice):
+    document = json.loads(run("show", "1", "--json", "--reports-dir", str(twice)).output)
+    auc = document["repeats"]["metrics"]["binary.forest.roc_auc"]
+    assert len(auc["values"]) == 3 and auc["values"][0] == document["metrics"][
+        "binary.forest.roc_auc"]
+    [version] = [p for p in twice.iterdir() if p.name.startswith("v0001")]
+    html = (version / "report.html").read_text()
+    assert 'id="robustness"' in html and "Over 3 repeats" in html
+    assert (version / "figures" / "repeat_spread.svg").exists()
+
+
+def test_two_builds_of_the_same_code_differ_in_nothing_significant(twice):
+    result = run("diff", "1", "2", "--reports-dir", str(twice), "--fail-on", "significant")
+    assert result.exit_code == 0, result.output
+    assert "0 significant" in result.output
+
+
+def test_diff_as_markdown_is_a_pull_request_comment(twice):
+    result = run("diff", "1", "2", "--reports-dir", str(twice), "--format", "markdown")
+    lines = result.output.splitlines()
+    assert lines[0].startswith("### reportgen: `v0001-")
+    assert "**0 significant changes**" in lines[2]
+    assert "| task | before | now | ratio |" in lines and "|---|---|---|---|" in lines
+
+
+def test_diff_as_json_holds_every_row(twice):
+    changes = json.loads(run("diff", "1", "2", "--reports-dir", str(twice), "--format",
+                             "json").output)
+    assert changes["significant"] == 0 and changes["repeats"] == {"old": 3, "new": 3}
+
+
+def test_a_failing_warn_threshold_shows_warn_and_exits_zero(twice, tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[[threshold]]\nid = "hopeful"\nmetric = "binary.forest.roc_auc"\n'
+                    'op = ">"\nbound = { quick = 1.5 }\non = "mean"\nseverity = "warn"\n'
+                    'claim = "Better than perfect, on average."\ndataset = "digits"\n')
+    result = build(twice, "--thresholds", str(spec))
+    assert result.exit_code == 0, result.output
+    assert "WARN hopeful: the mean of binary.forest.roc_auc over the repeats = " in result.output
+    [version] = [p for p in twice.iterdir() if p.name.startswith("v0003")]
+    assert '<span class="badge">WARN</span>' in (version / "report.html").read_text()
+    check = run("check", "latest", "--reports-dir", str(twice), "--thresholds", str(spec))
+    assert check.exit_code == 0
+    assert "WARN hopeful" in check.output and "1 warn (severity warn: not a failure)" in \
+        check.output
+
+
+@pytest.mark.slow
+def test_a_smaller_training_set_is_a_significant_change(mnist, tmp_path):
+    """MNIST with 1,000 then 4,000 training images, three repeats each: every accuracy moves
+    by far more than its noise, and `--fail-on significant` makes the diff exit 1."""
+    reports = tmp_path / "reports"
+    with real_cache():
+        for size in ("1000", "4000"):
+            result = run("build", "--profile", "quick", "--train-size", size, "--repeats", "3",
+                         "--quiet", "--no-pdf", "--reports-dir", str(reports))
+            assert result.exit_code in (0, 1), result.output  # quick bounds are for 6,000
+    result = run("diff", "1", "2", "--reports-dir", str(reports), "--format", "json")
+    rows = {row["metric"]: row for row in json.loads(result.output)["metrics"]}
+    accuracy = [name for name in rows if name.endswith("accuracy_mean") or name.startswith(
+        "test.") and name.endswith(".accuracy")]
+    assert len(accuracy) >= 5
+    assert {name: rows[name]["verdict"] for name in accuracy} == dict.fromkeys(
+        accuracy, "significant")
+    gate = run("diff", "1", "2", "--reports-dir", str(reports), "--fail-on", "significant")
+    assert gate.exit_code == 1 and "changed significantly" in gate.output
