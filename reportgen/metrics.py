@@ -48,7 +48,9 @@ def summarize(values: list) -> dict:
     if len(values) < 2 or not _is_measurement(values[0]):
         return summary
     array = np.asarray(values, dtype=float)
-    mean, std = array.mean(axis=0), array.std(axis=0, ddof=1)
+    same = np.ptp(array, axis=0) == 0  # equal in every repeat: no spread, not 1e-16 of one
+    mean = np.where(same, array[0], array.mean(axis=0))
+    std = np.where(same, 0.0, array.std(axis=0, ddof=1))
     half = stats.t.ppf(0.5 + CONFIDENCE / 2, len(values) - 1) * std / np.sqrt(len(values))
     for key, stat in (("mean", mean), ("std", std), ("ci_low", mean - half),
                       ("ci_high", mean + half)):

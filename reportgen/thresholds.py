@@ -6,6 +6,7 @@ The spec is a TOML file; `evaluate` is the one place that checks it, for pytest,
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 import tomllib
@@ -279,6 +280,27 @@ def blocking(outcomes: list[dict]) -> list[dict]:
     missing (a version from before `status` was stored: every failure blocks)."""
     return [o for o in outcomes if o.get("status", "PASS" if o["passed"] else "FAIL")
             in ("FAIL", "MISSING")]
+
+
+NOISE_MARGIN = 4  # standard deviations a bound keeps from the repeats' mean (see derive_bound)
+
+
+def derive_bound(op: str, claim_bound: float, mean: float | list, std: float | list,
+                 decimals: int = 2) -> float:
+    """A bound for a smaller profile, from the repeats measured on it: the chapter's own bound
+    where the profile's mean clears it by NOISE_MARGIN standard deviations (the claim holds as
+    stated, whatever the seed), else the mean less that margin, rounded outward to `decimals`
+    (the claim, scaled to what the profile's images can reach). For a list metric the element
+    nearest the bound decides. Only `>`, `>=`, `<`, `<=`: the others are not about noise."""
+    means, stds = (mean, std) if isinstance(mean, list) else ([mean], [std])
+    scale = 10 ** decimals
+    if op in (">", ">="):
+        reachable = min(m - NOISE_MARGIN * s for m, s in zip(means, stds, strict=True))
+        return claim_bound if reachable >= claim_bound else math.floor(round(reachable * scale, 9)) / scale
+    if op in ("<", "<="):
+        reachable = max(m + NOISE_MARGIN * s for m, s in zip(means, stds, strict=True))
+        return claim_bound if reachable <= claim_bound else math.ceil(round(reachable * scale, 9)) / scale
+    raise ValueError(f"derive_bound takes > >= < <=, not {op!r}")
 
 
 def passed_count(outcomes: list[dict]) -> int:

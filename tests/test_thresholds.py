@@ -3,7 +3,7 @@
 import pytest
 
 from reportgen.sections import metrics_by_name
-from reportgen.thresholds import DEFAULT_SPEC, SpecError, evaluate, load_spec
+from reportgen.thresholds import DEFAULT_SPEC, SpecError, derive_bound, evaluate, load_spec
 
 GOOD = """
 [[threshold]]
@@ -170,3 +170,14 @@ def test_every_repeat_against_another_metric_compares_repeat_by_repeat(tmp_path)
 def test_unknown_on_or_severity_is_refused(tmp_path, key, value):
     with pytest.raises(SpecError, match=f"`{key}` must be one of"):
         spec_with(tmp_path, f'{key} = "{value}"')
+
+
+def test_a_derived_bound_keeps_the_claim_where_the_repeats_clear_it():
+    assert derive_bound(">", 0.95, mean=0.97, std=0.004) == 0.95  # 0.97 - 4*0.004 = 0.954
+    assert derive_bound("<", 0.60, mean=0.50, std=0.02) == 0.60
+
+
+def test_a_derived_bound_sits_four_deviations_from_a_mean_that_cannot_reach_the_claim():
+    assert derive_bound(">", 0.97, mean=0.95, std=0.003) == 0.93  # 0.938 rounded down
+    assert derive_bound("<", 0.50, mean=0.55, std=0.01) == 0.59
+    assert derive_bound(">", 0.93, mean=[0.96, 0.94], std=[0.001, 0.01]) == 0.9  # worst fold
