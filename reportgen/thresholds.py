@@ -294,12 +294,15 @@ def derive_bound(op: str, claim_bound: float, mean: float | list, std: float | l
     nearest the bound decides. Only `>`, `>=`, `<`, `<=`: the others are not about noise."""
     means, stds = (mean, std) if isinstance(mean, list) else ([mean], [std])
     scale = 10 ** decimals
+    pairs = list(zip(means, stds, strict=True))
     if op in (">", ">="):
-        reachable = min(m - NOISE_MARGIN * s for m, s in zip(means, stds, strict=True))
-        return claim_bound if reachable >= claim_bound else math.floor(round(reachable * scale, 9)) / scale
+        reachable = min(m - NOISE_MARGIN * s for m, s in pairs)
+        rounded = math.floor(round(reachable * scale, 9)) / scale  # 9: float dust, not data
+        return claim_bound if reachable >= claim_bound else rounded
     if op in ("<", "<="):
-        reachable = max(m + NOISE_MARGIN * s for m, s in zip(means, stds, strict=True))
-        return claim_bound if reachable <= claim_bound else math.ceil(round(reachable * scale, 9)) / scale
+        reachable = max(m + NOISE_MARGIN * s for m, s in pairs)
+        rounded = math.ceil(round(reachable * scale, 9)) / scale
+        return claim_bound if reachable <= claim_bound else rounded
     raise ValueError(f"derive_bound takes > >= < <=, not {op!r}")
 
 
