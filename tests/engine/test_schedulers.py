@@ -82,6 +82,18 @@ def test_a_local_dask_cluster_gives_the_same_numbers(digits, serial_digits, loca
         local_cluster.scheduler_info["workers"])
 
 
+def test_repeats_run_side_by_side_on_a_cluster_with_the_same_numbers(digits, local_cluster,
+                                                                    tmp_path):
+    """Each repeat is tasks of its own; on the cluster they give this process's numbers."""
+    profile = resolve_profile("quick", digits)
+    remote = run_experiments(digits, profile, cache=ResultCache(tmp_path / "remote"),
+                             scheduler=DaskCluster(local_cluster.scheduler_address), repeats=2)
+    here = run_experiments(digits, profile, jobs=1, cache=ResultCache(tmp_path / "here"),
+                           repeats=2)
+    assert "binary.forest.fold0@r1" in remote.runs
+    assert results_equal(remote, here)
+
+
 def test_a_build_on_a_cluster_archives_the_metrics_of_a_local_build(local_cluster, tmp_path,
                                                                    monkeypatch):
     from reportgen.build import build_report
