@@ -238,7 +238,7 @@ def _manifest_labels(path: Path) -> dict[str, str]:
 
 def _print_summary(document: dict, version_id: str, labels: dict[str, str]) -> None:
     """What a version holds, in a few lines; `labels` names its headline metrics."""
-    from reportgen.report.render import fmt_number, fmt_seconds
+    from reportgen.report.render import fmt_number, fmt_seconds, fmt_spread
     from reportgen.thresholds import passed_count
 
     click.echo(f"version:   {version_id}")
@@ -250,9 +250,15 @@ def _print_summary(document: dict, version_id: str, labels: dict[str, str]) -> N
     click.echo(f"time:      {fmt_seconds(document['timings']['wall_seconds'])} for the experiments"
                f" ({len(experiments) - cached} computed, {cached} from the cache; computing all"
                f" took {fmt_seconds(sum(e['seconds'] for e in experiments))})")
+    repeats = document.get("repeats")
+    if repeats:
+        click.echo(f"repeats:   {repeats['count']} (repeat 0 is the chapter's run;"
+                   f" {len(repeats['deterministic'])} deterministic experiments ran once)")
     for name, label in labels.items():
         if name in document["metrics"]:
-            click.echo(f"  {label:<34} {fmt_number(document['metrics'][name])}")
+            spread = fmt_spread((repeats or {}).get("metrics", {}).get(name))
+            click.echo(f"  {label:<34} {fmt_number(document['metrics'][name])}"
+                       + (f"   (repeats: {spread})" if repeats else ""))
     thresholds = document.get("thresholds", [])
     passed = passed_count(thresholds)
     if thresholds:
