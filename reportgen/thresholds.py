@@ -282,28 +282,31 @@ def blocking(outcomes: list[dict]) -> list[dict]:
             in ("FAIL", "MISSING")]
 
 
-NOISE_MARGIN = 4  # standard deviations a bound keeps from the repeats' mean (see derive_bound)
+NOISE_MARGIN = 4  # standard deviations a derived bound keeps from the repeats' mean
 
 
-def derive_bound(op: str, claim_bound: float, mean: float | list, std: float | list,
-                 decimals: int = 2) -> float:
-    """A bound for a smaller profile, from the repeats measured on it: the chapter's own bound
-    where the profile's mean clears it by NOISE_MARGIN standard deviations (the claim holds as
-    stated, whatever the seed), else the mean less that margin, rounded outward to `decimals`
-    (the claim, scaled to what the profile's images can reach). For a list metric the element
-    nearest the bound decides. Only `>`, `>=`, `<`, `<=`: the others are not about noise."""
+def derive_bound(op: str, claim_bound: Any, values: list, mean: Any, std: Any,
+                 decimals: int = 2) -> Any:
+    """A bound for a smaller profile from the repeats measured on it (how the quick bounds of
+    thresholds.toml were set). Where every repeat meets the chapter's own bound, that bound:
+    the claim holds as stated, whatever the seed. Otherwise the bound every seed can be
+    expected to meet: the repeats' mean less (for `>`, `>=`; plus for `<`, `<=`) NOISE_MARGIN
+    standard deviations, rounded outward to `decimals`; for a list metric the element nearest
+    the bound decides; `between` moves each end that needs it."""
+    if all(_holds(op, value, claim_bound) for value in values):
+        return claim_bound
     means, stds = (mean, std) if isinstance(mean, list) else ([mean], [std])
-    scale = 10 ** decimals
     pairs = list(zip(means, stds, strict=True))
+    scale = 10 ** decimals
+    low = math.floor(round(min(m - NOISE_MARGIN * s for m, s in pairs) * scale, 9)) / scale
+    high = math.ceil(round(max(m + NOISE_MARGIN * s for m, s in pairs) * scale, 9)) / scale
     if op in (">", ">="):
-        reachable = min(m - NOISE_MARGIN * s for m, s in pairs)
-        rounded = math.floor(round(reachable * scale, 9)) / scale  # 9: float dust, not data
-        return claim_bound if reachable >= claim_bound else rounded
+        return min(claim_bound, low)
     if op in ("<", "<="):
-        reachable = max(m + NOISE_MARGIN * s for m, s in pairs)
-        rounded = math.ceil(round(reachable * scale, 9)) / scale
-        return claim_bound if reachable <= claim_bound else rounded
-    raise ValueError(f"derive_bound takes > >= < <=, not {op!r}")
+        return max(claim_bound, high)
+    if op == "between":
+        return [min(claim_bound[0], low), max(claim_bound[1], high)]
+    raise ValueError(f"derive_bound takes > >= < <= between, not {op!r}")
 
 
 def passed_count(outcomes: list[dict]) -> int:
