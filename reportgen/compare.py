@@ -45,8 +45,7 @@ def _repeats(document: dict, name: str) -> dict | None:
 
 def _deterministic(document: dict, name: str) -> bool:
     """Whether the version repeated its seeded experiments and this metric's is not one."""
-    repeats = document.get("repeats")
-    return bool(repeats) and name.rsplit(".", 1)[0] in repeats.get("deterministic", ())
+    return name in (document.get("repeats") or {}).get("deterministic_metrics", ())
 
 
 def _flat(value: Any) -> list[float]:

@@ -74,6 +74,9 @@ def repeat_section(run: RunResult) -> dict | None:
         "confidence": CONFIDENCE,
         "interval": INTERVAL_METHOD,
         "deterministic": sorted(name for name in experiments if name not in run.varying),
+        "deterministic_metrics": [metric.name for section in run.sections
+                                  for metric in section.metrics
+                                  if metric.experiment not in run.varying],
         "metrics": metrics,
     }
 

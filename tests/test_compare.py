@@ -60,7 +60,7 @@ def with_repeats(document, name, values, deterministic=()):
     document["metrics"][name] = values[0]
     n = len(values)
     mean = sum(values) / n
-    document["repeats"] = {"count": n, "deterministic": list(deterministic), "metrics": {
+    document["repeats"] = {"count": n, "deterministic_metrics": list(deterministic), "metrics": {
         name: {"values": values, "mean": mean,
                "std": (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5}}}
     return document
@@ -122,8 +122,8 @@ def test_when_many_metrics_move_together_each_is_still_seen():
 
 
 def test_a_deterministic_metric_has_no_noise():
-    old = with_repeats(doc({"m.svc.first": 0.5}, {}), "m.x.acc", [0.9, 0.91], ["m.svc"])
-    new = with_repeats(doc({"m.svc.first": 0.6}, {}), "m.x.acc", [0.9, 0.91], ["m.svc"])
+    old = with_repeats(doc({"m.svc.first": 0.5}, {}), "m.x.acc", [0.9, 0.91], ["m.svc.first"])
+    new = with_repeats(doc({"m.svc.first": 0.6}, {}), "m.x.acc", [0.9, 0.91], ["m.svc.first"])
     [row] = compare_documents(old, new)["metrics"]
     assert (row["metric"], row["verdict"]) == ("m.svc.first", "significant")
 

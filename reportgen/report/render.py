@@ -198,7 +198,8 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         names = {metric["name"] for metric in entry["metrics"]}
         sections.append({
             **entry,
-            "published": [row for row in published if row["metric"] in names],
+            "published": [{**row, "spread": repeats.get(row["metric"])}
+                          for row in published if row["metric"] in names],
             "has_published": any(metric["published"] for metric in entry["metrics"]),
             "metrics": [{**metric, "value": metrics[metric["name"]],
                          "spread": repeats.get(metric["name"])}

@@ -83,6 +83,7 @@ def test_metrics_json_holds_each_repeated_metrics_values_and_interval(runs):
     document = build_metrics_document(runs[2])
     repeats = document["repeats"]
     assert repeats["count"] == 3 and "multiclass.svc" in repeats["deterministic"]
+    assert "multiclass.svc.predict_first_digit" in repeats["deterministic_metrics"]
     auc = repeats["metrics"]["binary.forest.roc_auc"]
     assert auc["values"][0] == document["metrics"]["binary.forest.roc_auc"]
     assert len(auc["values"]) == 3
