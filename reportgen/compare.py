@@ -25,6 +25,8 @@ from typing import Any
 
 from scipy import stats
 
+from reportgen.metrics import repeats_of
+
 SIGNIFICANCE = 0.05
 VERDICTS = ("significant", "within noise", "unknown")
 
@@ -37,10 +39,6 @@ def is_number(value: Any) -> bool:
 def _split(timing: dict) -> tuple[str, ...]:
     """The tasks a task waited for (none recorded before tasks were split into folds)."""
     return tuple(timing.get("depends_on") or ())
-
-
-def _repeats(document: dict, name: str) -> dict | None:
-    return (document.get("repeats") or {}).get("metrics", {}).get(name)
 
 
 def _deterministic(document: dict, name: str) -> bool:
@@ -78,7 +76,7 @@ def _one_against_repeats(x: float, repeats: list[float]) -> float:
 def _tests(name: str, old: dict, new: dict) -> tuple[str, list[float]] | None:
     """How a changed metric's noise is judged, and its raw p-values (one per element); None
     when nothing says how noisy it is."""
-    before, after = _repeats(old, name), _repeats(new, name)
+    before, after = repeats_of(old, name), repeats_of(new, name)
     measured = [r for r in (before, after) if r and "std" in r]
     if len(measured) == 2:
         olds, news = [_flat(v) for v in before["values"]], [_flat(v) for v in after["values"]]
@@ -143,7 +141,7 @@ def compare_documents(old: dict, new: dict) -> dict:
     removed = sorted(old["metrics"].keys() - new["metrics"].keys())
     for name in new["metrics"].keys() & old["metrics"].keys():
         before, after = old["metrics"][name], new["metrics"][name]
-        spread_before, spread_after = _repeats(old, name), _repeats(new, name)
+        spread_before, spread_after = repeats_of(old, name), repeats_of(new, name)
         if before == after and (spread_before or {}).get("values") == \
                 (spread_after or {}).get("values"):
             continue

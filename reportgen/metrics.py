@@ -8,13 +8,15 @@ from a run and compares them with the chapter's printed values.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
 
 from reportgen.engine.repeats import UNSHUFFLED_SPLIT_SEED
-from reportgen.engine.runner import RunResult
+
+if TYPE_CHECKING:  # only for annotations: reading a metrics.json needs no engine
+    from reportgen.engine.runner import RunResult
 
 CONFIDENCE = 0.95
 INTERVAL_METHOD = ("Student t-interval across the repeats: mean ± t(0.975, n−1) · std / √n,"

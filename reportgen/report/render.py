@@ -23,6 +23,7 @@ from jinja2 import (
     UndefinedError,
 )
 
+from reportgen.engine.repeats import split_name
 from reportgen.errors import ReportgenError
 from reportgen.report.model import RENDER_DATA, RENDER_SCHEMA
 from reportgen.storage import atomic_write
@@ -236,8 +237,10 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         "timings": [
             {"experiment": name, "seconds": t["seconds"], "cached": t["cached"],
              "peak_rss": t.get("peak_rss_bytes"), "warnings": document["warnings"].get(name, [])}
-            for name, t in experiments.items()
+            for name, t in experiments.items() if split_name(name)[1] == 0
         ],
+        "repeat_timings": _repeat_timings(experiments, document["warnings"]),
+        "task_count": len(experiments),
         "peak_rss": max((t.get("peak_rss_bytes") or 0 for t in experiments.values()),
                         default=0) or None,
         "wall_seconds": document["timings"]["wall_seconds"],
@@ -276,6 +279,24 @@ def _robustness(document: dict, data: dict, thresholds: list[dict], folder: Path
         "metrics": robustness_rows(document, [h["metric"] for h in data["headlines"]]),
         "chart": _inline(folder, chart) if chart else None,
     }
+
+
+def _repeat_timings(experiments: dict, warnings: dict) -> list[dict]:
+    """The tasks of repeats 1..N-1, one row per repeat (the chapter's tasks are listed one by
+    one): how many, their time, how many computed, the largest peak, the warnings."""
+    rows: dict[int, dict] = {}
+    for name, t in experiments.items():
+        repeat = split_name(name)[1]
+        if repeat == 0:
+            continue
+        row = rows.setdefault(repeat, {"repeat": repeat, "tasks": 0, "seconds": 0.0,
+                                       "computed": 0, "peak_rss": None, "warnings": 0})
+        row["tasks"] += 1
+        row["seconds"] += t["seconds"]
+        row["computed"] += not t["cached"]
+        row["peak_rss"] = max(row["peak_rss"] or 0, t.get("peak_rss_bytes") or 0) or None
+        row["warnings"] += bool(warnings.get(name))
+    return [rows[repeat] for repeat in sorted(rows)]
 
 
 def _threshold_of_any_release(outcome: dict) -> dict:
