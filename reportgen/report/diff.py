@@ -6,7 +6,14 @@ from __future__ import annotations
 import json
 import math
 
-from reportgen.report.render import fmt_number, fmt_ratio, fmt_seconds, fmt_signed, fmt_status
+from reportgen.report.render import (
+    fmt_brief,
+    fmt_number,
+    fmt_ratio,
+    fmt_seconds,
+    fmt_signed,
+    fmt_status,
+)
 
 FORMATS = ("text", "markdown", "json")
 TIMING_ROWS = 10  # the markdown form lists the tasks whose time changed most
@@ -44,7 +51,7 @@ def as_text(changes: dict, old_id: str, new_id: str, new_metrics: dict) -> str:
     lines += [f"  - {name}" for name in changes["removed_metrics"]]
     for row in changes["metrics"]:
         delta = f" ({_delta(row)})" if row["delta"] is not None else ""
-        lines.append(f"  {row['metric']}: {fmt_number(row['old'])} -> {fmt_number(row['new'])}"
+        lines.append(f"  {row['metric']}: {fmt_brief(row['old'])} -> {fmt_brief(row['new'])}"
                      f"{delta}  [{_verdict(row)}]")
     lines.append(f"thresholds: {len(changes['thresholds'])} changed status")
     lines += [f"  {row['id']}: {fmt_status(row['old'])} -> {fmt_status(row['new'])}"
@@ -78,12 +85,12 @@ def as_markdown(changes: dict, old_id: str, new_id: str, new_metrics: dict) -> s
     if changes["metrics"]:
         lines += ["", "#### Changed metrics", ""]
         lines += _table(["metric", "before", "now", "change", "verdict"], [
-            [f"`{row['metric']}`", fmt_number(row["old"]), fmt_number(row["new"]),
+            [f"`{row['metric']}`", fmt_brief(row["old"]), fmt_brief(row["new"]),
              _delta(row), ("**" + _verdict(row) + "**") if row["verdict"] == "significant"
              else _verdict(row)] for row in changes["metrics"]])
     if changes["added_metrics"]:
         lines += ["", "#### New metrics", ""]
-        lines += _table(["metric", "value"], [[f"`{name}`", fmt_number(new_metrics[name])]
+        lines += _table(["metric", "value"], [[f"`{name}`", fmt_brief(new_metrics[name])]
                                               for name in changes["added_metrics"]])
     lines += ["", "#### Thresholds", ""]
     if changes["thresholds"]:
@@ -102,7 +109,7 @@ def as_markdown(changes: dict, old_id: str, new_id: str, new_metrics: dict) -> s
         *([f"`{row['experiment']}`", fmt_seconds(row["old"]), fmt_seconds(row["new"]),
            fmt_ratio(row["ratio"]) + (" (cached)" if row["cached"] else "")] for row in timed)])
     lines += ["", "<sub>Verdicts: Welch's t-test on both versions' repeats, or one value against"
-              " the other version's repeats; Holm-adjusted over the diff; significant below"
+              " the other version's repeats; adjusted over the diff by Benjamini–Hochberg (5 % false discovery rate); significant below"
               " 0.05. *unknown*: neither version has repeats of the metric"
               " (`reportgen build --repeats N`).</sub>"]
     return "\n".join(lines)
