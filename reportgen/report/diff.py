@@ -109,8 +109,9 @@ def as_markdown(changes: dict, old_id: str, new_id: str, new_metrics: dict) -> s
         *([f"`{row['experiment']}`", fmt_seconds(row["old"]), fmt_seconds(row["new"]),
            fmt_ratio(row["ratio"]) + (" (cached)" if row["cached"] else "")] for row in timed)])
     lines += ["", "<sub>Verdicts: Welch's t-test on both versions' repeats, or one value against"
-              " the other version's repeats; adjusted over the diff by Benjamini–Hochberg (5 % false discovery rate); significant below"
-              " 0.05. *unknown*: neither version has repeats of the metric"
+              " the other version's repeats; p-values adjusted over the diff by"
+              " Benjamini–Hochberg (a 5 % false discovery rate); significant below 0.05."
+              " *unknown*: neither version has repeats of the metric"
               " (`reportgen build --repeats N`).</sub>"]
     return "\n".join(lines)
 
