@@ -33,13 +33,14 @@ def load_runs(storage: Path) -> list[SavedRun]:
     runs = []
     for path in sorted(Path(storage).glob("*/[0-9][0-9][0-9][0-9]_*.json")):
         data = json.loads(path.read_text())
-        medians = {b["name"]: b["stats"]["median"] for b in data["benchmarks"]}
+        benchmarks = [(b, b.get("extra_info") or {}) for b in data["benchmarks"]]
+        medians = {_key(b["name"], info): b["stats"]["median"] for b, info in benchmarks}
         counts = [b["stats"]["rounds"] for b in data["benchmarks"]] or [0]
         rounds = (min(counts), max(counts))
-        baselines = {b["name"]: b["extra_info"]["baseline"] for b in data["benchmarks"]
-                     if (b.get("extra_info") or {}).get("baseline")}
-        peaks = {b["name"]: b["extra_info"]["peak_rss_bytes"] for b in data["benchmarks"]
-                 if (b.get("extra_info") or {}).get("peak_rss_bytes")}
+        baselines = {_key(b["name"], info): _key(info["baseline"], info)
+                     for b, info in benchmarks if info.get("baseline")}
+        peaks = {_key(b["name"], info): info["peak_rss_bytes"] for b, info in benchmarks
+                 if info.get("peak_rss_bytes")}
         runs.append(SavedRun(
             number=path.name[:4], path=path, date=data["datetime"][:19].replace("T", " "),
             commit=(data.get("commit_info") or {}).get("id", "unknown")[:7],
@@ -48,15 +49,23 @@ def load_runs(storage: Path) -> list[SavedRun]:
     return sorted(runs, key=lambda run: (run.date, run.number))
 
 
+def _key(name: str, info: dict) -> str:
+    """A benchmark's name, with the training size where it sets one: the same benchmark on
+    60,000 images is another series than on 10,000, never a regression of it."""
+    size = info.get("train_size")
+    return f"{name}[{size:,} images]" if size else name
+
+
 def comparison(runs: list[SavedRun]) -> list[dict]:
-    """The newest run's medians and their ratio to the previous run's."""
+    """The newest run's medians and their ratio to the median of the latest earlier run that
+    has the same benchmark (a run may time only some of them)."""
     if not runs:
         return []
     newest = runs[-1]
-    previous = runs[-2].medians if len(runs) > 1 else {}
     rows = []
     for name, median in sorted(newest.medians.items()):
-        before = previous.get(name)
+        before = next((run.medians[name] for run in reversed(runs[:-1])
+                       if name in run.medians), None)
         ratio = median / before if before else None
         rows.append({"name": name, "median": median, "previous": before, "ratio": ratio,
                      "regressed": ratio is not None and ratio > REGRESSION_RATIO})
@@ -69,11 +78,19 @@ def in_run_ratios(run: SavedRun) -> list[dict]:
     for name, baseline in sorted(run.baselines.items()):
         if baseline in run.medians:
             peaks = run.peaks or {}
-            rows.append({"name": name, "baseline": baseline, "median": run.medians[name],
+            rows.append({"name": name, "baseline": baseline, "run": run.number,
+                         "median": run.medians[name],
                          "baseline_median": run.medians[baseline],
                          "ratio": run.medians[name] / run.medians[baseline],
                          "peak_rss": peaks.get(name), "baseline_peak_rss": peaks.get(baseline)})
     return rows
+
+
+def latest_ratios(runs: list[SavedRun]) -> list[dict]:
+    """The newest measurement of every in-run ratio, whichever run made it (a run on demand,
+    such as the full-size side by side, times only its own benchmarks)."""
+    latest = {row["name"]: row for run in runs for row in in_run_ratios(run)}
+    return [latest[name] for name in sorted(latest)]
 
 
 def history_chart(runs: list[SavedRun]) -> bytes:
@@ -116,7 +133,7 @@ def report_context(storage: Path) -> dict | None:
         "rounds_note": _rounds_note(*newest.rounds),
         "runs": len(runs),
         "rows": comparison(runs),
-        "in_run": in_run_ratios(newest),
+        "in_run": latest_ratios(runs),
         "chart": history_chart(runs) if len(runs) > 1 else None,
         "regression_ratio": REGRESSION_RATIO,
     }

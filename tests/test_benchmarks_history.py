@@ -66,3 +66,24 @@ def test_a_baseline_missing_from_the_run_gives_no_ratio(tmp_path):
     save_run(tmp_path, "0001", {"test_folds_fit_once": 3.0}, "2026-11-01T10:00:00+00:00",
              baselines={"test_folds_fit_once": "test_folds_three_separate_calls"})
     assert in_run_ratios(load_runs(tmp_path)[0]) == []
+
+
+def test_a_run_on_other_data_is_another_series_and_every_ratio_keeps_its_latest(tmp_path):
+    save_run(tmp_path, "0001", {"test_chapter_script": 420.0, "test_cold": 155.0,
+                                "test_svc_fit": 2.0}, "2026-11-01T10:00:00+00:00",
+             baselines={"test_cold": "test_chapter_script"})
+    save_run(tmp_path, "0002", {"test_chapter_script": 3400.0, "test_cold": 1190.0},
+             "2026-11-02T10:00:00+00:00", baselines={"test_cold": "test_chapter_script"})
+    folder = tmp_path / "Linux-CPython-3.11-64bit"
+    for path, size in zip(sorted(folder.iterdir()), (10000, 60000), strict=True):
+        data = json.loads(path.read_text())
+        for benchmark in data["benchmarks"]:
+            if benchmark["name"] != "test_svc_fit":
+                benchmark["extra_info"]["train_size"] = size
+        path.write_text(json.dumps(data))
+    runs = load_runs(tmp_path)
+    assert not any(row["regressed"] for row in comparison(runs))  # 60,000 is not 10,000
+    ratios = {row["name"]: row for row in report_context(tmp_path)["in_run"]}
+    assert set(ratios) == {"test_cold[10,000 images]", "test_cold[60,000 images]"}
+    assert ratios["test_cold[60,000 images]"]["run"] == "0002"
+    assert abs(ratios["test_cold[10,000 images]"]["ratio"] - 155 / 420) < 1e-12

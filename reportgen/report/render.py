@@ -208,7 +208,7 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         })
     benchmarks, projection = data["benchmarks"], data.get("projection")
     if benchmarks:
-        in_run = [{"peak_rss": None, "baseline_peak_rss": None, **row}
+        in_run = [{"peak_rss": None, "baseline_peak_rss": None, "run": None, **row}
                   for row in benchmarks.get("in_run") or []]  # older versions have no peaks
         benchmarks = {**benchmarks, "in_run": in_run}
         if benchmarks.get("chart"):
