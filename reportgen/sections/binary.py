@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import (
@@ -403,9 +403,10 @@ def manual_kfold(data: Inputs, *fold_results: FoldResult) -> ManualKFoldResult:
 def never5(data: Inputs) -> Never5Result:
     """The never-5 baseline's accuracy, and the share of non-5s that explains it."""
     y_train_5 = is_positive(data.y_train)
-    folds = splitter_for(CV_FOLDS, y_train_5, classifier=True)  # reshuffled in a repeat
-    scores = cross_val_score(Never5Classifier(), data.X_train, y_train_5, cv=folds,
-                             scoring="accuracy")
+    baseline = Never5Classifier()
+    # what cv=3 means for it (KFold: it is no ClassifierMixin), reshuffled in a repeat
+    folds = splitter_for(CV_FOLDS, y_train_5, classifier=is_classifier(baseline))
+    scores = cross_val_score(baseline, data.X_train, y_train_5, cv=folds, scoring="accuracy")
     return Never5Result(
         cv_accuracy=[float(s) for s in scores], share_not_5=float(1 - np.mean(y_train_5))
     )
