@@ -154,11 +154,11 @@ def compare_documents(old: dict, new: dict) -> dict:
     metric_rows.sort(key=lambda row: row["metric"])
     classify(metric_rows, old, new)
 
-    old_status = {t["id"]: _status(t) for t in old.get("thresholds", [])}
+    old_status = {t["id"]: stored_status(t) for t in old.get("thresholds", [])}
     threshold_rows = [
-        {"id": t["id"], "old": old_status.get(t["id"]), "new": _status(t)}
+        {"id": t["id"], "old": old_status.get(t["id"]), "new": stored_status(t)}
         for t in new.get("thresholds", [])
-        if old_status.get(t["id"]) != _status(t)
+        if old_status.get(t["id"]) != stored_status(t)
     ]
 
     old_times = old["timings"]["experiments"]
@@ -188,6 +188,11 @@ def compare_documents(old: dict, new: dict) -> dict:
     }
 
 
-def _status(outcome: dict) -> str:
-    """PASS, FAIL, WARN or MISSING (stored since severities exist; before, from `passed`)."""
-    return outcome.get("status") or ("PASS" if outcome["passed"] else "FAIL")
+def stored_status(outcome: dict) -> str:
+    """A stored threshold outcome's PASS, FAIL, WARN or MISSING: stored since severities
+    exist; for older versions, from `missing` and `passed` (every failure then blocked)."""
+    if outcome.get("status"):
+        return outcome["status"]
+    if outcome.get("missing"):
+        return "MISSING"
+    return "PASS" if outcome["passed"] else "FAIL"

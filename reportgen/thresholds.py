@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reportgen.compare import is_number
+from reportgen.compare import is_number, stored_status
 from reportgen.errors import ReportgenError
 from reportgen.metrics import repeats_of
 from reportgen.sections import metrics_by_name
@@ -278,8 +278,7 @@ def evaluate(spec: list[Threshold], document: dict) -> list[Outcome]:
 def blocking(outcomes: list[dict]) -> list[dict]:
     """The stored outcomes that fail a build or `check`: failed with severity "fail", or
     missing (a version from before `status` was stored: every failure blocks)."""
-    return [o for o in outcomes if o.get("status", "PASS" if o["passed"] else "FAIL")
-            in ("FAIL", "MISSING")]
+    return [o for o in outcomes if stored_status(o) in ("FAIL", "MISSING")]
 
 
 NOISE_MARGIN = 4  # standard deviations a derived bound keeps from the repeats' mean

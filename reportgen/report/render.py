@@ -23,6 +23,7 @@ from jinja2 import (
     UndefinedError,
 )
 
+from reportgen.compare import stored_status
 from reportgen.engine.repeats import split_name
 from reportgen.errors import ReportgenError
 from reportgen.report.model import RENDER_DATA, RENDER_SCHEMA
@@ -302,10 +303,9 @@ def _repeat_timings(experiments: dict, warnings: dict) -> list[dict]:
 def _threshold_of_any_release(outcome: dict) -> dict:
     """Stored threshold outcomes from before repeats and severities: as if checked on the
     value with severity fail."""
-    status = "MISSING" if outcome.get("missing") else ("PASS" if outcome["passed"] else "FAIL")
-    return {"status": status, "on": "value", "checked": "value", "severity": "fail",
-            "repeats_holding": None, "repeat_count": None, "chapter_holds": outcome["passed"],
-            **outcome}
+    return {"on": "value", "checked": "value", "severity": "fail", "repeats_holding": None,
+            "repeat_count": None, "chapter_holds": outcome["passed"], **outcome,
+            "status": stored_status(outcome)}
 
 
 def _changes_of_any_release(changes: dict | None) -> dict | None:
