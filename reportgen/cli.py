@@ -20,12 +20,25 @@ from reportgen.storage import writable_folder
 # `data fetch`, `list` and `show` answer at once.
 
 
+class _OneLineUsageError(click.UsageError):
+    """A mistyped command line, said in one line (click's own takes four) with where to look."""
+
+    def show(self, file=None) -> None:
+        hint = f" (see '{self.ctx.command_path} -h')" if self.ctx is not None else ""
+        click.echo(f"Error: {self.format_message()}{hint}", file=file, err=True)
+
+
 class _Group(click.Group):
-    """Turns a user mistake (ReportgenError) into one line on stderr and exit status 1."""
+    """Turns a user mistake into one line on stderr: exit status 2 for a mistyped command line,
+    1 for a ReportgenError or a full disk."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            if isinstance(exc, _OneLineUsageError):
+                raise
+            raise _OneLineUsageError(exc.format_message(), exc.ctx) from None
         except ReportgenError as exc:
             raise click.ClickException(str(exc)) from None
         except OSError as exc:

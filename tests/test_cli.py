@@ -10,7 +10,7 @@ from reportgen.data.datasets import cache_path_for, get_spec
 
 
 def run(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False, prog_name="reportgen")
 
 
 def test_version():
@@ -62,9 +62,21 @@ def test_wrong_data_file_is_one_line_and_not_cached(tmp_path):
     assert not cache_path_for(get_spec("mnist")).exists()
 
 
-def test_unknown_dataset_is_rejected():
+def test_unknown_dataset_is_rejected_in_one_line():
     result = run("data", "info", "--dataset", "cifar")
     assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [
+        "Error: Invalid value for '--dataset': 'cifar' is not one of 'digits', 'fashion-mnist',"
+        " 'mnist'. (see 'reportgen data info -h')"]
+
+
+@pytest.mark.parametrize("args", [["biuld"], ["build", "--repeats", "0"], ["diff", "--format", "xml", "1", "2"],
+                                  ["run", "--no-such-option"]])
+def test_a_mistyped_command_line_is_one_line_with_exit_2(args):
+    result = run(*args)
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: ") and "-h')" in line
 
 
 def test_a_cache_folder_that_cannot_be_written_is_one_line(tmp_path, monkeypatch):
