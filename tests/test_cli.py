@@ -70,8 +70,10 @@ def test_unknown_dataset_is_rejected_in_one_line():
         " 'mnist'. (see 'reportgen data info -h')"]
 
 
-@pytest.mark.parametrize("args", [["biuld"], ["build", "--repeats", "0"], ["diff", "--format", "xml", "1", "2"],
-                                  ["run", "--no-such-option"]])
+@pytest.mark.parametrize("args", [
+    ["biuld"], ["build", "--repeats", "0"], ["diff", "--format", "xml", "1", "2"],
+    ["run", "--no-such-option"],
+])
 def test_a_mistyped_command_line_is_one_line_with_exit_2(args):
     result = run(*args)
     assert result.exit_code == 2
