@@ -23,6 +23,7 @@ from reportgen.report.model import (
     headlines,
     projection_data,
     robustness_rows,
+    varies,
 )
 from reportgen.report.render import render_version, write_pdf
 from reportgen.sections import select
@@ -113,7 +114,8 @@ def build_report(
             atomic_write(staging.path / TIMELINE_CHART, lambda tmp: tmp.write_bytes(timeline))
             projection["timeline_chart"] = TIMELINE_CHART
         robustness = None
-        spread = robustness_rows(document, [h["metric"] for h in headlines(sections)])
+        spread = [row for row in robustness_rows(document, [h["metric"] for h in
+                                                           headlines(sections)]) if varies(row)]
         if spread:
             svg_spread = figure_svg(spread_chart(spread))
             atomic_write(staging.path / SPREAD_CHART, lambda tmp: tmp.write_bytes(svg_spread))

@@ -132,18 +132,26 @@ def classify(rows: list[dict], old: dict, new: dict) -> None:
             row["verdict"] = "significant" if row["p_value"] < SIGNIFICANCE else "within noise"
 
 
+def _same_repeats(before: dict | None, after: dict | None) -> bool:
+    """Whether two versions measured the same thing in the repeats they share: gaining repeats
+    (none before, or 5 then 10) adds measurements and changes none of them."""
+    if not before or not after:
+        return True
+    return all(a == b for a, b in zip(before["values"], after["values"], strict=False))
+
+
 def compare_documents(old: dict, new: dict) -> dict:
     """Metrics, thresholds and experiment times that changed from `old` to `new` (two
     metrics.json documents), as plain rows for `reportgen diff` and the report; each changed
-    metric with its verdict (see the module's docstring)."""
+    metric with its verdict (see the module's docstring). A metric has changed when its
+    chapter value differs, or when the repeats both versions have differ."""
     metric_rows = []
     added = sorted(new["metrics"].keys() - old["metrics"].keys())
     removed = sorted(old["metrics"].keys() - new["metrics"].keys())
     for name in new["metrics"].keys() & old["metrics"].keys():
         before, after = old["metrics"][name], new["metrics"][name]
         spread_before, spread_after = repeats_of(old, name), repeats_of(new, name)
-        if before == after and (spread_before or {}).get("values") == \
-                (spread_after or {}).get("values"):
+        if before == after and _same_repeats(spread_before, spread_after):
             continue
         row = {"metric": name, "old": before, "new": after, "delta": None,
                "old_mean": (spread_before or {}).get("mean"),

@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 if TYPE_CHECKING:
     from reportgen.engine.runner import RunResult
@@ -157,12 +158,20 @@ def timeline_chart(tasks: list[dict]) -> Figure:
     return fig
 
 
+SPREAD_COLUMNS = 2  # so that the figure of 20 metrics and its caption fit one page
+
+
 def spread_chart(rows: list[dict]) -> Figure:
     """Each metric's repeats on its own axis (metrics differ in scale): a dot per repeat, the
-    chapter's value (repeat 0) as a red diamond, the mean's 95 % interval as a bar."""
-    fig, axes = plt.subplots(len(rows), 1, figsize=(7, 0.2 + 0.62 * len(rows)),
+    chapter's value (repeat 0) as a red diamond, the mean's 95 % interval as a bar; in
+    columns, row by row in the order given."""
+    columns = min(SPREAD_COLUMNS, len(rows))
+    lines = -(-len(rows) // columns)
+    fig, axes = plt.subplots(lines, columns, figsize=(7, 0.2 + 0.7 * lines),
                              layout="constrained", squeeze=False)
-    for ax, row in zip(axes[:, 0], rows, strict=True):
+    for ax in axes.flat[len(rows):]:
+        ax.set_axis_off()
+    for ax, row in zip(axes.flat, rows, strict=False):  # spare axes are off
         values = row["values"]
         ax.hlines(0, row["ci_low"], row["ci_high"], color="C0", linewidth=5, alpha=0.35)
         ax.plot([row["mean"]], [0], "|", color="C0", markersize=14)
@@ -171,6 +180,8 @@ def spread_chart(rows: list[dict]) -> Figure:
         ax.set_yticks([])
         ax.set_title(row["metric"], fontsize=8, loc="left", pad=2)
         ax.tick_params(axis="x", labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.ticklabel_format(axis="x", useOffset=False)
         for side in ("left", "right", "top"):
             ax.spines[side].set_visible(False)
         span = max(row["ci_high"], *values) - min(row["ci_low"], *values)

@@ -137,3 +137,20 @@ def test_list_metrics_are_tested_element_by_element():
             "values": folds, "mean": [0.9, 0.8], "std": [0.01, 0.01]}}}
     [row] = compare_documents(old, new)["metrics"]
     assert row["verdict"] == "significant"
+
+
+def test_gaining_repeats_of_the_same_measurement_is_no_change():
+    values = [0.90, 0.93, 0.88, 0.92, 0.91]
+    without = doc({"m.x.accuracy": 0.90}, {})
+    three = with_repeats(doc({}, {}), "m.x.accuracy", values[:3])
+    five = with_repeats(doc({}, {}), "m.x.accuracy", values)
+    for old, new in ((without, three), (three, five), (five, three)):
+        changes = compare_documents(old, new)
+        assert changes["metrics"] == [] and changes["unchanged_metrics"] == 1
+
+
+def test_the_same_chapter_value_with_other_repeats_is_a_change():
+    old = with_repeats(doc({}, {}), "m.x.accuracy", [0.90, 0.93, 0.88])
+    new = with_repeats(doc({}, {}), "m.x.accuracy", [0.90, 0.95, 0.97])
+    [row] = compare_documents(old, new)["metrics"]
+    assert row["delta"] == 0 and row["method"] == "Welch's t-test on both versions' repeats"

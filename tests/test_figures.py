@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from reportgen.figures import digit_grid, save_figures
+from reportgen.figures import digit_grid, save_figures, spread_chart
 from reportgen.report.model import captions, section_facts
 from reportgen.sections import all_sections
 
@@ -51,3 +51,11 @@ def test_digit_grid_lays_out_rows_and_pads_with_blanks():
     grid = digit_grid(images, images_per_row=2)
     assert grid.shape == (4, 4)
     assert np.array_equal(grid[:2, :2], images[0]) and not grid[2:, 2:].any()
+
+
+def test_the_spread_figure_draws_each_metric_in_columns():
+    rows = [{"metric": f"m.{i}", "values": [0.90 + i / 100, 0.91, 0.92], "mean": 0.91,
+             "ci_low": 0.88, "ci_high": 0.94} for i in range(3)]
+    fig = spread_chart(rows)
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.axison]
+    assert titles == ["m.0", "m.1", "m.2"] and len(fig.axes) == 4

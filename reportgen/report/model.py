@@ -119,8 +119,8 @@ def projection_data(run: RunResult) -> dict:
 def robustness_rows(document: dict, headline_names: list[str]) -> list[dict]:
     """The headline and threshold metrics of a version with repeats that are single numbers
     measured in every repeat: chapter value, repeat values, mean, std and 95 % interval, in
-    the order they first appear (headlines, then thresholds). Both the spread figure and the
-    report's robustness table show exactly these."""
+    the order they first appear (headlines, then thresholds). The report's robustness table
+    shows exactly these; the spread figure those that vary."""
     repeats = (document.get("repeats") or {}).get("metrics", {})
     wanted = list(headline_names) + [name for t in document.get("thresholds", [])
                                      for name in (t["metric"], t.get("bound_metric")) if name]
@@ -131,6 +131,12 @@ def robustness_rows(document: dict, headline_names: list[str]) -> list[dict]:
             rows.append({"metric": name, "value": document["metrics"][name], **spread,
                          "lowest": min(spread["values"]), "highest": max(spread["values"])})
     return rows
+
+
+def varies(row: dict) -> bool:
+    """Whether a robustness row's repeats differ at all (the spread figure draws only these; a
+    metric the same in every repeat has nothing to draw)."""
+    return row["std"] > 0
 
 
 def figure_files(render_data: dict) -> list[Path]:

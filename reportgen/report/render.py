@@ -118,11 +118,32 @@ def fmt_brief(value, digits: int = 4) -> str:
 BRIEF_LIST = 4  # per-fold lists (3 values) fit a cell; per-class scores (10) do not
 
 
+def _spread_decimals(std: float, digits: int) -> int:
+    """Decimals that show a spread with two significant digits of its std (0.998330 ±
+    0.000036, not 0.9983 ± 3.6016e-05; 3 370 ± 41), never fewer than `digits` below 1."""
+    if std <= 0 or not math.isfinite(std):
+        return digits
+    decimals = min(max(1 - math.floor(math.log10(std)), 0), 10)
+    return max(decimals, digits) if std < 1 else decimals
+
+
 def fmt_spread(spread: dict | None, digits: int = 4) -> str:
-    """A metric's repeats in one cell: "0.9962 ± 0.0011" (mean ± std); "—" without repeats."""
+    """A metric's repeats in one cell: "0.9962 ± 0.0011" (mean ± std, the mean to the std's
+    decimals); "± 0" where every repeat gave the same value; "—" without repeats."""
     if not spread or not isinstance(spread.get("std"), float):
         return "—"
-    return f"{fmt_number(spread['mean'], digits)} ± {fmt_number(spread['std'], digits)}"
+    if spread["std"] == 0:
+        return f"{fmt_number(spread['mean'], digits)} ± 0"
+    decimals = _spread_decimals(spread["std"], digits)
+    return f"{fmt_number(spread['mean'], decimals)} ± {fmt_number(spread['std'], decimals)}"
+
+
+def fmt_interval(spread: dict | None, digits: int = 4) -> str:
+    """A metric's 95 % interval, "low … high", to the decimals its spread is shown with."""
+    if not spread or not isinstance(spread.get("ci_low"), float):
+        return "—"
+    decimals = _spread_decimals(spread["std"], digits)
+    return f"{fmt_number(spread['ci_low'], decimals)} … {fmt_number(spread['ci_high'], decimals)}"
 
 
 def fmt_status(status) -> str:
@@ -149,7 +170,8 @@ def environment(extra_dirs: list[Path] = ()) -> Environment:
     )
     env.filters.update(num=fmt_number, pct=fmt_percent, secs=fmt_seconds, signed=fmt_signed,
                        ratio=fmt_ratio, printed=fmt_printed, brief=fmt_brief,
-                       bytes=fmt_bytes, spread=fmt_spread, status=fmt_status)
+                       bytes=fmt_bytes, spread=fmt_spread, interval=fmt_interval,
+                       status=fmt_status)
     return env
 
 
@@ -263,12 +285,13 @@ def _robustness(document: dict, data: dict, thresholds: list[dict], folder: Path
     """The robustness section's data, for a version with repeats: how they were made, which
     experiments did not need them, each claim at the chapter's seed and in every repeat, and
     the headline and threshold metrics' spread (with the figure of it)."""
-    from reportgen.report.model import robustness_rows
+    from reportgen.report.model import robustness_rows, varies
 
     repeats = document.get("repeats")
     if not repeats:
         return None
     chart = (data.get("robustness") or {}).get("chart")
+    rows = robustness_rows(document, [h["metric"] for h in data["headlines"]])
     return {
         "count": repeats["count"],
         "seeds": repeats["seeds"],
@@ -277,7 +300,8 @@ def _robustness(document: dict, data: dict, thresholds: list[dict], folder: Path
         "claims": thresholds,
         "every_repeat": sum(t["repeats_holding"] == t["repeat_count"] for t in thresholds
                             if not t["missing"]),
-        "metrics": robustness_rows(document, [h["metric"] for h in data["headlines"]]),
+        "metrics": rows,
+        "constant": [row["metric"] for row in rows if not varies(row)],
         "chart": _inline(folder, chart) if chart else None,
     }
 

@@ -9,9 +9,12 @@ from reportgen.build import build_report
 from reportgen.report.render import (
     ExternalResourceError,
     environment,
+    fmt_brief,
+    fmt_interval,
     fmt_number,
     fmt_percent,
     fmt_seconds,
+    fmt_spread,
     write_pdf,
 )
 from reportgen.sections import all_sections
@@ -113,6 +116,26 @@ def test_pdf_may_not_read_files_outside_the_build(tmp_path):
 )
 def test_number_filter(value, text):
     assert fmt_number(value) == text
+
+
+@pytest.mark.parametrize(
+    "mean, std, text",
+    [(0.5912, 0.1001, "0.5912 ± 0.1001"), (0.99833, 3.6016e-05, "0.998330 ± 0.000036"),
+     (0.9792, 0.0, "0.9792 ± 0"), (3370.02, 41.7, "3\u202f370 ± 42")],
+)
+def test_a_spread_keeps_two_significant_digits_of_its_std(mean, std, text):
+    assert fmt_spread({"mean": mean, "std": std}) == text
+
+
+def test_an_interval_has_the_decimals_of_its_spread():
+    spread = {"ci_low": 0.99824, "ci_high": 0.99842, "std": 3.6e-05}
+    assert fmt_interval(spread) == "0.998240 … 0.998420"
+    assert fmt_interval(None) == fmt_spread(None) == "—"
+
+
+def test_a_matrix_in_a_table_cell_is_its_shape():
+    assert fmt_brief([[1, 2, 3], [4, 5, 6]]) == "2×3 matrix"
+    assert fmt_brief(list(range(10))) == "10 values" and fmt_brief([0.9, 0.8]) == "[0.9000, 0.8000]"
 
 
 def test_percent_and_seconds_filters():
