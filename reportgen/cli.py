@@ -5,10 +5,12 @@ from __future__ import annotations
 import errno
 import json
 import signal
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 import numpy as np
+from click.exceptions import NoArgsIsHelpError
 
 from reportgen import __version__
 from reportgen.data import DATASETS, load_dataset
@@ -28,17 +30,29 @@ class _OneLineUsageError(click.UsageError):
         click.echo(f"Error: {self.format_message()}{hint}", file=file, err=True)
 
 
+@contextmanager
+def _one_line_usage_errors():
+    """Where click parses a command line (a group's own options, or its subcommand's)."""
+    try:
+        yield
+    except (_OneLineUsageError, NoArgsIsHelpError):  # the latter shows the help: not a mistake
+        raise
+    except click.UsageError as exc:
+        raise _OneLineUsageError(exc.format_message(), exc.ctx) from None
+
+
 class _Group(click.Group):
     """Turns a user mistake into one line on stderr: exit status 2 for a mistyped command line,
     1 for a ReportgenError or a full disk."""
 
+    def make_context(self, *args, **kwargs) -> click.Context:
+        with _one_line_usage_errors():
+            return super().make_context(*args, **kwargs)
+
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
-        except click.UsageError as exc:
-            if isinstance(exc, _OneLineUsageError):
-                raise
-            raise _OneLineUsageError(exc.format_message(), exc.ctx) from None
+            with _one_line_usage_errors():
+                return super().invoke(ctx)
         except ReportgenError as exc:
             raise click.ClickException(str(exc)) from None
         except OSError as exc:

@@ -24,6 +24,12 @@ def test_every_command_has_help(command):
     assert result.exit_code == 0 and "Usage:" in result.output
 
 
+@pytest.mark.parametrize("command", [[], ["data"]])
+def test_a_group_without_a_command_shows_its_help(command):
+    result = run(*command)
+    assert result.output.startswith("Usage: reportgen") and "Error" not in result.output
+
+
 def test_data_fetch_prints_source_path_and_checksum():
     result = run("data", "fetch", "--dataset", "digits")
     assert result.exit_code == 0, result.output
@@ -72,7 +78,7 @@ def test_unknown_dataset_is_rejected_in_one_line():
 
 @pytest.mark.parametrize("args", [
     ["biuld"], ["build", "--repeats", "0"], ["diff", "--format", "xml", "1", "2"],
-    ["run", "--no-such-option"],
+    ["run", "--no-such-option"], ["--no-such-option"], ["data", "--no-such-option"],
 ])
 def test_a_mistyped_command_line_is_one_line_with_exit_2(args):
     result = run(*args)
