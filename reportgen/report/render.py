@@ -132,10 +132,9 @@ def fmt_spread(spread: dict | None, digits: int = 4) -> str:
     decimals); "± 0" where every repeat gave the same value; "—" without repeats."""
     if not spread or not isinstance(spread.get("std"), float):
         return "—"
-    if spread["std"] == 0:
-        return f"{fmt_number(spread['mean'], digits)} ± 0"
     decimals = _spread_decimals(spread["std"], digits)
-    return f"{fmt_number(spread['mean'], decimals)} ± {fmt_number(spread['std'], decimals)}"
+    std = fmt_number(spread["std"], decimals) if spread["std"] else "0"
+    return f"{fmt_number(spread['mean'], decimals)} ± {std}"
 
 
 def fmt_interval(spread: dict | None, digits: int = 4) -> str:
