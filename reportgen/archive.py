@@ -5,11 +5,16 @@ an interrupted or failed build leaves no version behind. The building process ho
 file inside its staging folder for as long as it runs: a staging folder whose lock can be taken
 belongs to a build that is gone (killed with SIGKILL, say) and is removed by the next build or
 `reportgen list`. Sequence numbers are claimed under the archive's lock, so two builds at once
-get two numbers. A version is never overwritten.
+get two numbers. A version is never overwritten, and no command writes into any archive but
+through `new_version` (`refuse_inside_archive` guards every other output folder).
+
+Every archive file is read here (`read_json` with a shape check), so a damaged or
+hand-edited version is one line naming its file, never a traceback.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -51,12 +56,18 @@ class Version:
         return None
 
     def metrics(self) -> dict:
-        """The version's metrics.json, refused if it no longer matches the manifest's digest."""
-        problem = self.problem_with("metrics.json")
+        """The version's metrics.json, refused if it no longer matches the manifest's digest
+        or lacks what every reader needs (the metrics, the dataset and profile names)."""
+        return self.read_json("metrics.json", METRICS_SHAPE)
+
+    def read_json(self, name: str, shape: dict[str, tuple[type, ...]]) -> dict:
+        """One JSON file of the version: checked against the manifest, then against `shape`
+        (key -> the types its value may have; keys ending in "?" are optional)."""
+        problem = self.problem_with(name)
         if problem:
-            raise ReportgenError(f"{self.path / 'metrics.json'}: {problem} (its sha256 is not the"
+            raise ReportgenError(f"{self.path / name}: {problem} (its sha256 is not the"
                                  f" manifest's); restore {self.id} from git or build anew")
-        return _read_json(self.path / "metrics.json")
+        return read_json(self.path / name, shape)
 
 
 class Archive:
@@ -70,8 +81,8 @@ class Archive:
             return []
         found = []
         for path in self.root.iterdir():
-            if VERSION_RE.match(path.name) and (path / MANIFEST).is_file():
-                manifest = _read_json(path / MANIFEST)
+            if _is_version(path):
+                manifest = read_json(path / MANIFEST, MANIFEST_SHAPE)
                 found.append(Version(path.name, path, manifest))
         return sorted(found, key=lambda v: v.seq)
 
@@ -110,22 +121,28 @@ class Archive:
     @contextmanager
     def locked(self) -> Iterator[None]:
         self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        fd = _open_no_follow(self.root / ".lock")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing drops the lock
 
     def _staging_folders(self) -> Iterator[tuple[Path, int]]:
+        """The staging folders of builds; a symbolic link is never one (a build's folder is
+        always made here, and following a link would write outside the archive)."""
         if self.root.is_dir():
             for path in self.root.iterdir():
                 match = STAGING_RE.match(path.name)
-                if match and path.is_dir():
+                if match and path.is_dir() and not path.is_symlink():
                     yield path, int(match["seq"])
 
     def clear_abandoned(self) -> list[Path]:
-        """Remove the staging folders of builds that are no longer running; returns them."""
+        """Remove the staging folders of builds that are no longer running; returns them.
+        An archive this process may not write to (read-only, someone else's) is left as it
+        is: reading it needs no tidying."""
+        if not self.root.is_dir() or not self._writable():
+            return []
         removed = []
         with self.locked():
             for path, _ in self._staging_folders():
@@ -133,6 +150,17 @@ class Archive:
                     shutil.rmtree(path, ignore_errors=True)
                     removed.append(path)
         return removed
+
+    def _writable(self) -> bool:
+        """Whether this process can take the archive's lock (a read-only mount, or another
+        user's archive, cannot be written: only read)."""
+        try:
+            os.close(_open_no_follow(self.root / ".lock"))
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                return False
+            raise
+        return True
 
     def _taken_numbers(self) -> set[int]:
         taken = {v.seq for v in self.versions()}
@@ -176,7 +204,8 @@ class Archive:
             for path in sorted(staging.path.rglob("*")) if path.is_file()
         }
         manifest = {**staging.manifest, "version": staging.id, "files": files}
-        (staging.path / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        (staging.path / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n",
+                                             encoding="utf-8")
         final = self.root / staging.id
         with self.locked():
             if final.exists():
@@ -192,7 +221,7 @@ class Archive:
 
     def write_index(self, html: str) -> Path:
         path = self.root / "index.html"
-        atomic_write(path, lambda tmp: tmp.write_text(html))
+        atomic_write(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))
         return path
 
 
@@ -213,22 +242,105 @@ def _build_running(staging: Path) -> bool:
     """Whether a live process holds the staging folder's builder lock (the kernel drops a
     lock when its process dies, however it died)."""
     try:
-        with open(staging / BUILDER_LOCK, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            return False
+        fd = os.open(staging / BUILDER_LOCK, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:  # no lock file (a folder from an older reportgen, or half made), a link
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
     except BlockingIOError:
         return True
-    except OSError:  # no lock file: a folder from an older reportgen, or half made
+    finally:
+        os.close(fd)
+
+
+def _open_no_follow(path: Path) -> int:
+    """Open (creating) a lock file, refusing a symbolic link planted in its place."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ReportgenError(f"{path} is a symbolic link; reportgen never writes through"
+                                 " one out of the archive: remove it") from None
+        raise
+
+
+# -- what is an archive, and where nothing but a build may write --------------------------------
+def _is_version(path: Path) -> bool:
+    return bool(VERSION_RE.match(path.name)) and (path / MANIFEST).is_file()
+
+
+def _is_archive(path: Path) -> bool:
+    """A folder holding versions (or a build's staging folder)."""
+    try:
+        return any(_is_version(child) or STAGING_RE.match(child.name)
+                   for child in path.iterdir())
+    except OSError:
         return False
 
 
-def _read_json(path: Path) -> dict:
+def refuse_inside_archive(path: Path, what: str, may_be_archive: bool = False) -> Path:
+    """Refuse an output folder that is, or lies inside, any archive: a version, a staging
+    folder, or a folder holding versions (whichever --reports-dir it belongs to; symbolic
+    links followed). `may_be_archive`: the folder itself may be an archive (--reports-dir)."""
+    resolved = Path(path).resolve()
+    for folder in (resolved, *resolved.parents):
+        inside = folder != resolved
+        if _is_version(folder) or STAGING_RE.match(folder.name) or (
+                (inside or not may_be_archive) and _is_archive(folder)):
+            where = "is" if folder == resolved else "lies inside"
+            raise ReportgenError(f"{what} {where} the archive {folder}; archived versions are"
+                                 " never written to: choose a folder outside it")
+    return path
+
+
+# -- reading archive files: one place, every shape checked -----------------------------------
+NUMBER = (int, float)
+OPTIONAL_NUMBER = (int, float, type(None))
+MANIFEST_SHAPE = {"dataset": (str,), "profile": (str,), "files": (dict,),
+                  "headlines?": (dict,), "headline_labels?": (dict,), "thresholds?": (dict,),
+                  "build_seconds?": OPTIONAL_NUMBER, "sections?": (list,),
+                  "previous?": (str, type(None)), "repeats?": (int,)}
+METRICS_SHAPE = {"metrics": (dict,), "dataset": (dict,), "profile": (dict,),
+                 "thresholds?": (list,), "repeats?": (dict, type(None)),
+                 "timings?": (dict,), "sections?": (list, type(None))}
+
+
+def read_json(path: Path, shape: dict[str, tuple[type, ...]]) -> dict:
+    """A JSON object of the archive with the keys (and value types) `shape` names."""
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ReportgenError(f"{path} is damaged ({exc}): restore its version from git, or move"
                              " the version's folder out of the archive") from None
+    problem = _shape_problem(data, shape)
+    if problem:
+        raise ReportgenError(f"{path} is not what reportgen wrote ({problem}): restore its"
+                             " version from git, or move the version's folder out of the"
+                             " archive")
+    return data
+
+
+def _shape_problem(data, shape: dict[str, tuple[type, ...]]) -> str | None:
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__}, not an object"
+    for key, types in shape.items():
+        name = key.rstrip("?")
+        if name not in data:
+            if key.endswith("?"):
+                continue
+            return f"no {name!r}"
+        value = data[name]
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            allowed = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            return f"{name!r} is a {type(value).__name__}, not {allowed}"
+    for key in ("dataset", "profile"):  # metrics.json's are objects with a name
+        if isinstance(data.get(key), dict) and not isinstance(data[key].get("name"), str):
+            return f"{key!r} has no name"
+    files = data.get("files")
+    if isinstance(files, dict) and not all(isinstance(v, str) for v in files.values()):
+        return "'files' maps names to something other than digests"
+    return None
 
 
 def _sha256(path: Path) -> str:

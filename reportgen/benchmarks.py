@@ -32,7 +32,7 @@ def load_runs(storage: Path) -> list[SavedRun]:
     """Every saved run under storage (any machine folder), oldest first."""
     runs = []
     for path in sorted(Path(storage).glob("*/[0-9][0-9][0-9][0-9]_*.json")):
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
         benchmarks = [(b, b.get("extra_info") or {}) for b in data["benchmarks"]]
         medians = {_key(b["name"], info): b["stats"]["median"] for b, info in benchmarks}
         counts = [b["stats"]["rounds"] for b in data["benchmarks"]] or [0]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen import provenance
-from reportgen.archive import Archive
+from reportgen.archive import Archive, refuse_inside_archive
 from reportgen.benchmarks import report_context as benchmark_context
 from reportgen.compare import compare_documents
 from reportgen.data import load_dataset
@@ -75,6 +75,7 @@ def build_report(
     started = time.perf_counter()
     spec = load_spec(thresholds_path)  # a malformed spec fails before any work
     sections = select(only)  # so does an unknown section
+    refuse_inside_archive(reports_dir, f"--reports-dir {reports_dir}", may_be_archive=True)
     writable_folder(Path(reports_dir), f"--reports-dir {reports_dir}")  # and a bad archive
     archive = Archive(reports_dir)
     archive.clear_abandoned()
@@ -129,7 +130,8 @@ def build_report(
         )
         write_json(staging.path / RENDER_DATA, render_data)
         html = render_version(staging.path)  # from the files, exactly as `render` will
-        atomic_write(staging.path / "report.html", lambda tmp: tmp.write_text(html))
+        atomic_write(staging.path / "report.html",
+                     lambda tmp: tmp.write_text(html, encoding="utf-8"))
         if pdf:
             write_pdf(html, staging.path, staging.path / "report.pdf")
         thresholds = document["thresholds"]

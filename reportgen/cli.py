@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import signal
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from click.exceptions import NoArgsIsHelpError
 from reportgen import __version__
 from reportgen.data import DATASETS, load_dataset
 from reportgen.engine.profiles import PROFILES, resolve_profile
+from reportgen.engine.repeats import MAX_REPEATS
 from reportgen.errors import ReportgenError
 from reportgen.storage import writable_folder
 
@@ -53,6 +55,10 @@ class _Group(click.Group):
         try:
             with _one_line_usage_errors():
                 return super().invoke(ctx)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see _terminate_as_interrupt)
+            _say("interrupted: results finished so far stay in the cache for the next run;"
+                 " nothing half-written was kept")
+            raise SystemExit(INTERRUPTED) from None
         except ReportgenError as exc:
             raise click.ClickException(str(exc)) from None
         except OSError as exc:
@@ -64,6 +70,7 @@ class _Group(click.Group):
                 " and run again; nothing half-written was kept") from None
 
 
+INTERRUPTED = 130  # the shell's status for a command stopped by SIGINT
 DISK_ERRORS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded"}
 
 
@@ -144,7 +151,7 @@ train_size_option = click.option(
 )
 jobs_option = click.option(
     "--jobs", type=click.IntRange(min=1), default=None,
-    help="Tasks run at once on this machine (default: all cores).",
+    help="Tasks run at once on this machine (default, and at most: all cores).",
 )
 scheduler_option = click.option(
     "--scheduler", metavar="tcp://HOST:PORT", default=None,
@@ -158,7 +165,7 @@ only_option = click.option(
 )
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 repeats_option = click.option(
-    "--repeats", type=click.IntRange(min=1), default=1, show_default=True,
+    "--repeats", type=click.IntRange(min=1, max=MAX_REPEATS), default=1, show_default=True,
     help="Run every seeded experiment N times: repeat 0 is the chapter's, the others reseed"
          " estimators, splits and noise; metrics gain mean, std and a 95 % interval.",
 )
@@ -180,19 +187,24 @@ def experiment_options(command):
 def run_command(profile, dataset, data_file, train_size, jobs, scheduler, repeats, force, only,
                 quiet, out) -> None:
     """Run the chapter's experiments; write metrics.json and figures/."""
+    from reportgen.archive import refuse_inside_archive
     from reportgen.engine.runner import run_experiments
+    from reportgen.engine.schedule import worker_count
     from reportgen.engine.schedulers import open_scheduler
     from reportgen.export import export_run
     from reportgen.progress import progress_for
     from reportgen.sections import select
 
     sections = select(only)
+    jobs = worker_count(jobs, log=_say)
+    if out is not None:  # before any work
+        writable_folder(refuse_inside_archive(out, f"--out {out}"), f"--out {out}")
     cluster = open_scheduler(jobs, scheduler) if scheduler else None  # reachable, before work
     try:
         ds = load_dataset(dataset, data_file=data_file, log=lambda m: None if quiet else _say(m))
         chosen = resolve_profile(profile, ds, train_size)
         out = out or Path("out") / f"{ds.name}-{chosen.name}"
-        writable_folder(out, f"--out {out}")
+        writable_folder(refuse_inside_archive(out, f"--out {out}"), f"--out {out}")
         with progress_for(quiet) as progress:
             run = run_experiments(ds, chosen, jobs=jobs, force=force, progress=progress,
                                   log=_say, sections=sections, scheduler=cluster,
@@ -228,9 +240,11 @@ def build_command(profile, dataset, data_file, train_size, jobs, scheduler, repe
                   quiet, reports_dir, no_pdf, thresholds_path, benchmarks_dir) -> None:
     """Run (or reuse) the experiments, render HTML and PDF, archive a new version."""
     from reportgen.build import build_report
+    from reportgen.engine.schedule import worker_count
     from reportgen.progress import progress_for
     from reportgen.thresholds import DEFAULT_SPEC
 
+    jobs = worker_count(jobs, log=_say)
     with progress_for(quiet) as progress:
         outcome = build_report(
             dataset, profile, reports_dir=reports_dir, data_file=data_file,
@@ -258,7 +272,9 @@ def build_command(profile, dataset, data_file, train_size, jobs, scheduler, repe
 
 def _manifest_labels(path: Path) -> dict[str, str]:
     """Headline metric -> label, from a version's manifest (older ones recorded no labels)."""
-    manifest = json.loads((path / "manifest.json").read_text())
+    from reportgen.archive import MANIFEST, MANIFEST_SHAPE, read_json
+
+    manifest = read_json(path / MANIFEST, MANIFEST_SHAPE)
     labels = manifest.get("headline_labels", {})
     return {name: labels.get(name, name) for name in manifest.get("headlines", {})}
 
@@ -462,4 +478,9 @@ def benchmarks_command(storage) -> None:
 
 
 def main() -> None:
+    """The `reportgen` command. A terminal or pipe that cannot show a character (an ASCII
+    locale, say) gets a replacement mark instead of a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     cli(prog_name="reportgen")

@@ -25,6 +25,7 @@ from typing import Any
 
 from scipy import stats
 
+from reportgen.errors import ReportgenError
 from reportgen.metrics import repeats_of
 
 SIGNIFICANCE = 0.05
@@ -140,11 +141,36 @@ def _same_repeats(before: dict | None, after: dict | None) -> bool:
     return all(a == b for a, b in zip(before["values"], after["values"], strict=False))
 
 
+def incomparable(old: dict, new: dict) -> str | None:
+    """Why two metrics documents measure different things (another dataset, or other sizes of
+    its training and test sets), or None when their metrics can be compared. The profile's
+    name is not compared: an `--only` build measures what a whole build does."""
+    def what(document: dict) -> tuple:
+        dataset, profile = document["dataset"], document["profile"]
+        return (dataset.get("name"), dataset.get("checksum"),
+                *(profile.get(size) for size in ("train_size", "test_size",
+                                                 "denoise_eval_size")))
+
+    if what(old) == what(new):
+        return None
+    def label(document: dict) -> str:
+        profile = document["profile"]
+        return (f"{document['dataset'].get('name')} {profile.get('name')}"
+                f" ({profile.get('train_size')} training, {profile.get('test_size')} test)")
+
+    return (f"{label(old)} and {label(new)} are different measurements: their metrics cannot"
+            " be compared; diff two versions of the same dataset and sizes")
+
+
 def compare_documents(old: dict, new: dict) -> dict:
     """Metrics, thresholds and experiment times that changed from `old` to `new` (two
-    metrics.json documents), as plain rows for `reportgen diff` and the report; each changed
-    metric with its verdict (see the module's docstring). A metric has changed when its
-    chapter value differs, or when the repeats both versions have differ."""
+    metrics.json documents of the same dataset and sizes: else a one-line error), as plain
+    rows for `reportgen diff` and the report; each changed metric with its verdict (see the
+    module's docstring). A metric has changed when its chapter value differs, or when the
+    repeats both versions have differ."""
+    problem = incomparable(old, new)
+    if problem:
+        raise ReportgenError(problem)
     metric_rows = []
     added = sorted(new["metrics"].keys() - old["metrics"].keys())
     removed = sorted(old["metrics"].keys() - new["metrics"].keys())

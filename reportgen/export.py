@@ -25,7 +25,7 @@ def _plain(value):
 
 def write_json(path: Path, document: dict) -> None:
     text = json.dumps(document, indent=2, default=_plain, allow_nan=False) + "\n"
-    atomic_write(path, lambda tmp: tmp.write_text(text))
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def export_run(

@@ -1,5 +1,6 @@
 """The archive only grows: numbered versions, published whole or not at all, never overwritten."""
 
+import errno
 import json
 import multiprocessing
 import os
@@ -8,13 +9,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reportgen.archive import Archive
+from reportgen.archive import Archive, refuse_inside_archive
 from reportgen.errors import ReportgenError
 
 
 def publish(archive, slug="mnist-quick-abc1234", dataset="mnist", profile="quick", fill=None):
     with archive.new_version(slug) as staging:
-        (staging.path / "metrics.json").write_text(json.dumps({"metrics": {}}))
+        document = {"metrics": {}, "dataset": {"name": dataset}, "profile": {"name": profile}}
+        (staging.path / "metrics.json").write_text(json.dumps(document))
         if fill:
             fill(staging)
         staging.describe(dataset=dataset, profile=profile, commit="abc1234", headlines={})
@@ -142,7 +144,7 @@ def test_metrics_that_changed_since_the_build_are_refused(tmp_path):
     archive = Archive(tmp_path)
     publish(archive)
     version = archive.versions()[0]
-    assert version.metrics() == {"metrics": {}}
+    assert version.metrics()["metrics"] == {}
     (version.path / "metrics.json").write_text(json.dumps({"metrics": {"forged": 1.0}}))
     with pytest.raises(ReportgenError, match="changed since the build"):
         version.metrics()
@@ -163,3 +165,91 @@ def test_a_version_not_described_is_a_clear_error_and_leaves_nothing(tmp_path):
         with archive.new_version("mnist-quick-abc1234") as staging:
             (staging.path / "metrics.json").write_text("{}")
     assert list(tmp_path.iterdir()) == [tmp_path / ".lock"]
+
+
+@pytest.mark.parametrize("manifest", [
+    [], "text", {"profile": "quick", "files": {}}, {"dataset": 5, "profile": "q", "files": {}},
+    {"dataset": "mnist", "profile": "quick", "files": ["metrics.json"]},
+    {"dataset": "mnist", "profile": "quick", "files": {"metrics.json": 7}},
+    {"dataset": "mnist", "profile": "quick", "files": {}, "headlines": [1]},
+])
+def test_a_manifest_of_the_wrong_shape_is_a_one_line_error_naming_it(tmp_path, manifest):
+    archive = Archive(tmp_path)
+    publish(archive)
+    path = archive.versions()[0].path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(ReportgenError, match=f"{path} is not what reportgen wrote"):
+        archive.versions()
+
+
+@pytest.mark.parametrize("document", [
+    [1, 2], {"metrics": [], "dataset": {"name": "mnist"}, "profile": {"name": "quick"}},
+    {"metrics": {}, "dataset": "mnist", "profile": {"name": "quick"}},
+    {"metrics": {}, "dataset": {"title": "no name"}, "profile": {"name": "quick"}},
+])
+def test_metrics_of_the_wrong_shape_are_a_one_line_error_naming_them(tmp_path, document):
+    def fill(staging):
+        (staging.path / "metrics.json").write_text(json.dumps(document))
+
+    archive = Archive(tmp_path)
+    with archive.new_version("mnist-quick-abc1234") as staging:
+        fill(staging)
+        staging.describe(dataset="mnist", profile="quick", commit="abc1234", headlines={})
+    version = archive.versions()[0]
+    with pytest.raises(ReportgenError, match="metrics.json is not what reportgen wrote"):
+        version.metrics()
+
+
+def test_no_output_folder_may_lie_inside_any_archive(tmp_path):
+    archive = Archive(tmp_path / "reports")
+    publish(archive)
+    version = archive.versions()[0].path
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "link").symlink_to(version)
+    for inside in (archive.root, version, version / "figures", archive.root / "new",
+                   tmp_path / "elsewhere" / "link", archive.root / ".staging-v0009-1"):
+        with pytest.raises(ReportgenError, match="archive .*never written to"):
+            refuse_inside_archive(inside, f"--out {inside}")
+    assert refuse_inside_archive(tmp_path / "out", "--out") == tmp_path / "out"
+    assert refuse_inside_archive(tmp_path / "elsewhere", "--out") == tmp_path / "elsewhere"
+    # a --reports-dir may be an archive itself, not a folder inside one
+    assert refuse_inside_archive(archive.root, "--reports-dir", may_be_archive=True)
+    with pytest.raises(ReportgenError, match="lies inside the archive"):
+        refuse_inside_archive(version / "nested", "--reports-dir", may_be_archive=True)
+
+
+def test_a_staging_folder_that_is_a_symbolic_link_is_never_written_through(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    archive = Archive(tmp_path / "reports")
+    archive.root.mkdir()
+    (archive.root / ".staging-v0001-999999999").symlink_to(outside)
+    archive.clear_abandoned()
+    assert publish(archive).startswith("v0001-")
+    assert list(outside.iterdir()) == []  # no lock file, nothing removed or written there
+
+
+def test_a_lock_file_that_is_a_symbolic_link_is_refused(tmp_path):
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    archive = Archive(tmp_path / "reports")
+    archive.root.mkdir()
+    (archive.root / ".lock").symlink_to(target)
+    with pytest.raises(ReportgenError, match="symbolic link"):
+        publish(archive)
+    assert target.read_text() == "keep me"
+
+
+def test_a_read_only_archive_can_be_listed(tmp_path, monkeypatch):
+    archive = Archive(tmp_path / "reports")
+    publish(archive)
+    real_open = os.open
+
+    def read_only_file_system(path, flags, *args):  # what a read-only mount answers, even root
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", read_only_file_system)
+    assert archive.clear_abandoned() == []
+    assert len(archive.versions()) == 1

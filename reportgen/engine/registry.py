@@ -36,7 +36,7 @@ class Experiment:
         parts = [_source(self.result_type), self.settings]
         for function in self.code or (self.run,):
             parts += [_without_decorators(function)] + _code_used_by(function)
-        parts += [path.read_text() for path in _SHARED_CODE]
+        parts += [path.read_text(encoding="utf-8") for path in _SHARED_CODE]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def draws_seeds(self) -> bool:

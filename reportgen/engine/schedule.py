@@ -98,3 +98,19 @@ def critical_path(durations: Durations, depends_on: DependsOn) -> list[str]:
         return longest[name]
 
     return max((chain(name) for name in sorted(durations)), key=lambda c: c[0])[1]
+
+
+def worker_count(jobs: int | None, log=lambda message: None) -> int:
+    """How many local workers a run gets: `jobs`, at most the cores this process may use (more
+    processes than cores only compete for them, each holding its own copy of the models, and
+    thousands of them take minutes to start and to stop); all cores by default."""
+    from reportgen.provenance import cpu_count
+
+    cores = cpu_count()
+    if jobs is None:
+        return cores
+    if jobs > cores:
+        log(f"--jobs {jobs} is more than the {cores} cores this process may use: running"
+            f" {cores} workers")
+        return cores
+    return jobs

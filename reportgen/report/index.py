@@ -37,7 +37,7 @@ def trend_chart(versions: list[Version]) -> str | None:
             if metric == "build_seconds":
                 ys = [v.manifest.get("build_seconds") for v in members]
             else:
-                ys = [v.manifest["headlines"].get(metric) for v in members]
+                ys = [v.manifest.get("headlines", {}).get(metric) for v in members]
             ax.plot(xs, ys, marker="o", label=group)
         ax.set_title(label, fontsize=9)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # versions are whole numbers

@@ -17,6 +17,13 @@ if TYPE_CHECKING:  # only for annotations: reading a version needs no engine
 
 RENDER_DATA = "render.json"
 RENDER_SCHEMA = 1
+# The top level of render.json as `build_render_data` writes it (checked before rendering;
+# "?": optional, for versions made before the part existed).
+RENDER_SHAPE = {"schema": (int,), "version": (str,), "created_utc": (str,),
+                "sections": (list,), "figures": (list,), "headlines": (list,),
+                "provenance": (dict,), "seeds": (dict,), "changes": (dict, type(None)),
+                "previous_id": (str, type(None)), "benchmarks": (dict, type(None)),
+                "projection?": (dict, type(None)), "robustness?": (dict, type(None))}
 
 
 def section_facts(run: RunResult) -> dict[str, dict]:

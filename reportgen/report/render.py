@@ -8,7 +8,6 @@ archived long ago: that is what lets `reportgen render` redo any version with ne
 from __future__ import annotations
 
 import base64
-import json
 import math
 from importlib import resources
 from pathlib import Path
@@ -26,7 +25,7 @@ from jinja2 import (
 from reportgen.compare import stored_status
 from reportgen.engine.repeats import split_name
 from reportgen.errors import ReportgenError
-from reportgen.report.model import RENDER_DATA, RENDER_SCHEMA
+from reportgen.report.model import RENDER_DATA, RENDER_SCHEMA, RENDER_SHAPE
 from reportgen.storage import atomic_write
 from reportgen.thresholds import passed_count
 
@@ -176,7 +175,7 @@ def environment(extra_dirs: list[Path] = ()) -> Environment:
 
 def render_html(template: str, context: dict, extra_dirs: list[Path] = ()) -> str:
     env = environment(extra_dirs)
-    css = (templates_dir() / "report.css").read_text()
+    css = (templates_dir() / "report.css").read_text(encoding="utf-8")
     return env.get_template(template).render(**context, inline_css=css)
 
 
@@ -186,15 +185,14 @@ def svg_data_url(svg: bytes) -> str:
 
 
 # -- a version's files -> the template context ----------------------------------------------------
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
+def _read_json(path: Path, shape: dict) -> dict:
+    """A JSON file of a version (or of a build being staged), of the shape `shape` names."""
+    from reportgen.archive import read_json
+
+    if not path.exists():
         raise ReportgenError(f"{path} is missing: this version was made before reportgen kept"
-                             " its render data; build it anew to render it") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReportgenError(f"{path} is damaged ({exc}): restore it from git or build anew"
-                             ) from None
+                             " its render data; build it anew to render it")
+    return read_json(path, shape)
 
 
 def _inline(folder: Path, relative: str) -> str:
@@ -353,16 +351,17 @@ def _projection_of_any_release(projection: dict, tasks: int) -> dict:
 
 def render_version(folder: Path) -> str:
     """The report's HTML, from the files of a version (or of a build being staged) alone."""
+    from reportgen.archive import METRICS_SHAPE
     from reportgen.sections import all_sections
 
-    data = _read_json(folder / RENDER_DATA)
+    data = _read_json(folder / RENDER_DATA, RENDER_SHAPE)
     if data.get("schema") != RENDER_SCHEMA:
         raise ReportgenError(f"{folder / RENDER_DATA} has render schema {data.get('schema')};"
                              f" this reportgen renders schema {RENDER_SCHEMA}")
-    document = _read_json(folder / "metrics.json")
-    context = report_context(document, data, folder)
+    document = _read_json(folder / "metrics.json", METRICS_SHAPE)
     extra = [s.template_dir for s in all_sections() if s.template_dir is not None]
     try:
+        context = report_context(document, data, folder)
         return render_html("report.html.j2", context, extra)
     except TemplateNotFound as exc:
         raise ReportgenError(f"no template {exc.name}: the section that renders it is not"
@@ -370,6 +369,12 @@ def render_version(folder: Path) -> str:
     except UndefinedError as exc:
         raise ReportgenError(f"the templates need data {folder.name} does not hold ({exc});"
                              " it was made by an older reportgen: build it anew") from None
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        # Both files passed their digests and top-level shape, so a part deeper down was
+        # edited by hand or written by another tool: what it is, in one line.
+        raise ReportgenError(f"{folder.name}'s metrics.json or {RENDER_DATA} is not what"
+                             f" reportgen wrote ({type(exc).__name__}: {exc}); restore the"
+                             " version from git or build it anew") from None
 
 
 # -- PDF ----------------------------------------------------------------------------------------
@@ -413,16 +418,19 @@ def write_pdf(html: str, build_dir: Path, path: Path) -> None:
 def render_archived(version, out_dir: Path, pdf: bool = True) -> list[Path]:
     """Render an archived version (`archive.Version`) into `out_dir`, never into the archive:
     its files are checked against its manifest first, then rendered with today's templates."""
+    from reportgen.archive import refuse_inside_archive
     from reportgen.report.model import figure_files
     from reportgen.storage import writable_folder
 
     out_dir = Path(out_dir)
-    archive_root = version.path.parent.resolve()
-    if out_dir.resolve() == archive_root or out_dir.resolve().is_relative_to(archive_root):
-        raise ReportgenError(f"--out {out_dir} is inside the archive {archive_root}; versions"
-                             " are never written to: choose a folder outside it")
-    data = _read_json(version.path / RENDER_DATA)
-    needed = ["metrics.json", RENDER_DATA, *(str(path) for path in figure_files(data))]
+    refuse_inside_archive(out_dir, f"--out {out_dir}")
+    data = _read_json(version.path / RENDER_DATA, RENDER_SHAPE)
+    try:
+        needed = ["metrics.json", RENDER_DATA, *(str(path) for path in figure_files(data))]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ReportgenError(f"{version.path / RENDER_DATA} is not what reportgen wrote (its"
+                             f" figures: {type(exc).__name__}: {exc}); restore the version"
+                             " from git or build it anew") from None
     problems = [f"{name} {problem}" for name in needed
                 if (problem := version.problem_with(name))]
     if problems:
@@ -431,7 +439,7 @@ def render_archived(version, out_dir: Path, pdf: bool = True) -> list[Path]:
     html = render_version(version.path)
     writable_folder(out_dir, f"--out {out_dir}")
     written = [out_dir / "report.html"]
-    atomic_write(written[0], lambda tmp: tmp.write_text(html))
+    atomic_write(written[0], lambda tmp: tmp.write_text(html, encoding="utf-8"))
     if pdf:
         written.append(out_dir / "report.pdf")
         write_pdf(html, version.path, written[1])
