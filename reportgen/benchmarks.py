@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from reportgen.errors import ReportgenError
+
 REGRESSION_RATIO = 2.0  # shared, noisy machines: only a doubling of the median is a regression
 
 
@@ -32,21 +34,31 @@ def load_runs(storage: Path) -> list[SavedRun]:
     """Every saved run under storage (any machine folder), oldest first."""
     runs = []
     for path in sorted(Path(storage).glob("*/[0-9][0-9][0-9][0-9]_*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        benchmarks = [(b, b.get("extra_info") or {}) for b in data["benchmarks"]]
-        medians = {_key(b["name"], info): b["stats"]["median"] for b, info in benchmarks}
-        counts = [b["stats"]["rounds"] for b in data["benchmarks"]] or [0]
-        rounds = (min(counts), max(counts))
-        baselines = {_key(b["name"], info): _key(info["baseline"], info)
-                     for b, info in benchmarks if info.get("baseline")}
-        peaks = {_key(b["name"], info): info["peak_rss_bytes"] for b, info in benchmarks
-                 if info.get("peak_rss_bytes")}
-        runs.append(SavedRun(
-            number=path.name[:4], path=path, date=data["datetime"][:19].replace("T", " "),
-            commit=(data.get("commit_info") or {}).get("id", "unknown")[:7],
-            medians=medians, rounds=rounds, baselines=baselines, peaks=peaks,
-        ))
+        try:
+            runs.append(_read_run(path))
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError,
+                AttributeError, IndexError) as exc:
+            raise ReportgenError(f"{path} is not a pytest-benchmark run reportgen can read"
+                                 f" ({type(exc).__name__}: {exc}); move it out of {storage}"
+                                 ) from None
     return sorted(runs, key=lambda run: (run.date, run.number))
+
+
+def _read_run(path: Path) -> SavedRun:
+    """One saved run; any part of the wrong shape raises (load_runs names the file)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    benchmarks = [(b, b.get("extra_info") or {}) for b in data["benchmarks"]]
+    medians = {_key(b["name"], info): float(b["stats"]["median"]) for b, info in benchmarks}
+    counts = [int(b["stats"]["rounds"]) for b, _ in benchmarks] or [0]
+    baselines = {_key(b["name"], info): _key(info["baseline"], info)
+                 for b, info in benchmarks if info.get("baseline")}
+    peaks = {_key(b["name"], info): int(info["peak_rss_bytes"]) for b, info in benchmarks
+             if info.get("peak_rss_bytes")}
+    return SavedRun(
+        number=path.name[:4], path=path, date=data["datetime"][:19].replace("T", " "),
+        commit=str((data.get("commit_info") or {}).get("id", "unknown"))[:7],
+        medians=medians, rounds=(min(counts), max(counts)), baselines=baselines, peaks=peaks,
+    )
 
 
 def _key(name: str, info: dict) -> str:

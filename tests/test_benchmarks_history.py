@@ -87,3 +87,14 @@ def test_a_run_on_other_data_is_another_series_and_every_ratio_keeps_its_latest(
     assert set(ratios) == {"test_cold[10,000 images]", "test_cold[60,000 images]"}
     assert ratios["test_cold[60,000 images]"]["run"] == "0002"
     assert abs(ratios["test_cold[10,000 images]"]["ratio"] - 155 / 420) < 1e-12
+
+
+def test_a_saved_run_of_the_wrong_shape_is_one_line_naming_it(tmp_path):
+    save_run(tmp_path, "0001", {"test_svc_fit": 2.0}, "2026-11-01T10:00:00+00:00")
+    broken = tmp_path / "Linux-CPython-3.11-64bit" / "0002_abcdef_2026-11-02.json"
+    for content in ("[1, 2]", '{"benchmarks": 5, "datetime": "x"}', "\xff\xfe not json"):
+        broken.write_bytes(content.encode("latin-1"))
+        result = CliRunner().invoke(cli, ["benchmarks", "--storage", str(tmp_path)])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert f"{broken} is not a pytest-benchmark run" in result.output
+        assert len(result.output.strip().splitlines()) == 1

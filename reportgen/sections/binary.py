@@ -24,7 +24,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from reportgen.engine.cv import FoldResult, join_folds, splitter_for
 from reportgen.engine.profiles import Inputs
-from reportgen.engine.repeats import reseeded
+from reportgen.engine.repeats import current_repeat, reseeded
+from reportgen.errors import ReportgenError
 from reportgen.figures import mark_point, roc_axes, subplots
 from reportgen.sections.api import FigureSpec, Metric, Section, field_of, mean_of, register
 from reportgen.sections.prose import class_label, estimator_call
@@ -360,6 +361,13 @@ def sgd_detector(data: Inputs, fit: DetectorFit, *fold_results: FoldResult) -> S
 
     precisions, recalls, thresholds = precision_recall_curve(y_train_5, y_scores)
     first_90 = np.argmax(precisions >= TARGET_PRECISION)
+    if first_90 == len(thresholds):  # only the curve's closing point, precision 1 by definition
+        repeat = current_repeat()
+        raise ReportgenError(
+            f"on {len(y_train_5)} training images{f' (repeat {repeat})' if repeat else ''} no"
+            f" decision threshold of the SGD 5-detector reaches {TARGET_PRECISION:.0%}"
+            " precision, so the chapter's threshold search has no answer; use a larger"
+            " --train-size")
     threshold_90 = thresholds[first_90]
     recall_90_precision = recalls[first_90]
     y_pred_90 = y_scores >= threshold_90

@@ -1,0 +1,132 @@
+"""The CLI as a careless or hostile user meets it: every mistake and fault is one line and a
+non-zero exit, the archive is never written but by a build, and limits are said up front."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reportgen.cli import INTERRUPTED, cli
+from reportgen.engine.repeats import MAX_REPEATS
+from reportgen.provenance import cpu_count
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def one_line_error(result, message: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert message in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    """Two versions of the same measurement, and a third of other sizes (--train-size)."""
+    reports = tmp_path_factory.mktemp("reports")
+    for extra in ([], [], ["--train-size", "1000"]):
+        result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1",
+                     "--quiet", "--no-pdf", "--reports-dir", str(reports), "--only", "dataset",
+                     *extra)
+        assert result.exit_code == 0, result.output
+    return reports
+
+
+def _snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != ".lock"}
+
+
+def test_no_command_writes_into_an_archive(archive, tmp_path):
+    before = _snapshot(archive)
+    version = next(p for p in archive.iterdir() if p.name.startswith("v0001"))
+    other = tmp_path / "other-archive"
+    shutil.copytree(archive, other)  # another archive: its own --reports-dir is not asked
+    other_version = other / version.name
+    attempts = [
+        ("run", "--dataset", "digits", "--profile", "quick", "--only", "dataset", "--quiet",
+         "--out", str(version)),
+        ("run", "--dataset", "digits", "--profile", "quick", "--only", "dataset", "--quiet",
+         "--out", str(archive)),
+        ("render", "1", "--no-pdf", "--reports-dir", str(archive), "--out", str(version)),
+        ("render", "1", "--no-pdf", "--reports-dir", str(archive), "--out",
+         str(other_version)),
+        ("render", "1", "--no-pdf", "--reports-dir", str(archive), "--out",
+         str(other / "anything")),
+        ("build", "--dataset", "digits", "--profile", "quick", "--only", "dataset", "--quiet",
+         "--no-pdf", "--reports-dir", str(version / "nested")),
+    ]
+    for args in attempts:
+        one_line_error(run(*args), "never written to")
+    assert _snapshot(archive) == before
+    assert _snapshot(other) == before
+
+
+def test_diff_of_two_different_measurements_is_one_line_and_fails_the_gate(archive):
+    assert run("diff", "1", "2", "--reports-dir", str(archive)).exit_code == 0
+    for gate in ("never", "significant"):
+        result = run("diff", "1", "3", "--reports-dir", str(archive), "--fail-on", gate)
+        one_line_error(result, "are different measurements")
+
+
+def test_jobs_above_the_cores_are_capped_with_a_note(tmp_path):
+    result = run("run", "--dataset", "digits", "--profile", "quick", "--only", "dataset",
+                 "--quiet", "--jobs", "10000", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert f"--jobs 10000 is more than the {cpu_count()} cores" in result.output
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["timings"]["jobs"] \
+        <= cpu_count()
+
+
+def test_repeats_above_the_maximum_are_refused_before_any_work(tmp_path):
+    result = run("run", "--dataset", "digits", "--profile", "quick", "--quiet",
+                 "--repeats", str(MAX_REPEATS + 1), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and f"1<=x<={MAX_REPEATS}" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_ctrl_c_stops_a_run_within_seconds_with_exit_130_and_one_line(tmp_path):
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportgen", "run", "--dataset", "digits", "--profile",
+         "quick", "--jobs", "2", "--force", "--quiet", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(4)  # the workers are computing
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
+    started = time.time()
+    _, stderr = process.communicate(timeout=60)
+    assert time.time() - started < 15
+    lines = stderr.decode().strip().splitlines()
+    assert process.returncode == INTERRUPTED, lines
+    assert lines == ["interrupted: results finished so far stay in the cache for the next run;"
+                     " nothing half-written was kept"], lines
+    assert not (out / "metrics.json").exists()
+
+
+@pytest.mark.parametrize("command", [["data", "info", "--dataset", "digits"],
+                                     ["diff", "1", "2"], ["list"], ["show", "1"],
+                                     ["render", "1", "--no-pdf"]])
+def test_an_ascii_terminal_and_locale_get_the_output_not_a_traceback(archive, tmp_path,
+                                                                     command):
+    """No UTF-8 anywhere: the C locale, UTF-8 mode and locale coercion off."""
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0",
+           "PYTHONCOERCECLOCALE": "0", "PYTHONIOENCODING": ""}
+    args = [*command, "--reports-dir", str(archive)] if command[0] != "data" else command
+    if command[0] == "render":
+        args += ["--out", str(tmp_path / "rendered")]
+    done = subprocess.run([sys.executable, "-m", "reportgen", *args], env=env,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert b"Traceback" not in done.stderr and done.stdout
