@@ -48,7 +48,7 @@ def test_render_never_writes_into_the_archive(archived):
     result = run("render", "latest", "--reports-dir", str(reports),
                  "--out", str(outcome.path / "again"))
     assert result.exit_code == 1
-    assert "is inside the archive" in result.output and "Traceback" not in result.output
+    assert "lies inside the archive" in result.output and "Traceback" not in result.output
     assert sorted(p.name for p in outcome.path.rglob("*")) == before
 
 
@@ -110,3 +110,41 @@ def test_every_committed_version_renders_with_todays_templates(tmp_path):
         assert result.exit_code == 0, result.output
         html = (tmp_path / version.id / "report.html").read_text()
         assert version.id in html and '<section id="timings"' in html
+
+
+def _rewrite(version_path, name, edit) -> None:
+    """Edit one of a version's JSON files and record its new digest, as a tool that kept the
+    manifest in step would: only the shape check can catch what it did."""
+    import hashlib
+
+    path = version_path / name
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps(edit(data)))
+    manifest = json.loads((version_path / "manifest.json").read_text())
+    manifest["files"][name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (version_path / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("name, edit", [
+    ("render.json", lambda d: [d]),
+    ("render.json", lambda d: {**d, "sections": {"binary": 1}}),
+    ("render.json", lambda d: {**d, "sections": [5, "x"]}),
+    ("render.json", lambda d: {**d, "figures": [{"id": 1}]}),
+    ("render.json", lambda d: {**d, "headlines": [{"metric": "no.such"}]}),
+    ("metrics.json", lambda d: {**d, "metrics": {}}),
+    ("metrics.json", lambda d: {**d, "timings": {"experiments": []}}),
+])
+def test_files_of_the_wrong_shape_are_one_line_naming_the_version(archived, tmp_path, name,
+                                                                  edit):
+    import shutil
+
+    reports, outcome = archived
+    copy = tmp_path / "reports"
+    shutil.copytree(reports, copy)
+    _rewrite(Archive(copy).resolve(outcome.version_id).path, name, edit)
+    result = run("render", outcome.version_id, "--reports-dir", str(copy),
+                 "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "is not what reportgen wrote" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "report.html").exists()
