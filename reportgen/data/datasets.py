@@ -7,13 +7,13 @@ the engine is given exactly the chapter's data or nothing.
 from __future__ import annotations
 
 import hashlib
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from reportgen.data.files import Layout, path_kind, read_npz
 from reportgen.data.sources import (
     DataFileSource,
     IdxFolderSource,
@@ -61,6 +61,11 @@ class DatasetSpec:
     @property
     def n_pixels(self) -> int:
         return self.image_shape[0] * self.image_shape[1]
+
+    @property
+    def layout(self) -> Layout:
+        """The shapes its arrays have, for sources to check a file's headers against."""
+        return Layout(self.name, self.n_samples, self.n_train, self.image_shape)
 
 
 @dataclass(frozen=True)
@@ -186,19 +191,24 @@ def verify(spec: DatasetSpec, X: np.ndarray, y: np.ndarray, origin: str) -> None
 def _read_cache(
     spec: DatasetSpec, path: Path, log: Log
 ) -> tuple[np.ndarray, np.ndarray, str] | None:
-    """(X, y, where the cached copy originally came from), or None."""
-    if not path.exists():
-        return None
+    """(X, y, where the cached copy originally came from), or None: a missing entry, or one
+    that is not exactly what `_write_cache` writes, which is reported and removed."""
+    what = f"cache entry {path}"
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            X, y = npz["X"], npz["y"]
-            origin = str(npz["source"]) if "source" in npz.files else "origin not recorded"
-        verify(spec, X, y, f"cache entry {path}")
-        return X, y, origin
-    except (DataError, OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        log(f"cache entry {path} is corrupt ({exc}); discarded, fetching again")
-        path.unlink(missing_ok=True)
+        if path_kind(path, what, ("file",), "the cache holds only files") is None:
+            return None
+        arrays = read_npz(path, spec.layout, what, cache=True)
+        verify(spec, arrays["X"], arrays["y"], what)
+    except DataError as exc:
+        log(f"{exc} (the entry is corrupt: discarded, fetching again)")
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as error:
+            raise DataError(f"{what} is unusable ({exc}) and cannot be removed"
+                            f" ({error.strerror}); remove it by hand") from None
         return None
+    origin = arrays.get("source")
+    return arrays["X"], arrays["y"], "origin not recorded" if origin is None else str(origin)
 
 
 def _write_cache(path: Path, X: np.ndarray, y: np.ndarray, source: str) -> None:
@@ -238,7 +248,7 @@ def load_dataset(
     for source in candidates:
         log(f"trying {source.description}")
         try:
-            X, y = source.load()
+            X, y = source.load(spec.layout)
         except SourceUnavailable as exc:
             log(f"  {source.description}: {exc}")
             tried.append(f"{source.description} ({exc})")

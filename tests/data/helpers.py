@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import signal
 import struct
+import tracemalloc
+import zipfile
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
+from numpy.lib import format as npy
 
 from reportgen.data.datasets import DATASETS
 
@@ -50,3 +56,48 @@ def write_idx_folder(folder: Path, X: np.ndarray, y: np.ndarray, n_train: int, s
     for name, array in parts.items():
         (folder / name).write_bytes(gzip.compress(idx_bytes(array)))
     return folder
+
+
+@contextmanager
+def no_hang(seconds: float = 10.0):
+    """Fail, instead of hanging forever, when the body blocks (an open() on a FIFO does): the
+    alarm's handler raises in the main thread, which interrupts the blocking call."""
+    def fail(_signum, _frame):
+        pytest.fail(f"blocked for more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, fail)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def write_npz_bomb(path: Path, shape: tuple[int, ...], n_labels: int) -> Path:
+    """An .npz of a few hundred kB whose X, all zeros, inflates to prod(shape) bytes; written
+    in chunks, so making it never holds the array."""
+    size = int(np.prod(shape))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open("X.npy", "w", force_zip64=True) as member:
+            npy.write_array_header_1_0(member, {"descr": "|u1", "fortran_order": False,
+                                                "shape": shape})
+            chunk = bytes(1 << 20)
+            for start in range(0, size, len(chunk)):
+                member.write(chunk[: min(len(chunk), size - start)])
+        with archive.open("y.npy", "w") as member:
+            npy.write_array(member, np.zeros(n_labels, dtype=np.uint8))
+    return path
+
+
+@contextmanager
+def peak_allocation():
+    """Yields a dict whose "bytes" is, after the block, the most Python and numpy held at once
+    during it (numpy reports its array buffers to tracemalloc)."""
+    result = {}
+    tracemalloc.start()
+    try:
+        yield result
+    finally:
+        result["bytes"] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()

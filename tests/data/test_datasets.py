@@ -12,7 +12,7 @@ class CountingSource:
     def __init__(self, X, y, description="fake source"):
         self.X, self.y, self.description, self.calls = X, y, description, 0
 
-    def load(self):
+    def load(self, layout):
         self.calls += 1
         return self.X.copy(), self.y.copy()
 
@@ -20,7 +20,7 @@ class CountingSource:
 class Unreachable:
     description = "offline source"
 
-    def load(self):
+    def load(self, layout):
         raise SourceUnavailable("no network")
 
 

