@@ -6,15 +6,21 @@ The spec is a TOML file; `evaluate` is the one place that checks it, for pytest,
 
 from __future__ import annotations
 
+import difflib
 import math
 import operator
 import re
+import reprlib
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reportgen.compare import is_number, stored_status
+from reportgen.data import DATASETS
+from reportgen.data.files import path_kind
+from reportgen.engine.profiles import PROFILES
 from reportgen.errors import ReportgenError
 from reportgen.metrics import repeats_of
 from reportgen.sections import metrics_by_name
@@ -47,11 +53,19 @@ class SpecError(ReportgenError):
     pass
 
 
+def _top_line(text: str, key: str) -> int:
+    """The line of the top-level `key` (`key = ...`, `[key]` or `[[key]]`), else 1."""
+    k = re.escape(key)
+    found = re.search(rf"^[ \t]*(?:{k}[ \t]*=|\[\[?[ \t]*{k}[ \t]*\]\]?)", text, re.M)
+    return text.count("\n", 0, found.start()) + 1 if found else 1
+
+
 def _line_of(text: str, index: int, key: str | None) -> int:
-    """The line of the index-th [[threshold]] table (or of its `key`), for error messages."""
+    """The line of the index-th [[threshold]] table (or of its `key`), for error messages; for
+    an inline `threshold = [...]`, the line of that key."""
     starts = [m.start() for m in re.finditer(r"^\s*\[\[threshold\]\]", text, re.M)]
     if index >= len(starts):
-        return 1
+        return _top_line(text, "threshold")
     start = starts[index]
     end = starts[index + 1] if index + 1 < len(starts) else len(text)
     offset = start
@@ -62,27 +76,78 @@ def _line_of(text: str, index: int, key: str | None) -> int:
     return text.count("\n", 0, offset) + 1 + (1 if text[offset] == "\n" else 0)
 
 
-def load_spec(path: Path = DEFAULT_SPEC) -> list[Threshold]:
-    """The thresholds of a TOML spec, checked against the registered metric names; a mistake
-    is a one-line error naming the file and line."""
-    path = Path(path)
-    known = metrics_by_name()
+def _unknown(what: str, name: Any, choices: Iterable[str], also: str = "", typed: Any = None,
+             suffix: str = "") -> str:
+    """"unknown WHAT NAME", the choice closest to `typed` (the name itself unless told) when
+    one is close, as for a typo, and the choices."""
+    choices = list(choices)
+    typed = name if typed is None else typed
+    close = difflib.get_close_matches(typed, choices, n=1) if isinstance(typed, str) else []
+    guess = f" (did you mean {close[0] + suffix!r}?)" if close else ""
+    return f"unknown {what} {name!r}{guess}; choose one of: {', '.join(choices)}{also}"
+
+
+_TRAIN_SIZE = re.compile(r"(?P<profile>.+)-(?P<size>[1-9][0-9]*)")
+
+
+def _profile_problem(name: str) -> str | None:
+    """What is wrong with a bound's profile name: a profile, or `PROFILE-N` as `--train-size N`
+    names it (see `resolve_profile`); None when it is one."""
+    sized = _TRAIN_SIZE.fullmatch(name)
+    base, suffix = (sized["profile"], f"-{sized['size']}") if sized else (name, "")
+    if base in PROFILES:
+        return None
+    return _unknown("profile", name, PROFILES, typed=base, suffix=suffix,
+                    also=" (or PROFILE-N, the profile with --train-size N)")
+
+
+def _read_text(path: Path) -> str:
+    """The spec's text: only a regular file is opened (a FIFO would block the read forever),
+    and it is decoded as UTF-8 whatever the locale (a byte-order mark is allowed)."""
+    path_kind(path, f"thresholds spec {path}", ("file",), "pass a TOML file", error=SpecError)
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except OSError as exc:
         raise SpecError(f"cannot read thresholds spec {path}: {exc.strerror}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SpecError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset"
+                        f" {exc.start}); save the spec as UTF-8") from None
+
+
+def load_spec(path: Path = DEFAULT_SPEC) -> list[Threshold]:
+    """The thresholds of a TOML spec, checked against the registered metric names, the known
+    datasets and profiles; a mistake is a one-line error naming the file and line. This is
+    the one place a spec is validated: what passes here is evaluated as written."""
+    path = Path(path)
+    known = metrics_by_name()
+    text = _read_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML ({exc})") from None
+    for key in data:
+        if key != "threshold":
+            raise SpecError(f"{path}:{_top_line(text, key)}: "
+                            + _unknown("top-level key", key, ["threshold"],
+                                       also=" (each claim is a [[threshold]] table)"))
     entries = data.get("threshold", [])
     if not isinstance(entries, list):
-        raise SpecError(f"{path}: `threshold` must be an array of tables ([[threshold]])")
+        raise SpecError(f"{path}:{_top_line(text, 'threshold')}: `threshold` must be an array of"
+                        " tables ([[threshold]])")
+    if not entries:
+        raise SpecError(f"{path}: no [[threshold]] tables; a spec that states no claim checks"
+                        " nothing")
     thresholds, seen = [], set()
     for index, entry in enumerate(entries):
         def fail(message: str, key: str | None = None, _i=index) -> SpecError:
             return SpecError(f"{path}:{_line_of(text, _i, key)}: {message}")
 
+        if not isinstance(entry, dict):
+            raise fail(f"threshold {index + 1} is {reprlib.repr(entry)}, not a table; write"
+                       " each as a [[threshold]] table of id, metric, op, bound and claim")
         unknown = set(entry) - KEYS
         if unknown:
             raise fail(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(KEYS)}",
@@ -101,9 +166,12 @@ def load_spec(path: Path = DEFAULT_SPEC) -> list[Threshold]:
             if key in entry and entry[key] not in allowed:
                 raise fail(f"`{key}` must be one of {', '.join(allowed)}, got {entry[key]!r}",
                            key)
+        dataset = entry.get("dataset", "mnist")
+        if not isinstance(dataset, str) or dataset not in DATASETS:
+            raise fail(_unknown("dataset", dataset, sorted(DATASETS)), "dataset")
         bound_metric = entry.get("bound_metric")
         if bound_metric is not None:
-            if bound_metric not in known:
+            if not isinstance(bound_metric, str) or bound_metric not in known:
                 raise fail(f"unknown metric {bound_metric!r}", "bound_metric")
             if "bound" in entry:
                 raise fail("give `bound` or `bound_metric`, not both", "bound")
@@ -115,29 +183,35 @@ def load_spec(path: Path = DEFAULT_SPEC) -> list[Threshold]:
                            " bound = { full = 0.99, quick = 0.98 }", "bound" if "bound" in entry
                            else None)
             for profile, value in bounds.items():
-                problem = _bound_problem(entry["op"], value)
+                problem = _profile_problem(profile) or _bound_problem(entry["op"], value)
                 if problem:
                     raise fail(f"bound for {profile}: {problem}", "bound")
         thresholds.append(Threshold(
             id=entry["id"], metric=entry["metric"], op=entry["op"], bounds=bounds,
-            bound_metric=bound_metric, claim=entry["claim"],
-            dataset=entry.get("dataset", "mnist"), on=entry.get("on", "value"),
-            severity=entry.get("severity", "fail"),
+            bound_metric=bound_metric, claim=entry["claim"], dataset=dataset,
+            on=entry.get("on", "value"), severity=entry.get("severity", "fail"),
         ))
     return thresholds
+
+
+def _finite(value: Any) -> bool:
+    """A number a bound can be: nan fails every comparison and inf passes every one."""
+    return is_number(value) and math.isfinite(value)
 
 
 def _bound_problem(op: str, value: Any) -> str | None:
     """What is wrong with a bound for this operator, or None."""
     if op == "between":
         if not (isinstance(value, list) and len(value) == 2
-                and all(is_number(v) for v in value) and value[0] <= value[1]):
-            return f"`between` needs [low, high] numbers with low <= high, got {value!r}"
+                and all(_finite(v) for v in value) and value[0] <= value[1]):
+            return f"`between` needs [low, high] finite numbers with low <= high, got {value!r}"
     elif op == "==":
         if not isinstance(value, int | float | bool | str):
             return f"`==` needs a number, a boolean or a string, got {value!r}"
-    elif not is_number(value):
-        return f"`{op}` needs a number, got {value!r}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"`==` needs a finite number, got {value!r}"
+    elif not _finite(value):
+        return f"`{op}` needs a finite number, got {value!r}"
     return None
 
 
@@ -210,11 +284,43 @@ def applicable(spec: list[Threshold], dataset: str, profile: str) -> list[Thresh
             and (t.bound_metric is not None or t.bound_for(profile) is not None)]
 
 
+def _sections_of(t: Threshold) -> set[str]:
+    return {name.split(".")[0] for name in (t.metric, t.bound_metric) if name}
+
+
 def _built(t: Threshold, sections: list[str] | None) -> bool:
     """Whether the document's build ran the section of the threshold's metrics (a document
     from before sections were recorded ran them all)."""
-    return sections is None or all(name.split(".")[0] in sections
-                                   for name in (t.metric, t.bound_metric) if name)
+    return sections is None or _sections_of(t) <= set(sections)
+
+
+def _checked(spec: list[Threshold], document: dict) -> list[Threshold]:
+    """The thresholds `evaluate` checks on this document: its dataset, a bound for its profile,
+    and sections its build ran."""
+    dataset, profile = document["dataset"]["name"], document["profile"]["name"]
+    return [t for t in applicable(spec, dataset, profile) if _built(t, document.get("sections"))]
+
+
+def require_applicable(spec: list[Threshold], document: dict, path: Path | str) -> None:
+    """Raise SpecError (one line) when `evaluate` would check none of the spec's thresholds on
+    this document: another dataset, no bound for its profile, or none of their sections built.
+    "0 of 0 thresholds pass" is a gate that checks nothing, and must not pass."""
+    if _checked(spec, document):
+        return
+    dataset, profile = document["dataset"]["name"], document["profile"]["name"]
+    sections = document.get("sections")
+    profiles = sorted({name for t in spec for name in t.bounds})
+    if any(t.bound_metric for t in spec):
+        profiles.append("any (with bound_metric)")
+    covers = (f"datasets {', '.join(sorted({t.dataset for t in spec}))};"
+              f" profiles {', '.join(profiles)}")
+    built, applying = "", applicable(spec, dataset, profile)
+    if applying:  # the right data and profile, but the build ran none of their sections
+        built = f" and sections {', '.join(sections)}"
+        covers += f"; sections {', '.join(sorted(set().union(*map(_sections_of, applying))))}"
+    raise SpecError(f"none of the {len(spec)} thresholds of {path} applies to dataset {dataset}"
+                    f" with profile {profile}{built} (the spec covers: {covers}); a gate that"
+                    " checks nothing cannot pass")
 
 
 def _per_repeat(document: dict, name: str, count: int) -> list:
@@ -244,13 +350,11 @@ def evaluate(spec: list[Threshold], document: dict) -> list[Outcome]:
     """Check every threshold that applies to this document's dataset, profile and sections, on
     the number its `on` names; one whose metric the document lacks fails as MISSING, naming the
     metric. With repeats, each outcome also says in how many repeats its claim holds."""
-    dataset, profile = document["dataset"]["name"], document["profile"]["name"]
-    metrics, sections = document["metrics"], document.get("sections")
+    profile = document["profile"]["name"]
+    metrics = document["metrics"]
     count = (document.get("repeats") or {}).get("count", 1)
     outcomes = []
-    for t in applicable(spec, dataset, profile):
-        if not _built(t, sections):
-            continue
+    for t in _checked(spec, document):
         absent = [name for name in (t.metric, t.bound_metric) if name and name not in metrics]
         if absent:
             outcomes.append(Outcome(t, None, t.bound_for(profile), False, missing=absent[0]))

@@ -1,9 +1,19 @@
 """The thresholds spec: loaded strictly (errors name the line), evaluated in one place."""
 
+import os
+
 import pytest
 
 from reportgen.sections import metrics_by_name
-from reportgen.thresholds import DEFAULT_SPEC, SpecError, derive_bound, evaluate, load_spec
+from reportgen.thresholds import (
+    DEFAULT_SPEC,
+    SpecError,
+    derive_bound,
+    evaluate,
+    load_spec,
+    require_applicable,
+)
+from tests.data.helpers import no_hang
 
 GOOD = """
 [[threshold]]
@@ -38,7 +48,7 @@ def test_the_shipped_spec_loads_and_names_real_metrics():
         (('"binary.forest.roc_auc"', '"binary.forest.auc"'), "unknown metric 'binary.forest.auc'",
          4),
         (('op = ">"', 'op = "=>"'), "bad operator '=>'", 5),
-        (("0.99", '"high"'), "bound for full: `>` needs a number", 6),
+        (("0.99", '"high"'), "bound for full: `>` needs a finite number", 6),
         (('claim = "The forest is nearly perfect."', "claim = 3"), "`claim` must be a non-empty",
          7),
         (("op =", 'colour = "red"\nop ='), "unknown key(s) ['colour']", 5),
@@ -183,3 +193,110 @@ def test_a_derived_bound_sits_four_deviations_from_the_mean_where_some_repeat_mi
     assert derive_bound("<", 0.50, [0.55, 0.56, 0.54], mean=0.55, std=0.01) == 0.59
     assert derive_bound(">", 0.95, [[0.96, 0.94], [0.96, 0.95]], mean=[0.96, 0.945],
                         std=[0.001, 0.007]) == 0.91  # the worse fold: 0.945 - 0.028
+
+
+# A spec that selects nothing, or bounds that decide nothing, are errors: a gate must not pass
+# by accident. Each is one line naming the file and line.
+
+@pytest.mark.parametrize("change, message, line", [
+    (('claim =', 'dataset = "digts"\nclaim ='),
+     "unknown dataset 'digts' (did you mean 'digits'?); choose one of: digits, fashion-mnist,"
+     " mnist", 7),
+    (('claim =', 'dataset = 5\nclaim ='), "unknown dataset 5; choose one of: digits", 7),
+    (("quick = 0.98", "quik = 0.98"),
+     "bound for quik: unknown profile 'quik' (did you mean 'quick'?); choose one of: full,"
+     " quick (or PROFILE-N, the profile with --train-size N)", 6),
+    (("quick = 0.98", '"quik-2000" = 0.98'),
+     "bound for quik-2000: unknown profile 'quik-2000' (did you mean 'quick-2000'?)", 6),
+    (("quick = 0.98", "quick = nan"), "bound for quick: `>` needs a finite number, got nan", 6),
+    (("quick = 0.98", "quick = inf"), "bound for quick: `>` needs a finite number, got inf", 6),
+    (("quick = 0.98", "quick = -inf"), "bound for quick: `>` needs a finite number, got -inf", 6),
+    (("quick = 0.98", "quick = true"), "bound for quick: `>` needs a finite number, got True", 6),
+    (('op = ">"\nbound = { full = 0.99, quick = 0.98 }',
+      'op = "between"\nbound = { full = [0.9, inf] }'),
+     "bound for full: `between` needs [low, high] finite numbers with low <= high", 6),
+    (('op = ">"\nbound = { full = 0.99, quick = 0.98 }', 'op = "=="\nbound = { full = nan }'),
+     "bound for full: `==` needs a finite number, got nan", 6),
+    (('bound = { full = 0.99, quick = 0.98 }', 'bound_metric = ["binary.sgd.roc_auc"]'),
+     "unknown metric ['binary.sgd.roc_auc']", 6),
+], ids=["dataset-typo", "dataset-number", "profile-typo", "sized-profile-typo", "nan", "inf",
+        "minus-inf", "bool", "between-inf", "equals-nan", "bound-metric-list"])
+def test_a_spec_that_would_decide_nothing_names_the_line(tmp_path, change, message, line):
+    path = write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    assert str(info.value).startswith(f"{path}:{line}: {message}")
+
+
+def test_bounds_for_a_train_size_profile_and_every_dataset_load(tmp_path):
+    text = GOOD.replace("quick = 0.98", '"quick-2000" = 0.98, "full-500" = 0.9')
+    [threshold] = load_spec(write(tmp_path, text.replace("claim =", 'dataset = "digits"\nclaim =')))
+    assert threshold.bounds == {"full": 0.99, "quick-2000": 0.98, "full-500": 0.9}
+    assert threshold.dataset == "digits"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("threshold = 5\n", ":1: `threshold` must be an array of tables ([[threshold]])"),
+    ("# claims\nthreshold = [1, 2]\n", ":2: threshold 1 is 1, not a table; write each as a"
+                                       " [[threshold]] table"),
+    ("threshold = []\n", ": no [[threshold]] tables; a spec that states no claim checks nothing"),
+    ("", ": no [[threshold]] tables"),
+    (GOOD + "\n[[thresold]]\nid = 'x'\n", ":9: unknown top-level key 'thresold' (did you mean"
+                                          " 'threshold'?)"),
+], ids=["not-an-array", "not-tables", "empty-array", "empty-file", "misspelt-table"])
+def test_a_spec_without_threshold_tables_is_one_line(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    assert str(info.value).startswith(f"{path}{message}")
+
+
+def test_a_spec_that_is_not_utf8_names_the_file_and_line(tmp_path):
+    path = tmp_path / "spec.toml"
+    path.write_bytes(GOOD.replace("nearly perfect", "presque parfaite, \xe0 peu pr\xe8s")
+                     .encode("latin-1"))
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    offset = GOOD.index("nearly perfect") + len("presque parfaite, ")
+    assert str(info.value) == (f"{path}:7: not UTF-8 text (byte 0xe0 at offset {offset});"
+                               " save the spec as UTF-8")
+
+
+def test_a_utf8_spec_loads_with_or_without_a_byte_order_mark(tmp_path):
+    path = tmp_path / "spec.toml"
+    path.write_bytes(("\ufeff" + GOOD.replace("nearly perfect", "presque parfaite, à peu près"))
+                     .encode("utf-8"))
+    [threshold] = load_spec(path)
+    assert threshold.claim == "The forest is presque parfaite, à peu près."
+
+
+def test_a_spec_that_is_a_fifo_is_refused_without_blocking(tmp_path):
+    path = tmp_path / "spec.toml"
+    os.mkfifo(path)
+    with no_hang(), pytest.raises(SpecError) as info:
+        load_spec(path)
+    assert str(info.value) == (f"thresholds spec {path} is a FIFO (named pipe), not a regular"
+                               " file; pass a TOML file")
+
+
+def test_a_spec_that_applies_to_the_document_passes_the_applicable_check(tmp_path):
+    spec = load_spec(write(tmp_path, GOOD))
+    require_applicable(spec, document({}, profile="full"), "spec.toml")
+    require_applicable(spec, {**document({}), "sections": ["binary"]}, "spec.toml")
+
+
+@pytest.mark.parametrize("doc, message", [
+    (document({}, dataset="digits"), "applies to dataset digits with profile quick (the spec"
+     " covers: datasets mnist; profiles full, quick)"),
+    (document({}, profile="quick-2000"), "applies to dataset mnist with profile quick-2000 (the"
+     " spec covers: datasets mnist; profiles full, quick)"),
+    ({**document({}), "sections": ["errors"]}, "applies to dataset mnist with profile quick and"
+     " sections errors (the spec covers: datasets mnist; profiles full, quick; sections binary)"),
+], ids=["other-dataset", "other-profile", "other-sections"])
+def test_a_spec_of_which_nothing_applies_is_an_error(tmp_path, doc, message):
+    spec = load_spec(write(tmp_path, GOOD))
+    assert evaluate(spec, doc) == []
+    with pytest.raises(SpecError) as info:
+        require_applicable(spec, doc, "spec.toml")
+    assert str(info.value) == (f"none of the 1 thresholds of spec.toml {message}; a gate that"
+                               " checks nothing cannot pass")
