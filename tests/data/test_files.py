@@ -3,9 +3,11 @@ FIFO never blocks), whether it is an .npz at all, and what shapes and dtypes its
 (so a small file cannot inflate into hundreds of MB). Each failure is one DataError line."""
 
 import gzip
+import io
 import os
 import pickle
 import socket
+import struct
 
 import numpy as np
 import pytest
@@ -97,8 +99,6 @@ def test_a_file_that_is_no_npz_says_so_plainly(tmp_path, write):
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     np.save(buffer, array)
     return buffer.getvalue()
@@ -162,8 +162,7 @@ def test_idx_headers_are_checked_against_the_dataset_before_any_file_is_inflated
     folder = write_idx_folder(tmp_path / "idx", X, Y, n_train=SPEC.n_train, side=4)
     train = folder / "train-images-idx3-ubyte.gz"
     with gzip.open(train, "wb", compresslevel=1) as bomb:  # 20,000 images of 100 x 100: 200 MB
-        bomb.write(idx_bytes(np.zeros((0, 100, 100), dtype=np.uint8))[:4])
-        bomb.write((20_000).to_bytes(4, "big") + (100).to_bytes(4, "big") * 2)
+        bomb.write(bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 20_000, 100, 100))
         for _ in range(200):
             bomb.write(bytes(MB))
     with peak_allocation() as peak, pytest.raises(DataError) as info:

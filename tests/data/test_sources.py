@@ -18,7 +18,7 @@ from reportgen.errors import DataError
 from tests.data.helpers import tiny_arrays, tiny_spec
 
 MEMBER = "mnist/data/mnist.pkl.gz"
-LAYOUT = Layout("mnist", n_samples=3, n_train=2, image_shape=(2, 2))  # for sources that ignore it
+LAYOUT = Layout("mnist", n_samples=3, n_train=2, image_shape=(2, 2))  # 3 images of 2 x 2
 
 
 def fake_openml(X, y):
