@@ -43,6 +43,21 @@ def code_fingerprint() -> dict:
             "summary": f"reportgen code {code[:12]}, {summary}"}
 
 
+def fingerprint_difference(theirs: dict | None, here: dict) -> str:
+    """How another process's `code_fingerprint` differs from `here`, for one line of an error
+    ("scikit-learn 1.6.1 there, 1.9.1 here"); "" when they are equal. None: a reportgen too
+    old to tell."""
+    if theirs is None:
+        return "a reportgen there too old to report its code and library versions"
+    libraries = theirs.get("libraries", {})
+    differ = [f"{name} {libraries.get(name, 'missing')} there, {version} here"
+              for name, version in here["libraries"].items() if libraries.get(name) != version]
+    if theirs.get("code") != here["code"]:
+        differ.append(f"reportgen code {str(theirs.get('code'))[:12]} there,"
+                      f" {here['code'][:12]} here")
+    return ", ".join(differ)
+
+
 def result_key(
     experiment: Experiment, dataset_checksum: str, profile: dict, dependency_keys: list[str]
 ) -> str:

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from reportgen.data import Dataset
-from reportgen.engine.cache import ResultCache, result_key
+from reportgen.engine.cache import ResultCache, code_fingerprint, fingerprint_difference, result_key
 from reportgen.engine.profiles import CompactInputs, Profile, compact_inputs
 from reportgen.engine.registry import Experiment, in_dependency_order, with_dependencies
 from reportgen.engine.repeats import split_name, task_name, varying, with_repeats
 from reportgen.engine.schedule import next_task, priorities
-from reportgen.engine.schedulers import Scheduler, TaskOutcome, open_scheduler
+from reportgen.engine.schedulers import RunFault, Scheduler, TaskOutcome, open_scheduler
 from reportgen.provenance import cpu_count
 from reportgen.sections import Section, select
 
@@ -134,21 +134,25 @@ def run_experiments(
                                            peak_rss, experiment.depends_on)
 
     progress.start(total=len(experiments), cached=len(experiments) - len(pending))
-    workers = scheduler or (open_scheduler(jobs) if pending else None)
-    try:
+    workers = scheduler
+    try:  # whatever ends the run, at any moment (Ctrl-C too), stops its workers, leaves nothing
         if pending:
+            workers = workers or open_scheduler(jobs)
             scope = f"{dataset.name}-{dataset.checksum[:12]}/{profile.name}"
-            run.scheduler, run.jobs = workers.description, workers.slots()
-            _compute(pending, compact_inputs(dataset, profile), workers, run, keys, cache,
-                     cache.durations(scope), progress, started)
+            try:
+                run.scheduler, run.jobs = workers.description, workers.slots()
+                _compute(pending, compact_inputs(dataset, profile), workers, run, keys, cache,
+                         cache.durations(scope), progress, started)
+            except RunFault as fault:
+                raise fault.kept(len(run.computed), len(pending)) from None
             cache.remember_durations(scope, {name: r.seconds for name, r in run.runs.items()
                                              if not r.cached})
+        if workers is not None:
+            workers.close()
     except BaseException:
         if workers is not None:
             workers.close(kill=True)
         raise
-    if workers is not None:
-        workers.close()
 
     run.runs = {name: run.runs[name] for name in experiments}
     run.wall_seconds = time.perf_counter() - started
@@ -165,6 +169,7 @@ def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Schedule
     waiting = {e.name: e for e in pending}
     running: dict[Any, Experiment] = {}  # future -> its task
     began = time.time() - (time.perf_counter() - started)  # the run's start, wall clock
+    here = code_fingerprint()
     workers.start(inputs)
     while waiting or running:
         ready = [name for name, e in waiting.items() if all(d in run.runs for d in e.depends_on)]
@@ -180,9 +185,22 @@ def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Schedule
             experiment = running.pop(future)
             name = experiment.name
             outcome: TaskOutcome = workers.outcome(future)
+            _same_environment(outcome, here)
             cache.put(experiment, keys[name], outcome.result, outcome.seconds, outcome.warnings,
                       outcome.peak_rss)
             run.runs[name] = ExperimentRun(
                 name, outcome.result, outcome.seconds, False, keys[name], outcome.warnings,
                 outcome.peak_rss, experiment.depends_on, outcome.started_at - began, outcome.where)
             progress.finished(name, outcome.seconds)
+
+
+def _same_environment(outcome: TaskOutcome, here: dict) -> None:
+    """A result is cached and used only if the process that computed it ran this process's
+    code and libraries (the cache key says they did): a Dask worker from another environment
+    may join a cluster at any time."""
+    difference = fingerprint_difference(outcome.fingerprint, here)
+    if difference:
+        raise RunFault(f"worker {outcome.where} computed {outcome.name} with other code than"
+                       f" this machine ({difference}), so its result was not kept",
+                       "install the same reportgen and libraries on every worker, then run"
+                       " again")

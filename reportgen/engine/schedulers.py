@@ -10,12 +10,17 @@ differently with another thread count).
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import os
+import re
 import shutil
 import tempfile
 import time
 import uuid
 import warnings
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,6 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from reportgen.engine.cache import code_fingerprint
 from reportgen.engine.memory import peak_memory
 from reportgen.engine.profiles import CompactInputs, Inputs
 from reportgen.engine.registry import Experiment
@@ -40,6 +46,20 @@ class TaskOutcome:
     peak_rss: int | None  # bytes: the peak of the process that ran it, during the task
     where: str  # the process that ran it ("pid 1234", a Dask worker's address)
     started_at: float  # when it began, by the clock of the machine that ran it (time.time())
+    fingerprint: dict | None = None  # code_fingerprint() of the process that ran it
+
+
+class RunFault(ReportgenError):
+    """A fault that ends a run part-way (a lost cluster, a worker from another environment):
+    the runner adds how much of the work was computed and kept."""
+
+    def __init__(self, what: str, advice: str) -> None:
+        super().__init__(f"{what}; {advice}")
+        self.what, self.advice = what, advice
+
+    def kept(self, computed: int, total: int) -> ReportgenError:
+        return ReportgenError(f"{self.what}; {computed} of {total} tasks were computed and are"
+                              f" kept in the cache; {self.advice}")
 
 
 def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerInputs,
@@ -66,7 +86,7 @@ def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerI
     seconds = time.perf_counter() - started
     messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     return TaskOutcome(experiment.name, result, seconds, messages, peak["bytes"], _where(),
-                       started_at)
+                       started_at, code_fingerprint())
 
 
 def _where() -> str:
@@ -86,7 +106,7 @@ class Scheduler(Protocol):
     def submit(self, experiment: Experiment, dependencies: tuple) -> Any: ...  # a future
     def wait(self, futures: list) -> list: ...  # those done (at least one), in given order
     def outcome(self, future: Any) -> TaskOutcome: ...  # a task's error is raised here
-    def close(self, kill: bool = False) -> None: ...
+    def close(self, kill: bool = False) -> None: ...  # never raises a fault of its own
 
 
 class InProcess:
@@ -169,6 +189,7 @@ def _start_worker() -> None:
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
     process_executor._USE_PSUTIL = False
+    code_fingerprint()  # of the code this worker imported, as close to its import as can be
 
 
 _INPUTS_PREFIX = "reportgen-inputs-"
@@ -200,13 +221,19 @@ class LocalProcesses:
         self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker)
         self.folder: Path | None = None
         self.shared: SharedInputs | None = None
+        self._remove_folder = lambda: None
 
     def slots(self) -> int:
         return self.workers
 
     def start(self, inputs: CompactInputs) -> None:
+        """Write the inputs for the workers to map. The folder is named before it is made and
+        removed at exit at the latest, so no interruption, at any moment, leaves it behind."""
         _clear_abandoned_inputs()
-        self.folder = Path(tempfile.mkdtemp(prefix=f"{_INPUTS_PREFIX}{os.getpid()}-"))
+        folder = Path(tempfile.gettempdir()) / f"{_INPUTS_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
+        self.folder = folder
+        self._remove_folder = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+        folder.mkdir(mode=0o700)
         expanded, plain = inputs.expand(), {}
         for f in fields(Inputs):
             value = getattr(expanded, f.name)
@@ -234,70 +261,159 @@ class LocalProcesses:
                                  " --jobs") from None
 
     def close(self, kill: bool = False) -> None:
-        self.pool.shutdown(wait=not kill, kill_workers=kill)
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
+        """Stop the workers (at once with `kill`: a failed or interrupted run) and remove the
+        inputs; an interruption while waiting for the workers to finish kills them."""
+        try:
+            self.pool.shutdown(wait=not kill, kill_workers=kill)
+        except BaseException:
+            self.pool.shutdown(wait=False, kill_workers=True)
+            raise
+        finally:
+            self._remove_folder()
             self.folder = None
+
+
+_ADDRESS = re.compile(r"(?:tcp|tls)://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})")
+
+
+def _check_address(address: str) -> None:
+    """Refuse what is no scheduler address before a client is made (a client that fails
+    half-made prints a traceback at exit)."""
+    match = _ADDRESS.fullmatch(address)
+    if match is None or not 0 < int(match[1]) < 65536:
+        raise ReportgenError(f"{address!r} is no Dask scheduler address: give tcp://HOST:PORT"
+                             " (or tls://HOST:PORT), as `dask scheduler` prints it")
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _disarm(client) -> None:
+    """Mark a client that never connected, or lost its scheduler, closed and stop its thread:
+    closing it (as Client.__del__ does at exit) would wait for a scheduler that is not there,
+    then print a traceback."""
+    client.status = "closed"
+    runner = getattr(client, "_loop_runner", None)
+    if runner is not None:
+        runner.stop()
 
 
 class DaskCluster:
     """An existing Dask distributed cluster (`--scheduler tcp://HOST:PORT`): every worker makes
     the inputs once from a plugin; a task whose worker is lost is run again elsewhere by Dask;
-    results come back here, where they are cached and archived."""
+    results come back here, where they are cached and archived. A lost scheduler, or a cluster
+    left without workers, ends the run with one line; whatever the client was doing then."""
 
     CONNECT_SECONDS = 5
-    WORKER_WAIT_SECONDS = 60
+    POLL_SECONDS = 1.0  # how often a wait looks whether the cluster still has a worker
 
-    def __init__(self, address: str) -> None:
-        """Connect, wait for a worker, and check the workers run this machine's code."""
+    def __init__(self, address: str, worker_timeout: float = 60.0) -> None:
+        """Connect, wait for a worker, and check the workers run this machine's code.
+
+        `worker_timeout`: how many seconds the cluster may have no worker at all (when
+        connecting, or while tasks are pending) before the run stops with one line, keeping
+        what was computed in the cache; a run whose workers all died would otherwise wait for
+        ever."""
         try:
             import distributed
         except ImportError:
             raise ReportgenError(
                 "--scheduler needs Dask's distributed: pip install 'reportgen[dask]'") from None
+        _check_address(address)
         self._distributed = distributed
+        self.address, self.worker_timeout = address, worker_timeout
+        self.inputs: str | None = None  # the name of the run's inputs plugin, once started
+        self.futures: set = set()  # submitted and not yet handed back: cancelled by a kill
+        self.client = self._connect()
         try:
-            self.client = distributed.Client(address, timeout=self.CONNECT_SECONDS,
-                                             set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            with self._faults():
+                try:
+                    self.client.wait_for_workers(1, timeout=worker_timeout)
+                except TimeoutError:
+                    raise ReportgenError(
+                        f"the Dask scheduler at {address} has no worker after"
+                        f" {worker_timeout:g} s; start one with `dask worker {address}`"
+                    ) from None
+                self._worker_seen = time.monotonic()
+                self._check_workers_match()
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self):
+        """A client of the scheduler; one whose connection fails half-way is disarmed."""
+        client = self._distributed.Client.__new__(self._distributed.Client)
+        try:
+            client.__init__(self.address, timeout=self.CONNECT_SECONDS, set_as_default=False)
+        except BaseException as exc:
+            _disarm(client)
+            if not isinstance(exc, OSError | TimeoutError | ValueError | TypeError):
+                raise
             raise ReportgenError(
-                f"cannot reach the Dask scheduler at {address} ({reason}); start one with"
-                " `dask scheduler` and workers with `dask worker ADDRESS`, or check the"
+                f"cannot reach the Dask scheduler at {self.address} ({_first_line(exc)}); start"
+                " one with `dask scheduler` and workers with `dask worker ADDRESS`, or check the"
                 " address") from None
-        self.address = address
-        try:
-            self.client.wait_for_workers(1, timeout=self.WORKER_WAIT_SECONDS)
-        except (TimeoutError, OSError):
-            self.client.close()
-            raise ReportgenError(
-                f"the Dask scheduler at {address} has no worker after"
-                f" {self.WORKER_WAIT_SECONDS} s; start one with `dask worker {address}`"
-            ) from None
-        self._check_workers_match()
-        self.inputs = None
+        return client
 
     def _check_workers_match(self) -> None:
         """Workers must run the code this process computes cache keys from: a worker with
-        another reportgen or scikit-learn would cache numbers under the wrong key."""
-        from reportgen.engine.cache import code_fingerprint
+        another reportgen or scikit-learn would cache numbers under the wrong key. (The runner
+        checks every result too: a worker may join later.)"""
+        from reportgen.engine.cache import fingerprint_difference
 
         here = code_fingerprint()
-        theirs = self.client.run(code_fingerprint)
-        differ = sorted(address for address, fingerprint in theirs.items() if fingerprint != here)
+        try:
+            theirs = self.client.run(code_fingerprint)
+        except (OSError, TimeoutError):
+            raise
+        except Exception as exc:
+            raise ReportgenError(f"the Dask workers at {self.address} cannot run reportgen"
+                                 f" ({_first_line(exc)}); install this machine's reportgen and"
+                                 " libraries on every worker") from None
+        differ = {address: fingerprint_difference(fingerprint, here)
+                  for address, fingerprint in sorted(theirs.items())}
+        differ = {address: difference for address, difference in differ.items() if difference}
         if differ:
-            self.client.close()
             raise ReportgenError(
-                f"Dask worker(s) {', '.join(differ)} run other reportgen code or library"
-                f" versions than this machine ({here['summary']}); install the same on every"
-                " worker")
+                f"Dask worker(s) {', '.join(differ)} run other code than this machine"
+                f" ({next(iter(differ.values()))}); install the same reportgen and libraries on"
+                " every worker")
+
+    @contextmanager
+    def _faults(self) -> Iterator[None]:
+        """A lost scheduler is one line, wherever the client notices it."""
+        try:
+            yield
+        except (OSError, TimeoutError, concurrent.futures.CancelledError) as exc:
+            raise self._lost(_first_line(exc)) from None
+
+    def _lost(self, reason: str) -> RunFault:
+        logging.getLogger("distributed.client").setLevel(logging.CRITICAL)  # it is said here
+        return RunFault(f"lost the Dask scheduler at {self.address} ({reason})",
+                        "check that it runs (`dask scheduler`), then run again")
 
     @property
     def description(self) -> str:
         return f"Dask at {self.address}, {len(self._workers())} workers"
 
     def _workers(self) -> dict:
-        return self.client.scheduler_info(n_workers=-1)["workers"]
+        with self._faults():
+            workers = self.client.scheduler_info(n_workers=-1)["workers"]
+        if workers:
+            self._worker_seen = time.monotonic()
+        return workers
+
+    def _check_served(self) -> None:
+        """Raise when the scheduler is gone, or the cluster has had no worker for
+        `worker_timeout` seconds; called while waiting, every POLL_SECONDS."""
+        if self.client.status != "running":
+            raise self._lost(f"the client is {self.client.status}")
+        if not self._workers() and time.monotonic() - self._worker_seen >= self.worker_timeout:
+            raise RunFault(
+                f"the Dask cluster at {self.address} has had no worker for"
+                f" {self.worker_timeout:g} s",
+                f"start workers with `dask worker {self.address}` and run again")
 
     def slots(self) -> int:
         return max(1, sum(w.get("nthreads", 1) for w in self._workers().values()))
@@ -307,42 +423,73 @@ class DaskCluster:
         from reportgen.engine.dask_inputs import InputsPlugin
 
         self.inputs = f"reportgen-inputs-{uuid.uuid4().hex}"
-        self.client.register_plugin(InputsPlugin(self.inputs, inputs), name=self.inputs)
+        with self._faults():
+            self.client.register_plugin(InputsPlugin(self.inputs, inputs), name=self.inputs)
         self.completed = self._distributed.as_completed(loop=self.client.loop)
 
     def submit(self, experiment: Experiment, dependencies: tuple):
-        future = self.client.submit(execute_task, experiment, WorkerInputs(self.inputs),
-                                    dependencies, key=f"{experiment.name}-{uuid.uuid4().hex}",
-                                    pure=False)
+        with self._faults():
+            future = self.client.submit(execute_task, experiment, WorkerInputs(self.inputs),
+                                        dependencies, key=f"{experiment.name}-{uuid.uuid4().hex}",
+                                        pure=False)
+        self.futures.add(future)
         self.completed.add(future)
         return future
 
     def wait(self, futures: list) -> list:
         """The futures done by now, at least one (every future given was submitted here)."""
-        first = next(self.completed)
-        return [first, *self.completed.next_batch(block=False)]
+        ready = self.completed.thread_condition  # notified whenever a future is done
+        while True:
+            with ready:
+                if not self.completed.has_ready():
+                    ready.wait(timeout=self.POLL_SECONDS)
+            if self.completed.has_ready():
+                done = self.completed.next_batch(block=False)
+                self.futures.difference_update(done)
+                return done
+            self._check_served()
 
     def outcome(self, future) -> TaskOutcome:
-        try:
-            return future.result()
-        except self._distributed.KilledWorker as exc:
-            raise ReportgenError(f"a task's workers died again and again ({exc}); see the Dask"
-                                 " workers' logs (out of memory?)") from None
+        """A done task's outcome; waited for like `wait` does (its result may be on a worker
+        lost since, and have to be computed again)."""
+        while True:
+            try:
+                return future.result(timeout=self.POLL_SECONDS)
+            except self._distributed.KilledWorker as exc:
+                raise ReportgenError(f"a task's workers died again and again ({exc}); see the"
+                                     " Dask workers' logs (out of memory?)") from None
+            except (OSError, TimeoutError, concurrent.futures.CancelledError) as exc:
+                if future.status == "error":
+                    raise  # the task's own error, as it would be in this process
+                if not isinstance(exc, TimeoutError):
+                    raise self._lost(_first_line(exc)) from None
+            self._check_served()
 
     def close(self, kill: bool = False) -> None:
-        """Let go of the inputs and the connection (the cluster itself keeps running)."""
+        """Let go of the run's tasks (cancelled with `kill`: a failed or interrupted run, so
+        that the cluster does not compute for nobody), its inputs and the connection; the
+        cluster itself keeps running. Raises nothing, even with the scheduler gone."""
+        client, futures, self.futures = self.client, list(self.futures), set()
+        inputs, self.inputs = self.inputs, None
+        if client.status != "running":
+            _disarm(client)
+            return
         try:
-            if self.inputs is not None:
-                self.client.unregister_worker_plugin(self.inputs)
-                self.inputs = None
-        finally:
-            self.client.close()
+            if kill and futures:
+                client.cancel(futures, force=True)
+            if inputs is not None:
+                client.unregister_worker_plugin(inputs)
+            client.close(timeout=self.CONNECT_SECONDS)
+        except Exception:  # the scheduler went away meanwhile
+            _disarm(client)
 
 
-def open_scheduler(jobs: int | None = None, address: str | None = None) -> Scheduler:
+def open_scheduler(jobs: int | None = None, address: str | None = None,
+                   worker_timeout: float = 60.0) -> Scheduler:
     """The scheduler for `--scheduler ADDRESS` (a Dask cluster: connected now, so a wrong
-    address fails before any work) or `--jobs N` (this machine; default all cores)."""
+    address fails before any work; `worker_timeout`: see DaskCluster) or `--jobs N` (this
+    machine; default all cores)."""
     jobs = jobs or cpu_count()
     if address:
-        return DaskCluster(address)
+        return DaskCluster(address, worker_timeout)
     return InProcess() if jobs <= 1 else LocalProcesses(jobs)

@@ -9,8 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,10 +20,9 @@ from reportgen.engine.schedulers import DaskCluster, open_scheduler
 from reportgen.errors import ReportgenError
 from reportgen.metrics import metric_values
 from reportgen.sections import select
+from tests.engine.clusters import dask_processes
 
 distributed = pytest.importorskip("distributed")
-
-DASK = Path(sys.executable).parent / "dask"
 
 
 def results_equal(a, b) -> bool:
@@ -135,44 +132,6 @@ def test_the_cli_refuses_an_unreachable_scheduler_before_any_work(tmp_path):
     assert not out.exists()
 
 
-@contextmanager
-def dask_processes(tmp_path: Path, workers: int):
-    """A real `dask scheduler` and `dask worker` processes on 127.0.0.1; stopped by id."""
-    scheduler_file = tmp_path / "scheduler.json"
-    started = [subprocess.Popen(
-        [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-         "--scheduler-file", str(scheduler_file)],
-        stdout=subprocess.DEVNULL, stderr=(tmp_path / "scheduler.log").open("w"),
-        start_new_session=True)]
-    try:
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists():
-            assert time.monotonic() < deadline, "dask scheduler did not start"
-            time.sleep(0.1)
-        address = json.loads(scheduler_file.read_text())["address"]
-        for number in range(workers):
-            started.append(subprocess.Popen(
-                [str(DASK), "worker", address, "--nthreads", "1", "--host", "127.0.0.1",
-                 "--no-dashboard"],
-                stdout=subprocess.DEVNULL, stderr=(tmp_path / f"worker{number}.log").open("w"),
-                start_new_session=True))
-        with distributed.Client(address, timeout=30) as client:
-            client.wait_for_workers(workers, timeout=60)
-        yield address
-    finally:
-        for process in reversed(started):  # each in its own session: its group is its id
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for process in started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
 class WorkerKiller(threading.Thread):
     """Waits until a fold task is being processed by a worker, then SIGKILLs that worker."""
 
@@ -198,9 +157,9 @@ class WorkerKiller(threading.Thread):
 def test_a_worker_killed_mid_run_changes_no_number(mnist, tmp_path):
     profile = resolve_profile("quick", mnist, train_size=600)
     sections = select(["multiclass"])
-    with dask_processes(tmp_path, workers=2) as address:
-        killer = WorkerKiller(address)
-        scheduler = DaskCluster(address)
+    with dask_processes(tmp_path, workers=2) as cluster:
+        killer = WorkerKiller(cluster.address)
+        scheduler = DaskCluster(cluster.address)
         killer.start()
         remote = run_experiments(mnist, profile, cache=ResultCache(tmp_path / "remote"),
                                  sections=sections, scheduler=scheduler)
