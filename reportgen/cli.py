@@ -198,7 +198,7 @@ def run_command(profile, dataset, data_file, train_size, jobs, scheduler, repeat
     sections = select(only)
     jobs = worker_count(jobs, log=_say)
     if out is not None:  # before any work
-        writable_folder(refuse_inside_archive(out, f"--out {out}"), f"--out {out}")
+        refuse_inside_archive(out, f"--out {out}")
     cluster = open_scheduler(jobs, scheduler) if scheduler else None  # reachable, before work
     try:
         ds = load_dataset(dataset, data_file=data_file, log=lambda m: None if quiet else _say(m))
@@ -390,6 +390,9 @@ def diff_command(old, new, reports_dir, form, fail_on) -> None:
     new_document = b.metrics()
     changes = compare_documents(a.metrics(), new_document)
     click.echo(format_changes(form, changes, a.id, b.id, new_document["metrics"]))
+    if fail_on == "significant" and changes["incomparable"]:
+        raise click.ClickException(f"cannot gate {a.id} against {b.id}:"
+                                   f" {changes['incomparable']}")
     if fail_on == "significant" and changes["significant"]:
         raise click.ClickException(f"{changes['significant']} metric(s) changed significantly"
                                    f" from {a.id} to {b.id}")
@@ -403,11 +406,14 @@ def check_command(version, reports_dir, thresholds_path) -> None:
     """Evaluate the thresholds spec against an archived version; exit 1 if one fails (a failed
     threshold of severity "warn" is shown as WARN and does not)."""
     from reportgen.archive import Archive
-    from reportgen.thresholds import DEFAULT_SPEC, evaluate, load_spec
+    from reportgen.thresholds import DEFAULT_SPEC, evaluate, load_spec, require_applicable
 
-    spec = load_spec(thresholds_path or DEFAULT_SPEC)
+    path = thresholds_path or DEFAULT_SPEC
+    spec = load_spec(path)
     found = Archive(reports_dir).resolve(version)
-    outcomes = evaluate(spec, found.metrics())
+    document = found.metrics()
+    require_applicable(spec, document, path)  # a gate that checks nothing must not pass
+    outcomes = evaluate(spec, document)
     for outcome in outcomes:
         click.echo(outcome.message)
     failed = [o for o in outcomes if o.blocks]

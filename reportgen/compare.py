@@ -25,7 +25,6 @@ from typing import Any
 
 from scipy import stats
 
-from reportgen.errors import ReportgenError
 from reportgen.metrics import repeats_of
 
 SIGNIFICANCE = 0.05
@@ -146,7 +145,7 @@ def incomparable(old: dict, new: dict) -> str | None:
     its training and test sets), or None when their metrics can be compared. The profile's
     name is not compared: an `--only` build measures what a whole build does."""
     def what(document: dict) -> tuple:
-        dataset, profile = document["dataset"], document["profile"]
+        dataset, profile = document["dataset"], document.get("profile") or {}
         return (dataset.get("name"), dataset.get("checksum"),
                 *(profile.get(size) for size in ("train_size", "test_size",
                                                  "denoise_eval_size")))
@@ -154,23 +153,20 @@ def incomparable(old: dict, new: dict) -> str | None:
     if what(old) == what(new):
         return None
     def label(document: dict) -> str:
-        profile = document["profile"]
+        profile = document.get("profile") or {}
         return (f"{document['dataset'].get('name')} {profile.get('name')}"
                 f" ({profile.get('train_size')} training, {profile.get('test_size')} test)")
 
-    return (f"{label(old)} and {label(new)} are different measurements: their metrics cannot"
-            " be compared; diff two versions of the same dataset and sizes")
+    return (f"{label(old)} and {label(new)} are different measurements: a change between them"
+            " is no regression, and no noise test can say otherwise")
 
 
 def compare_documents(old: dict, new: dict) -> dict:
     """Metrics, thresholds and experiment times that changed from `old` to `new` (two
-    metrics.json documents of the same dataset and sizes: else a one-line error), as plain
-    rows for `reportgen diff` and the report; each changed metric with its verdict (see the
-    module's docstring). A metric has changed when its chapter value differs, or when the
-    repeats both versions have differ."""
-    problem = incomparable(old, new)
-    if problem:
-        raise ReportgenError(problem)
+    metrics.json documents), as plain rows for `reportgen diff` and the report; each changed
+    metric with its verdict (see the module's docstring). A metric has changed when its
+    chapter value differs, or when the repeats both versions have differ. `incomparable`
+    says why the two are different measurements (a gate must not pass them), or is None."""
     metric_rows = []
     added = sorted(new["metrics"].keys() - old["metrics"].keys())
     removed = sorted(old["metrics"].keys() - new["metrics"].keys())
@@ -216,6 +212,7 @@ def compare_documents(old: dict, new: dict) -> dict:
         "wall_seconds": {"old": old["timings"]["wall_seconds"],
                          "new": new["timings"]["wall_seconds"]},
         "dataset_changed": old["dataset"]["checksum"] != new["dataset"]["checksum"],
+        "incomparable": incomparable(old, new),
         "significant": sum(row["verdict"] == "significant" for row in metric_rows),
         "repeats": {"old": (old.get("repeats") or {}).get("count", 1),
                     "new": (new.get("repeats") or {}).get("count", 1)},

@@ -71,11 +71,16 @@ def test_no_command_writes_into_an_archive(archive, tmp_path):
     assert _snapshot(other) == before
 
 
-def test_diff_of_two_different_measurements_is_one_line_and_fails_the_gate(archive):
-    assert run("diff", "1", "2", "--reports-dir", str(archive)).exit_code == 0
-    for gate in ("never", "significant"):
-        result = run("diff", "1", "3", "--reports-dir", str(archive), "--fail-on", gate)
-        one_line_error(result, "are different measurements")
+def test_diff_of_two_different_measurements_says_so_and_fails_the_gate(archive):
+    same = run("diff", "1", "2", "--reports-dir", str(archive))
+    assert same.exit_code == 0 and "different measurements" not in same.output
+    shown = run("diff", "1", "3", "--reports-dir", str(archive))
+    assert shown.exit_code == 0
+    assert "note: digits quick (1500 training, 297 test) and digits quick-1000 (1000 training,"\
+        " 297 test) are different measurements" in shown.output
+    gate = run("diff", "1", "3", "--reports-dir", str(archive), "--fail-on", "significant")
+    assert gate.exit_code == 1 and "Error: cannot gate" in gate.output
+    assert "different measurements" in gate.output.splitlines()[-1]
 
 
 def test_jobs_above_the_cores_are_capped_with_a_note(tmp_path):
@@ -130,3 +135,11 @@ def test_an_ascii_terminal_and_locale_get_the_output_not_a_traceback(archive, tm
                           capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert b"Traceback" not in done.stderr and done.stdout
+
+
+def test_check_with_a_spec_that_selects_nothing_fails(archive, tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[[threshold]]\nid = "mnist-only"\nmetric = "binary.sgd.roc_auc"\n'
+                    'op = ">"\nbound = { full = 1 }\nclaim = "c"\n')
+    one_line_error(run("check", "1", "--reports-dir", str(archive), "--thresholds", str(spec)),
+                   "a gate that checks nothing cannot pass")

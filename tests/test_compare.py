@@ -154,3 +154,13 @@ def test_the_same_chapter_value_with_other_repeats_is_a_change():
     new = with_repeats(doc({}, {}), "m.x.accuracy", [0.90, 0.95, 0.97])
     [row] = compare_documents(old, new)["metrics"]
     assert row["delta"] == 0 and row["method"] == "Welch's t-test on both versions' repeats"
+
+
+def test_two_different_measurements_are_said_to_be_incomparable():
+    old, new = doc({"m": 1.0}, {"x": 1.0}), doc({"m": 1.0}, {"x": 1.0})
+    assert compare_documents(old, new)["incomparable"] is None
+    new["profile"] = {"name": "quick-200", "train_size": 200}
+    assert "are different measurements" in compare_documents(old, new)["incomparable"]
+    assert "are different measurements" in compare_documents(
+        doc({"m": 1.0}, {"x": 1.0}), doc({"m": 1.0}, {"x": 1.0}, checksum="other")
+    )["incomparable"]

@@ -44,7 +44,9 @@ def _repeats(changes: dict) -> str:
 
 def as_text(changes: dict, old_id: str, new_id: str, new_metrics: dict) -> str:
     lines = [f"{old_id} -> {new_id}", _repeats(changes)]
-    if changes["dataset_changed"]:
+    if changes.get("incomparable"):
+        lines.append(f"note: {changes['incomparable']}")
+    elif changes["dataset_changed"]:
         lines.append("the dataset's checksum differs")
     lines.append(f"metrics: {_counts(changes)}")
     lines += [f"  + {name}: {fmt_number(new_metrics[name])}" for name in changes["added_metrics"]]
@@ -80,7 +82,9 @@ def as_markdown(changes: dict, old_id: str, new_id: str, new_metrics: dict) -> s
     lines = [f"### reportgen: `{old_id}` → `{new_id}`", ""]
     lines.append(f"**{significant} significant change{'s' if significant != 1 else ''}**"
                  f" · metrics {_counts(changes)} · {_repeats(changes).replace('->', '→')}")
-    if changes["dataset_changed"]:
+    if changes.get("incomparable"):
+        lines += ["", f"⚠️ {changes['incomparable'][0].upper()}{changes['incomparable'][1:]}."]
+    elif changes["dataset_changed"]:
         lines += ["", "⚠️ The dataset's checksum differs."]
     if changes["metrics"]:
         lines += ["", "#### Changed metrics", ""]
