@@ -289,6 +289,13 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+def _hush_distributed(*loggers: str, level: int = logging.CRITICAL) -> None:
+    """Quiet distributed's logs of what the run reports in one line itself: a closed connection
+    (at INFO, with a traceback), a failed reconnect, whatever follows a lost scheduler."""
+    for name in loggers:
+        logging.getLogger(name).setLevel(level)
+
+
 def _disarm(client) -> None:
     """Mark a client that never connected, or lost its scheduler, closed and stop its thread:
     closing it (as Client.__del__ does at exit) would wait for a scheduler that is not there,
@@ -325,7 +332,9 @@ class DaskCluster:
         self.address, self.worker_timeout = address, worker_timeout
         self.inputs: str | None = None  # the name of the run's inputs plugin, once started
         self.futures: set = set()  # submitted and not yet handed back: cancelled by a kill
+        _hush_distributed("distributed.batched", "distributed.client", level=logging.ERROR)
         self.client = self._connect()
+        self.client.loop.asyncio_loop.set_exception_handler(self._unless_cut_short)
         try:
             with self._faults():
                 try:
@@ -355,6 +364,13 @@ class DaskCluster:
                 " one with `dask scheduler` and workers with `dask worker ADDRESS`, or check the"
                 " address") from None
         return client
+
+    def _unless_cut_short(self, loop, context: dict) -> None:
+        """The client loop's handler of errors nobody retrieved: a fetch of a result cut short
+        by its timeout leaves distributed's inner tasks to end in AllExit, which asyncio would
+        print, with a traceback, at exit."""
+        if not isinstance(context.get("exception"), self._distributed.client.AllExit):
+            loop.default_exception_handler(context)
 
     def _check_workers_match(self) -> None:
         """Workers must run the code this process computes cache keys from: a worker with
@@ -386,10 +402,13 @@ class DaskCluster:
         try:
             yield
         except (OSError, TimeoutError, concurrent.futures.CancelledError) as exc:
-            raise self._lost(_first_line(exc)) from None
+            raise self._lost(exc) from None
 
-    def _lost(self, reason: str) -> RunFault:
-        logging.getLogger("distributed.client").setLevel(logging.CRITICAL)  # it is said here
+    def _lost(self, cause: BaseException | str) -> RunFault:
+        _hush_distributed("distributed", "distributed.client")
+        if isinstance(cause, concurrent.futures.CancelledError):
+            cause = "the connection to it was lost"  # the client cancels every task then
+        reason = cause if isinstance(cause, str) else _first_line(cause)
         return RunFault(f"lost the Dask scheduler at {self.address} ({reason})",
                         "check that it runs (`dask scheduler`), then run again")
 
@@ -450,19 +469,23 @@ class DaskCluster:
             self._check_served()
 
     def outcome(self, future) -> TaskOutcome:
-        """A done task's outcome; waited for like `wait` does (its result may be on a worker
-        lost since, and have to be computed again)."""
+        """A done task's outcome. The worker holding its result may be lost meanwhile (Dask
+        then computes it again): fetching it takes at most `worker_timeout` at a time, and a
+        task no longer done is waited for as `wait` does."""
         while True:
-            try:
-                return future.result(timeout=self.POLL_SECONDS)
-            except self._distributed.KilledWorker as exc:
-                raise ReportgenError(f"a task's workers died again and again ({exc}); see the"
-                                     " Dask workers' logs (out of memory?)") from None
-            except (OSError, TimeoutError, concurrent.futures.CancelledError) as exc:
-                if future.status == "error":
-                    raise  # the task's own error, as it would be in this process
-                if not isinstance(exc, TimeoutError):
-                    raise self._lost(_first_line(exc)) from None
+            if not future.done():
+                time.sleep(self.POLL_SECONDS)
+            else:
+                try:
+                    return future.result(timeout=self.worker_timeout)
+                except self._distributed.KilledWorker as exc:
+                    raise ReportgenError(f"a task's workers died again and again ({exc}); see"
+                                         " the Dask workers' logs (out of memory?)") from None
+                except (OSError, TimeoutError, concurrent.futures.CancelledError) as exc:
+                    if future.status == "error":
+                        raise  # the task's own error, as it would be in this process
+                    if not isinstance(exc, TimeoutError):
+                        raise self._lost(exc) from None
             self._check_served()
 
     def close(self, kill: bool = False) -> None:

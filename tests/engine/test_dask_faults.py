@@ -22,10 +22,11 @@ from tests.engine.clusters import DaskProcesses, dask_processes
 
 distributed = pytest.importorskip("distributed")
 
-# A run of the digits chapter on the cluster at argv[1] (worker_timeout argv[3], cache argv[2])
-# that SIGKILLs the process groups argv[4:] once its first task is done; one line on error.
+# A run of the digits chapter on the cluster at argv[1] (cache argv[2], worker_timeout argv[3])
+# that SIGKILLs the process groups argv[5:] argv[4] seconds after its first task is done (0:
+# at once, from the runner's thread); one line on error.
 CHILD = """
-import os, signal, sys
+import os, signal, sys, threading
 from pathlib import Path
 from reportgen.data import load_dataset
 from reportgen.engine.cache import ResultCache
@@ -34,12 +35,18 @@ from reportgen.engine.runner import NoProgress, run_experiments
 from reportgen.engine.schedulers import open_scheduler
 from reportgen.errors import ReportgenError
 
-address, cache, timeout, *victims = sys.argv[1:]
+address, cache, timeout, delay, *victims = sys.argv[1:]
+
+def kill():
+    while victims:
+        os.killpg(int(victims.pop()), signal.SIGKILL)
 
 class KillAfterTheFirstTask(NoProgress):
     def finished(self, name, seconds):
-        while victims:
-            os.killpg(int(victims.pop()), signal.SIGKILL)
+        if float(delay) == 0:
+            kill()
+        elif victims:
+            threading.Timer(float(delay), kill).start()
 
 try:
     digits = load_dataset("digits", use_cache=False)
@@ -74,10 +81,11 @@ def run_later(digits, cache: Path):
                            cache=ResultCache(cache))
 
 
-def test_a_cluster_left_without_workers_is_one_line_after_the_timeout(digits, tmp_path):
+@pytest.mark.parametrize("delay", [0, 0.5])
+def test_a_cluster_left_without_workers_is_one_line_after_the_timeout(digits, tmp_path, delay):
     with dask_processes(tmp_path, workers=1) as cluster:
         worker = cluster.started[-1]
-        done, seconds = run_child([cluster.address, str(tmp_path / "cache"), "3",
+        done, seconds = run_child([cluster.address, str(tmp_path / "cache"), "3", str(delay),
                                    str(worker.pid)], timeout=3 + 60)
     line = assert_one_line_error(
         done, f"the Dask cluster at {cluster.address} has had no worker for 3 s;",
@@ -90,10 +98,11 @@ def test_a_cluster_left_without_workers_is_one_line_after_the_timeout(digits, tm
     assert (len(later.computed), len(later.runs)) == (total - kept, total)
 
 
-def test_a_lost_scheduler_is_one_line(digits, tmp_path):
+@pytest.mark.parametrize("delay", [0, 0.5])
+def test_a_lost_scheduler_is_one_line(tmp_path, delay):
     with dask_processes(tmp_path, workers=1) as cluster:
         scheduler = cluster.started[0]
-        done, seconds = run_child([cluster.address, str(tmp_path / "cache"), "60",
+        done, seconds = run_child([cluster.address, str(tmp_path / "cache"), "60", str(delay),
                                    str(scheduler.pid)], timeout=60)
     assert_one_line_error(done, f"lost the Dask scheduler at {cluster.address}",
                           "tasks were computed and are kept in the cache")

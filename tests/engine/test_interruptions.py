@@ -1,0 +1,141 @@
+"""An interruption (Ctrl-C) at any moment of a run leaves nothing behind: no shared inputs in
+the temporary folder, no worker process, no task computing on a cluster for nobody."""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import psutil
+import pytest
+
+from reportgen.engine.cache import ResultCache
+from reportgen.engine.profiles import resolve_profile
+from reportgen.engine.runner import NoProgress, run_experiments
+from reportgen.engine.schedulers import LocalProcesses
+
+
+def all_gone(pids: set[int], seconds: float = 10) -> bool:
+    """Whether every process of `pids` ends (a zombie has ended) within `seconds`."""
+    def alive(pid: int) -> bool:
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    deadline = time.monotonic() + seconds
+    while any(alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+class InterruptAfter(NoProgress):
+    """Ctrl-C once `after` tasks are done ("last": all of them); remembers the workers."""
+
+    def __init__(self, scheduler: LocalProcesses, after: int | str | None) -> None:
+        self.scheduler, self.after = scheduler, after
+        self.done = 0
+        self.workers: set[int] = set()
+
+    def start(self, total: int, cached: int) -> None:
+        if self.after == "last":
+            self.after = total - cached
+
+    def finished(self, name: str, seconds: float) -> None:
+        self.workers |= set(self.scheduler.pool._processes)
+        self.done += 1
+        if self.done == self.after:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("moment", ["start", "first task", "last task", "close"])
+def test_an_interruption_leaves_no_inputs_and_no_worker(digits, tmp_path, monkeypatch, moment):
+    """While the inputs are written, after a task, after the last task, and while waiting for
+    the workers to finish: the shared inputs go and the workers are stopped."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    scheduler = LocalProcesses(2)
+    progress = InterruptAfter(scheduler, {"first task": 1, "last task": "last"}.get(moment))
+    if moment == "start":
+        save, saved = np.save, []
+
+        def save_then_interrupt(*args, **kwargs) -> None:
+            save(*args, **kwargs)
+            saved.append(args[0])
+            if len(saved) == 2:
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(np, "save", save_then_interrupt)
+    if moment == "close":
+        shutdown = scheduler.pool.shutdown
+
+        def interrupted_while_waiting(wait: bool = True, kill_workers: bool = False) -> None:
+            if not wait:
+                return shutdown(wait=wait, kill_workers=kill_workers)
+            shutdown(wait=False)  # the workers are told to finish, then Ctrl-C
+            raise KeyboardInterrupt
+
+        scheduler.pool.shutdown = interrupted_while_waiting
+    with pytest.raises(KeyboardInterrupt):
+        run_experiments(digits, resolve_profile("quick", digits), cache=ResultCache(tmp_path),
+                        scheduler=scheduler, progress=progress)
+    assert not list(tmp_path.glob(f"reportgen-inputs-{os.getpid()}-*"))
+    assert moment == "start" or progress.workers
+    assert all_gone(progress.workers)
+
+
+# A run of the digits chapter on 2 local processes that says when each task is done.
+CHILD = """
+import sys
+from pathlib import Path
+from reportgen.data import load_dataset
+from reportgen.engine.cache import ResultCache
+from reportgen.engine.profiles import resolve_profile
+from reportgen.engine.runner import NoProgress, run_experiments
+
+class Say(NoProgress):
+    def start(self, total, cached):
+        print("tasks", total - cached, flush=True)
+
+    def finished(self, name, seconds):
+        print("done", name, flush=True)
+
+digits = load_dataset("digits", use_cache=False)
+run_experiments(digits, resolve_profile("quick", digits), jobs=2,
+                cache=ResultCache(Path(sys.argv[1])), progress=Say())
+"""
+
+
+@pytest.mark.parametrize("after", ["first", "last"])
+def test_ctrl_c_on_a_real_run_leaves_nothing_behind(tmp_path, after):
+    """SIGINT to the run's process group, as Ctrl-C in a terminal sends it, once the first or
+    the last task is done."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path / "cache")],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                             env={**os.environ, "TMPDIR": str(temporary)},
+                             start_new_session=True)
+    try:
+        tasks = int(child.stdout.readline().split()[1])
+        for _ in range(1 if after == "first" else tasks):
+            assert child.stdout.readline().startswith("done")
+        descendants = {p.pid for p in psutil.Process(child.pid).children(recursive=True)}
+        try:
+            os.killpg(child.pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass  # done before Ctrl-C came
+        interrupted = time.monotonic()
+        child.wait(timeout=30)
+        assert time.monotonic() - interrupted < 15
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    assert descendants
+    assert all_gone(descendants)
+    assert not list(temporary.glob("reportgen-inputs-*"))
