@@ -45,7 +45,7 @@ def test_bad_train_size_is_one_line(tmp_path):
     result = run("run", "--dataset", "digits", "--train-size", "5000", "--quiet",
                  "--out", str(tmp_path / "o"))
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "--train-size must be between 30 and 1500" in result.output
+    assert "--train-size must be between 300 and 1500" in result.output
     assert not (tmp_path / "o").exists()
 
 
