@@ -202,5 +202,5 @@ def _same_environment(outcome: TaskOutcome, here: dict) -> None:
     if difference:
         raise RunFault(f"worker {outcome.where} computed {outcome.name} with other code than"
                        f" this machine ({difference}), so its result was not kept",
-                       "install the same reportgen and libraries on every worker, then run"
-                       " again")
+                       "install the same reportgen and libraries on every worker (after an edit"
+                       " of reportgen's files: start this process again), then run again")

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from reportgen.engine.cache import code_fingerprint
+from reportgen.engine.cache import code_fingerprint, fingerprint_difference
 from reportgen.engine.memory import peak_memory
 from reportgen.engine.profiles import CompactInputs, Inputs
 from reportgen.engine.registry import Experiment
@@ -290,10 +290,21 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _hush_distributed(*loggers: str, level: int = logging.CRITICAL) -> None:
-    """Quiet distributed's logs of what the run reports in one line itself: a closed connection
-    (at INFO, with a traceback), a failed reconnect, whatever follows a lost scheduler."""
+    """Quiet distributed's logs of what Dask handles (a result fetched again from another
+    worker) or the run reports in one line itself: a closed connection (at INFO, with a
+    traceback), a failed reconnect, whatever follows a lost scheduler."""
     for name in loggers:
         logging.getLogger(name).setLevel(level)
+
+
+def _unless_cut_short(loop, context: dict) -> None:
+    """The client loop's handler of errors nobody retrieved: a fetch of a result cut short by
+    its timeout leaves distributed's inner tasks to end in AllExit, which asyncio would print,
+    with a traceback, at exit."""
+    from distributed.client import AllExit
+
+    if not isinstance(context.get("exception"), AllExit):
+        loop.default_exception_handler(context)
 
 
 def _disarm(client) -> None:
@@ -334,7 +345,7 @@ class DaskCluster:
         self.futures: set = set()  # submitted and not yet handed back: cancelled by a kill
         _hush_distributed("distributed.batched", "distributed.client", level=logging.ERROR)
         self.client = self._connect()
-        self.client.loop.asyncio_loop.set_exception_handler(self._unless_cut_short)
+        self.client.loop.asyncio_loop.set_exception_handler(_unless_cut_short)
         try:
             with self._faults():
                 try:
@@ -365,25 +376,16 @@ class DaskCluster:
                 " address") from None
         return client
 
-    def _unless_cut_short(self, loop, context: dict) -> None:
-        """The client loop's handler of errors nobody retrieved: a fetch of a result cut short
-        by its timeout leaves distributed's inner tasks to end in AllExit, which asyncio would
-        print, with a traceback, at exit."""
-        if not isinstance(context.get("exception"), self._distributed.client.AllExit):
-            loop.default_exception_handler(context)
-
     def _check_workers_match(self) -> None:
         """Workers must run the code this process computes cache keys from: a worker with
         another reportgen or scikit-learn would cache numbers under the wrong key. (The runner
         checks every result too: a worker may join later.)"""
-        from reportgen.engine.cache import fingerprint_difference
-
         here = code_fingerprint()
         try:
             theirs = self.client.run(code_fingerprint)
         except (OSError, TimeoutError):
-            raise
-        except Exception as exc:
+            raise  # a lost scheduler: see _faults
+        except Exception as exc:  # a worker without reportgen, say
             raise ReportgenError(f"the Dask workers at {self.address} cannot run reportgen"
                                  f" ({_first_line(exc)}); install this machine's reportgen and"
                                  " libraries on every worker") from None
@@ -404,11 +406,14 @@ class DaskCluster:
         except (OSError, TimeoutError, concurrent.futures.CancelledError) as exc:
             raise self._lost(exc) from None
 
-    def _lost(self, cause: BaseException | str) -> RunFault:
+    def _lost(self, cause: BaseException | None = None) -> RunFault:
+        """The fault of a lost scheduler (`cause`: how the client noticed, if it says more
+        than that the connection is gone)."""
         _hush_distributed("distributed", "distributed.client")
-        if isinstance(cause, concurrent.futures.CancelledError):
-            cause = "the connection to it was lost"  # the client cancels every task then
-        reason = cause if isinstance(cause, str) else _first_line(cause)
+        if cause is None or isinstance(cause, concurrent.futures.CancelledError):
+            reason = "the connection to it was lost"  # the client cancels every task then
+        else:
+            reason = _first_line(cause)
         return RunFault(f"lost the Dask scheduler at {self.address} ({reason})",
                         "check that it runs (`dask scheduler`), then run again")
 
@@ -427,7 +432,7 @@ class DaskCluster:
         """Raise when the scheduler is gone, or the cluster has had no worker for
         `worker_timeout` seconds; called while waiting, every POLL_SECONDS."""
         if self.client.status != "running":
-            raise self._lost(f"the client is {self.client.status}")
+            raise self._lost()
         if not self._workers() and time.monotonic() - self._worker_seen >= self.worker_timeout:
             raise RunFault(
                 f"the Dask cluster at {self.address} has had no worker for"

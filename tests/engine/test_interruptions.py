@@ -139,3 +139,32 @@ def test_ctrl_c_on_a_real_run_leaves_nothing_behind(tmp_path, after):
     assert descendants
     assert all_gone(descendants)
     assert not list(temporary.glob("reportgen-inputs-*"))
+
+
+class InterruptAtTheFirstTask(NoProgress):
+    def finished(self, name: str, seconds: float) -> None:
+        raise KeyboardInterrupt
+
+
+def test_an_interrupted_run_leaves_the_cluster_nothing_to_compute(digits, tmp_path):
+    """Its tasks are cancelled and its inputs plugin is removed: the cluster computes nothing
+    for a run that is gone."""
+    distributed = pytest.importorskip("distributed")
+    from reportgen.engine.schedulers import DaskCluster
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        with pytest.raises(KeyboardInterrupt):
+            run_experiments(digits, resolve_profile("quick", digits), cache=ResultCache(tmp_path),
+                            scheduler=DaskCluster(cluster.scheduler_address),
+                            progress=InterruptAtTheFirstTask())
+
+        def left(dask_scheduler) -> tuple[int, list[str]]:
+            return len(dask_scheduler.tasks), [name for name in dask_scheduler.worker_plugins
+                                               if name.startswith("reportgen-inputs-")]
+
+        deadline = time.monotonic() + 10
+        while client.run_on_scheduler(left) != (0, []) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert client.run_on_scheduler(left) == (0, [])
