@@ -4,7 +4,10 @@ The runner (`engine.runner`) decides what runs when; a scheduler only carries ta
 one ships the chapter's inputs once (a memory-mapped copy on this machine, a worker plugin on
 each Dask worker), runs `execute_task` where it lives, and hands back futures. Every task runs
 on one thread, so its numbers never depend on where it ran (KNN breaks distance ties
-differently with another thread count).
+differently with another thread count). Each outcome carries the code fingerprint of the
+process that computed it, for the runner to check before it caches anything; a fault that
+ends a run part-way (a lost scheduler, a cluster without workers, a dead worker) is a
+`RunFault`, one line.
 """
 
 from __future__ import annotations
@@ -60,6 +63,10 @@ class RunFault(ReportgenError):
     def kept(self, computed: int, total: int) -> ReportgenError:
         return ReportgenError(f"{self.what}; {computed} of {total} tasks were computed and are"
                               f" kept in the cache; {self.advice}")
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerInputs,
@@ -256,9 +263,8 @@ class LocalProcesses:
         try:
             return future.result()
         except BrokenProcessPool as exc:
-            reason = str(exc).splitlines()[0]
-            raise ReportgenError(f"a worker process died ({reason}); out of memory? try fewer"
-                                 " --jobs") from None
+            raise RunFault(f"a worker process died ({_first_line(exc)})",
+                           "out of memory? try fewer --jobs") from None
 
     def close(self, kill: bool = False) -> None:
         """Stop the workers (at once with `kill`: a failed or interrupted run) and remove the
@@ -281,12 +287,8 @@ def _check_address(address: str) -> None:
     half-made prints a traceback at exit)."""
     match = _ADDRESS.fullmatch(address)
     if match is None or not 0 < int(match[1]) < 65536:
-        raise ReportgenError(f"{address!r} is no Dask scheduler address: give tcp://HOST:PORT"
+        raise ReportgenError(f"{address!r} is not a Dask scheduler address: give tcp://HOST:PORT"
                              " (or tls://HOST:PORT), as `dask scheduler` prints it")
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _hush_distributed(*loggers: str, level: int = logging.CRITICAL) -> None:
@@ -484,8 +486,8 @@ class DaskCluster:
                 try:
                     return future.result(timeout=self.worker_timeout)
                 except self._distributed.KilledWorker as exc:
-                    raise ReportgenError(f"a task's workers died again and again ({exc}); see"
-                                         " the Dask workers' logs (out of memory?)") from None
+                    raise RunFault(f"a task's workers died again and again ({_first_line(exc)})",
+                                   "see the Dask workers' logs (out of memory?)") from None
                 except (OSError, TimeoutError, concurrent.futures.CancelledError) as exc:
                     if future.status == "error":
                         raise  # the task's own error, as it would be in this process

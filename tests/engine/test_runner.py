@@ -131,3 +131,41 @@ def test_an_unreadable_durations_file_only_loses_the_order(digits, profile, tmp_
     assert run.computed
     scope = f"{digits.name}-{digits.checksum[:12]}/{profile.name}"
     assert set(cache.durations(scope)) == set(run.runs)
+
+
+def test_a_result_from_another_environment_is_refused_and_never_cached(digits, profile,
+                                                                       tmp_path):
+    """Whatever the scheduler: here one that says binary.forest ran under another
+    scikit-learn. What was computed before it stays cached; it is computed again later."""
+    import sklearn
+
+    from reportgen.engine.runner import NoProgress
+    from reportgen.engine.schedulers import InProcess
+    from reportgen.errors import ReportgenError
+
+    class OneElsewhere(InProcess):
+        def outcome(self, future):
+            outcome = super().outcome(future)
+            if outcome.name != "binary.forest":
+                return outcome
+            libraries = {**outcome.fingerprint["libraries"], "scikit-learn": "1.6.1"}
+            return dataclasses.replace(outcome, where="pid 99999", fingerprint={
+                **outcome.fingerprint, "libraries": libraries})
+
+    class Finished(NoProgress):
+        def __init__(self) -> None:
+            self.names: list[str] = []
+
+        def finished(self, name: str, seconds: float) -> None:
+            self.names.append(name)
+
+    cache, progress = ResultCache(tmp_path), Finished()
+    with pytest.raises(ReportgenError) as error:
+        run_experiments(digits, profile, cache=cache, scheduler=OneElsewhere(), progress=progress)
+    assert str(error.value).startswith(
+        "worker pid 99999 computed binary.forest with other code than this machine"
+        f" (scikit-learn 1.6.1 there, {sklearn.__version__} here), so its result was not kept;"
+        f" {len(progress.names)} of ")
+    later = run_experiments(digits, profile, jobs=1, cache=cache)
+    assert "binary.forest" in later.computed
+    assert set(later.computed) == set(later.runs) - set(progress.names)
