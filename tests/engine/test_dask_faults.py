@@ -38,14 +38,17 @@ from reportgen.errors import ReportgenError
 address, cache, timeout, delay, *victims = sys.argv[1:]
 
 def kill():
-    while victims:
-        os.killpg(int(victims.pop()), signal.SIGKILL)
+    for pid in victims:
+        os.killpg(int(pid), signal.SIGKILL)
 
 class KillAfterTheFirstTask(NoProgress):
+    done = 0
+
     def finished(self, name, seconds):
-        if float(delay) == 0:
+        self.done += 1
+        if self.done == 1 and float(delay) == 0:
             kill()
-        elif victims:
+        elif self.done == 1:
             threading.Timer(float(delay), kill).start()
 
 try:
