@@ -64,12 +64,14 @@ def build_report(
     benchmarks_dir: Path | None = Path("benchmarks"),
     only: tuple[str, ...] | None = None,
     scheduler: str | None = None,
+    worker_timeout: float = 60.0,
     repeats: int = 1,
     progress=None,
     log=lambda message: None,
 ) -> BuildOutcome:
     """Run the sections' experiments (all, or `only` those; on `jobs` local processes or on
-    the Dask cluster at `scheduler`; `repeats` times where seeds matter), then stage, render
+    the Dask cluster at `scheduler`, given up on after `worker_timeout` s without a worker;
+    `repeats` times where seeds matter), then stage, render
     and publish a new numbered version of the report; a failure anywhere leaves no version
     behind."""
     started = time.perf_counter()
@@ -79,7 +81,7 @@ def build_report(
     writable_folder(Path(reports_dir), f"--reports-dir {reports_dir}")  # and a bad archive
     archive = Archive(reports_dir)
     archive.clear_abandoned()
-    cluster = open_scheduler(jobs, scheduler) if scheduler else None  # reachable, before work
+    cluster = open_scheduler(jobs, scheduler, worker_timeout) if scheduler else None  # now
     try:
         ds = load_dataset(dataset, data_file=data_file, log=log)
         chosen = resolve_profile(profile, ds, train_size)

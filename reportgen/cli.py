@@ -157,6 +157,12 @@ scheduler_option = click.option(
     "--scheduler", metavar="tcp://HOST:PORT", default=None,
     help="Run the tasks on the Dask cluster of this scheduler (pip install 'reportgen[dask]').",
 )
+worker_timeout_option = click.option(
+    "--worker-timeout", type=click.FloatRange(min=1), default=60, show_default=True,
+    metavar="SECONDS",
+    help="With --scheduler: give up (keeping what was computed) when the cluster has had no"
+         " worker this long.",
+)
 force_option = click.option("--force", is_flag=True, help="Ignore the result cache; refit all.")
 only_option = click.option(
     "--only", multiple=True, metavar="SECTION",
@@ -174,7 +180,8 @@ repeats_option = click.option(
 def experiment_options(command):
     """The options every command that runs the experiments takes."""
     for option in reversed((profile_option, dataset_option, data_file_option, train_size_option,
-                            jobs_option, scheduler_option, repeats_option, force_option,
+                            jobs_option, scheduler_option, worker_timeout_option,
+                            repeats_option, force_option,
                             only_option, quiet_option)):
         command = option(command)
     return command
@@ -184,8 +191,8 @@ def experiment_options(command):
 @experiment_options
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: out/DATASET-PROFILE].")
-def run_command(profile, dataset, data_file, train_size, jobs, scheduler, repeats, force, only,
-                quiet, out) -> None:
+def run_command(profile, dataset, data_file, train_size, jobs, scheduler, worker_timeout, repeats,
+                force, only, quiet, out) -> None:
     """Run the chapter's experiments; write metrics.json and figures/."""
     from reportgen.archive import refuse_inside_archive
     from reportgen.engine.runner import run_experiments
@@ -199,7 +206,7 @@ def run_command(profile, dataset, data_file, train_size, jobs, scheduler, repeat
     jobs = worker_count(jobs, log=_say)
     if out is not None:  # before any work
         refuse_inside_archive(out, f"--out {out}")
-    cluster = open_scheduler(jobs, scheduler) if scheduler else None  # reachable, before work
+    cluster = open_scheduler(jobs, scheduler, worker_timeout) if scheduler else None  # before work
     try:
         ds = load_dataset(dataset, data_file=data_file, log=lambda m: None if quiet else _say(m))
         chosen = resolve_profile(profile, ds, train_size)
@@ -236,8 +243,9 @@ thresholds_option = click.option(
 @thresholds_option
 @click.option("--benchmarks-dir", type=click.Path(path_type=Path), default=Path("benchmarks"),
               show_default=True, help="pytest-benchmark runs to show in the timing section.")
-def build_command(profile, dataset, data_file, train_size, jobs, scheduler, repeats, force, only,
-                  quiet, reports_dir, no_pdf, thresholds_path, benchmarks_dir) -> None:
+def build_command(profile, dataset, data_file, train_size, jobs, scheduler, worker_timeout,
+                  repeats, force, only, quiet, reports_dir, no_pdf, thresholds_path,
+                  benchmarks_dir) -> None:
     """Run (or reuse) the experiments, render HTML and PDF, archive a new version."""
     from reportgen.build import build_report
     from reportgen.engine.schedule import worker_count
@@ -248,7 +256,8 @@ def build_command(profile, dataset, data_file, train_size, jobs, scheduler, repe
     with progress_for(quiet) as progress:
         outcome = build_report(
             dataset, profile, reports_dir=reports_dir, data_file=data_file,
-            train_size=train_size, jobs=jobs, scheduler=scheduler, repeats=repeats, force=force,
+            train_size=train_size, jobs=jobs, scheduler=scheduler,
+            worker_timeout=worker_timeout, repeats=repeats, force=force,
             pdf=not no_pdf,
             thresholds_path=thresholds_path or DEFAULT_SPEC, benchmarks_dir=benchmarks_dir,
             only=only or None, progress=progress,
