@@ -102,9 +102,9 @@ class Archive:
                 v for v in versions if v.id.startswith(ref)
             ]
         if len(matches) != 1:
-            what = "no version" if not matches else f"{len(matches)} versions"
+            what = "no version matches" if not matches else f"{len(matches)} versions match"
             raise ReportgenError(
-                f"{what} matches {ref!r} in {self.root}; `reportgen list` shows the ids"
+                f"{what} {ref!r} in {self.root}; `reportgen list` shows the ids"
             )
         return matches[0]
 
@@ -270,6 +270,19 @@ def _is_version(path: Path) -> bool:
     return bool(VERSION_RE.match(path.name)) and (path / MANIFEST).is_file()
 
 
+def _is_version_copy(path: Path) -> bool:
+    """A version under any name (copied, renamed): a folder whose manifest.json is one a
+    build wrote. Only output folders are asked this; listing needs the version's own name."""
+    manifest = path / MANIFEST
+    try:
+        if not manifest.is_file() or manifest.stat().st_size > 1 << 24:
+            return False
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and {"version", "files"} <= data.keys()
+
+
 def _is_archive(path: Path) -> bool:
     """A folder holding versions (or a build's staging folder)."""
     try:
@@ -280,14 +293,15 @@ def _is_archive(path: Path) -> bool:
 
 
 def refuse_inside_archive(path: Path, what: str, may_be_archive: bool = False) -> Path:
-    """Refuse an output folder that is, or lies inside, any archive: a version, a staging
-    folder, or a folder holding versions (whichever --reports-dir it belongs to; symbolic
-    links followed). `may_be_archive`: the folder itself may be an archive (--reports-dir)."""
+    """Refuse an output folder that is, or lies inside, any archive: a version (or a copy of
+    one under another name), a staging folder, or a folder holding versions (whichever
+    --reports-dir it belongs to; symbolic links followed). `may_be_archive`: the folder itself
+    may be an archive (--reports-dir)."""
     resolved = Path(path).resolve()
     for folder in (resolved, *resolved.parents):
         inside = folder != resolved
-        if _is_version(folder) or STAGING_RE.match(folder.name) or (
-                (inside or not may_be_archive) and _is_archive(folder)):
+        if (_is_version(folder) or _is_version_copy(folder) or STAGING_RE.match(folder.name)
+                or ((inside or not may_be_archive) and _is_archive(folder))):
             where = "is" if folder == resolved else "lies inside"
             raise ReportgenError(f"{what} {where} the archive {folder}; archived versions are"
                                  " never written to: choose a folder outside it")
@@ -295,25 +309,51 @@ def refuse_inside_archive(path: Path, what: str, may_be_archive: bool = False) -
 
 
 # -- reading archive files: one place, every shape checked -----------------------------------
-NUMBER = (int, float)
-OPTIONAL_NUMBER = (int, float, type(None))
-MANIFEST_SHAPE = {"dataset": (str,), "profile": (str,), "files": (dict,),
-                  "headlines?": (dict,), "headline_labels?": (dict,), "thresholds?": (dict,),
-                  "build_seconds?": OPTIONAL_NUMBER, "sections?": (list,),
-                  "previous?": (str, type(None)), "repeats?": (int,)}
-METRICS_SHAPE = {"metrics": (dict,), "dataset": (dict,), "profile": (dict,),
-                 "thresholds?": (list,), "repeats?": (dict, type(None)),
-                 "timings?": (dict,), "sections?": (list, type(None))}
+# A shape is a tuple of types (isinstance; a bool is never a number), a dict (an object with
+# these keys, "?" marking optional ones), [shape] (a list of such items), Each(shape) (an
+# object whose every value has it) or Maybe(shape) (it, or null).
 
 
-def read_json(path: Path, shape: dict[str, tuple[type, ...]]) -> dict:
-    """A JSON object of the archive with the keys (and value types) `shape` names."""
+@dataclass(frozen=True)
+class Each:
+    shape: object
+
+
+@dataclass(frozen=True)
+class Maybe:
+    shape: object
+
+
+STR, INT, BOOL, NUMBER = (str,), (int,), (bool,), (int, float)
+ANY = (object,)
+THRESHOLD_OUTCOME = {"id": STR, "metric": STR, "passed": BOOL, "message": STR,
+                     "status?": Maybe(STR), "severity?": STR}
+MANIFEST_SHAPE = {"dataset": STR, "profile": STR, "files": Each(STR), "version?": STR,
+                  "headlines?": Each(ANY), "headline_labels?": Each(STR),
+                  "thresholds?": {"passed": INT, "total": INT},
+                  "build_seconds?": Maybe(NUMBER), "sections?": [STR],
+                  "previous?": Maybe(STR), "repeats?": INT}
+METRICS_SHAPE = {
+    "metrics": Each(ANY), "dataset": {"name": STR, "checksum?": STR}, "profile": {"name": STR},
+    "sections?": Maybe([STR]), "thresholds?": [THRESHOLD_OUTCOME], "warnings?": Each([STR]),
+    "published?": [{"metric": STR}],
+    "timings?": {"wall_seconds": NUMBER, "jobs?": INT,
+                 "experiments": Each({"seconds": NUMBER, "cached": BOOL,
+                                      "peak_rss_bytes?": Maybe(INT)})},
+    "repeats?": Maybe({"count": INT, "deterministic?": [STR],
+                       "metrics?": Each({"values": (list,)})}),
+}
+
+
+def read_json(path: Path, shape: dict) -> dict:
+    """A JSON object of the archive of the shape `shape` describes (see above)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReportgenError(f"{path} is damaged ({exc}): restore its version from git, or move"
-                             " the version's folder out of the archive") from None
-    problem = _shape_problem(data, shape)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise ReportgenError(f"{path} is damaged ({reason}): restore its version from git, or"
+                             " move the version's folder out of the archive") from None
+    problem = _shape_problem(data, shape, "")
     if problem:
         raise ReportgenError(f"{path} is not what reportgen wrote ({problem}): restore its"
                              " version from git, or move the version's folder out of the"
@@ -321,25 +361,46 @@ def read_json(path: Path, shape: dict[str, tuple[type, ...]]) -> dict:
     return data
 
 
-def _shape_problem(data, shape: dict[str, tuple[type, ...]]) -> str | None:
-    if not isinstance(data, dict):
-        return f"a JSON {type(data).__name__}, not an object"
-    for key, types in shape.items():
-        name = key.rstrip("?")
-        if name not in data:
-            if key.endswith("?"):
-                continue
-            return f"no {name!r}"
-        value = data[name]
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            allowed = " or ".join("null" if t is type(None) else t.__name__ for t in types)
-            return f"{name!r} is a {type(value).__name__}, not {allowed}"
-    for key in ("dataset", "profile"):  # metrics.json's are objects with a name
-        if isinstance(data.get(key), dict) and not isinstance(data[key].get("name"), str):
-            return f"{key!r} has no name"
-    files = data.get("files")
-    if isinstance(files, dict) and not all(isinstance(v, str) for v in files.values()):
-        return "'files' maps names to something other than digests"
+def _kind(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+            type(None): "null"}.get(type(value), "a number")
+
+
+def _shape_problem(value, shape, where: str) -> str | None:
+    """What in `value` does not have `shape` (`where`: its path, for the message), or None."""
+    it = where or "the file"
+    if isinstance(shape, Maybe):
+        return None if value is None else _shape_problem(value, shape.shape, where)
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            return f"{it} is {_kind(value)}, not an object"
+        for key, inner in shape.items():
+            name = key.removesuffix("?")
+            if name in value:
+                problem = _shape_problem(value[name], inner, f"{where}.{name}".lstrip("."))
+                if problem:
+                    return problem
+            elif not key.endswith("?"):
+                return f"{it} has no {name!r}"
+        return None
+    if isinstance(shape, Each | list):
+        items = value.items() if isinstance(value, dict) else enumerate(value) \
+            if isinstance(value, list) else None
+        wanted = dict if isinstance(shape, Each) else list
+        if items is None or not isinstance(value, wanted):
+            return f"{it} is {_kind(value)}, not {'an object' if wanted is dict else 'a list'}"
+        inner = shape.shape if isinstance(shape, Each) else shape[0]
+        for key, item in items:
+            problem = _shape_problem(item, inner, f"{where}[{key!r}]")
+            if problem:
+                return problem
+        return None
+    if shape is ANY:
+        return None
+    if not isinstance(value, shape) or (isinstance(value, bool) and bool not in shape):
+        wanted = " or ".join({str: "a string", int: "an integer", float: "a number",
+                              bool: "a boolean", list: "a list"}[t] for t in shape)
+        return f"{it} is {_kind(value)}, not {wanted}"
     return None
 
 

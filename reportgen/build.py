@@ -81,7 +81,8 @@ def build_report(
     writable_folder(Path(reports_dir), f"--reports-dir {reports_dir}")  # and a bad archive
     archive = Archive(reports_dir)
     archive.clear_abandoned()
-    cluster = open_scheduler(jobs, scheduler, worker_timeout) if scheduler else None  # now
+    cluster = (open_scheduler(jobs, scheduler, worker_timeout) if scheduler is not None
+               else None)  # reachable, before work
     try:
         ds = load_dataset(dataset, data_file=data_file, log=log)
         chosen = resolve_profile(profile, ds, train_size)

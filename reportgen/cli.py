@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import signal
 import sys
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from reportgen.data import DATASETS, load_dataset
 from reportgen.engine.profiles import PROFILES, resolve_profile
 from reportgen.engine.repeats import MAX_REPEATS
 from reportgen.errors import ReportgenError
-from reportgen.storage import writable_folder
+from reportgen.storage import staged_folder, writable_folder
 
 # scikit-learn, matplotlib and WeasyPrint load only inside the commands that use them, so
 # `data fetch`, `list` and `show` answer at once.
@@ -157,8 +158,15 @@ scheduler_option = click.option(
     "--scheduler", metavar="tcp://HOST:PORT", default=None,
     help="Run the tasks on the Dask cluster of this scheduler (pip install 'reportgen[dask]').",
 )
+def _seconds(ctx, param, value: float) -> float:
+    """A time limit in seconds: finite, and at most a day (nan and inf are floats too)."""
+    if not math.isfinite(value) or not 1 <= value <= 86_400:
+        raise click.BadParameter(f"{value:g} is not a number of seconds from 1 to 86400")
+    return value
+
+
 worker_timeout_option = click.option(
-    "--worker-timeout", type=click.FloatRange(min=1), default=60, show_default=True,
+    "--worker-timeout", type=float, callback=_seconds, default=60, show_default=True,
     metavar="SECONDS",
     help="With --scheduler: give up (keeping what was computed) when the cluster has had no"
          " worker this long.",
@@ -204,13 +212,16 @@ def run_command(profile, dataset, data_file, train_size, jobs, scheduler, worker
 
     sections = select(only)
     jobs = worker_count(jobs, log=_say)
-    if out is not None:  # before any work
+    if out is not None:  # before any work; figures/ too, which a link could lead elsewhere
         refuse_inside_archive(out, f"--out {out}")
-    cluster = open_scheduler(jobs, scheduler, worker_timeout) if scheduler else None  # before work
+        refuse_inside_archive(out / "figures", f"--out {out} (its figures/)")
+    cluster = (open_scheduler(jobs, scheduler, worker_timeout) if scheduler is not None
+               else None)  # reachable, before work
     try:
         ds = load_dataset(dataset, data_file=data_file, log=lambda m: None if quiet else _say(m))
         chosen = resolve_profile(profile, ds, train_size)
         out = out or Path("out") / f"{ds.name}-{chosen.name}"
+        refuse_inside_archive(out / "figures", f"--out {out} (its figures/)")
         writable_folder(refuse_inside_archive(out, f"--out {out}"), f"--out {out}")
         with progress_for(quiet) as progress:
             run = run_experiments(ds, chosen, jobs=jobs, force=force, progress=progress,
@@ -219,7 +230,8 @@ def run_command(profile, dataset, data_file, train_size, jobs, scheduler, worker
     finally:
         if cluster is not None:
             cluster.close()
-    _, figures, _ = export_run(run, out)
+    with staged_folder(out) as staging:  # a failed or interrupted export leaves out as it was
+        _, figures, _ = export_run(run, staging)
     computed = len(run.computed)
     click.echo(f"{len(run.runs)} tasks ({computed} computed, {len(run.runs) - computed}"
                f" from the cache) in {run.wall_seconds:.1f} s")
@@ -402,6 +414,12 @@ def diff_command(old, new, reports_dir, form, fail_on) -> None:
     if fail_on == "significant" and changes["incomparable"]:
         raise click.ClickException(f"cannot gate {a.id} against {b.id}:"
                                    f" {changes['incomparable']}")
+    removed = changes["removed_metrics"]
+    if fail_on == "significant" and removed:  # what NEW does not measure cannot be judged
+        raise click.ClickException(
+            f"cannot gate {a.id} against {b.id}: {len(removed)} of its metrics are not in"
+            f" {b.id} ({', '.join(removed[:3])}{', …' if len(removed) > 3 else ''}); compare"
+            " versions that measure the same sections")
     if fail_on == "significant" and changes["significant"]:
         raise click.ClickException(f"{changes['significant']} metric(s) changed significantly"
                                    f" from {a.id} to {b.id}")

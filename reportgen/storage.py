@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import platformdirs
@@ -14,11 +16,15 @@ from reportgen.errors import ReportgenError
 
 def cache_root() -> Path:
     """The cache folder, made if missing: $REPORTGEN_CACHE, else the user's cache folder."""
+    from reportgen.archive import refuse_inside_archive  # archive writes through storage
+
     configured = os.environ.get("REPORTGEN_CACHE")
     if configured:
-        return writable_folder(Path(configured), f"the cache folder $REPORTGEN_CACHE={configured}")
+        what = f"the cache folder $REPORTGEN_CACHE={configured}"
+        return writable_folder(refuse_inside_archive(Path(configured), what), what)
     default = Path(platformdirs.user_cache_dir("reportgen"))
-    return writable_folder(default, f"the cache folder {default} (set $REPORTGEN_CACHE)")
+    what = f"the cache folder {default} (set $REPORTGEN_CACHE)"
+    return writable_folder(refuse_inside_archive(default, what), what)
 
 
 def writable_folder(path: Path, what: str) -> Path:
@@ -35,6 +41,25 @@ def writable_folder(path: Path, what: str) -> Path:
         raise ReportgenError(f"cannot write to {what}: {reason}; choose a folder you can write"
                              " to") from None
     return path
+
+
+@contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """A hidden folder beside `out` to fill; its files move into `out` only when the block
+    completes, so a failure or an interruption (a full disk, Ctrl-C) leaves `out` as it was
+    and nothing half-written anywhere."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield staging
+        for path in sorted(staging.rglob("*")):
+            if path.is_file():
+                target = out / path.relative_to(staging)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:

@@ -271,9 +271,19 @@ class Outcome:
                 "repeat_count": self.repeat_count, "chapter_holds": self.chapter_holds}
 
 
+class Incomparable(ValueError):
+    """A value and a bound that no operator can order (a list against a list, a string or a
+    boolean against a number): a spec's mistake, or a damaged metrics.json."""
+
+
 def _holds(op: str, value: Any, bound: Any) -> bool:
     if isinstance(value, list) and op != "==":
         return bool(value) and all(_holds(op, v, bound) for v in value)
+    if op == "==":  # to Python False == 0; to a claim a boolean is no number
+        return isinstance(value, bool) == isinstance(bound, bool) and value == bound
+    ends = bound if op == "between" and isinstance(bound, list) else [bound]
+    if not (is_number(value) and all(is_number(end) for end in ends)):
+        raise Incomparable(f"{value!r} and {bound!r}")
     if op == "between":
         return bound[0] <= value <= bound[1]
     return bool(OPERATORS[op](value, bound))
@@ -359,24 +369,37 @@ def evaluate(spec: list[Threshold], document: dict) -> list[Outcome]:
         if absent:
             outcomes.append(Outcome(t, None, t.bound_for(profile), False, missing=absent[0]))
             continue
-        value, checked = _statistic(document, t.metric, t.on)
-        fixed = t.bound_for(profile)
-        values = _per_repeat(document, t.metric, count)
-        bounds = _per_repeat(document, t.bound_metric, count) if t.bound_metric else \
-            [fixed] * count
-        if checked == "every_repeat":
-            bound = bounds if t.bound_metric else fixed
-            passed = all(_holds(t.op, v, b) for v, b in zip(value, bounds, strict=True))
-        else:
-            on = checked if t.bound_metric else "value"
-            bound = _statistic(document, t.bound_metric, on)[0] if t.bound_metric else fixed
-            passed = _holds(t.op, value, bound)
-        holding = sum(_holds(t.op, v, b) for v, b in zip(values, bounds, strict=True))
-        outcomes.append(Outcome(t, value, bound, passed, checked=checked,
-                                repeats_holding=holding if count > 1 else None,
-                                repeat_count=count if count > 1 else None,
-                                chapter_holds=_holds(t.op, values[0], bounds[0])))
+        try:
+            outcomes.append(_outcome(t, document, count))
+        except Incomparable as exc:
+            raise SpecError(
+                f"threshold {t.id}: {t.op} cannot compare {exc} ({t.metric}"
+                + (f" with {t.bound_metric}" if t.bound_metric else "")
+                + "): give a bound of the metric's kind, or restore a damaged metrics.json"
+            ) from None
     return outcomes
+
+
+def _outcome(t: Threshold, document: dict, count: int) -> Outcome:
+    """One applicable threshold checked on a document that has its metrics."""
+    profile = document["profile"]["name"]
+    value, checked = _statistic(document, t.metric, t.on)
+    fixed = t.bound_for(profile)
+    values = _per_repeat(document, t.metric, count)
+    bounds = _per_repeat(document, t.bound_metric, count) if t.bound_metric else \
+        [fixed] * count
+    if checked == "every_repeat":
+        bound = bounds if t.bound_metric else fixed
+        passed = all(_holds(t.op, v, b) for v, b in zip(value, bounds, strict=True))
+    else:
+        on = checked if t.bound_metric else "value"
+        bound = _statistic(document, t.bound_metric, on)[0] if t.bound_metric else fixed
+        passed = _holds(t.op, value, bound)
+    holding = sum(_holds(t.op, v, b) for v, b in zip(values, bounds, strict=True))
+    return Outcome(t, value, bound, passed, checked=checked,
+                   repeats_holding=holding if count > 1 else None,
+                   repeat_count=count if count > 1 else None,
+                   chapter_holds=_holds(t.op, values[0], bounds[0]))
 
 
 def blocking(outcomes: list[dict]) -> list[dict]:

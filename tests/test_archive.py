@@ -253,3 +253,33 @@ def test_a_read_only_archive_can_be_listed(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "open", read_only_file_system)
     assert archive.clear_abandoned() == []
     assert len(archive.versions()) == 1
+
+
+def test_json_nested_too_deeply_is_damage_not_a_recursion_error(tmp_path):
+    archive = Archive(tmp_path)
+    publish(archive)
+    path = archive.versions()[0].path / "manifest.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ReportgenError, match="nested too deeply"):
+        archive.versions()
+
+
+@pytest.mark.parametrize("part, value", [
+    ("timings", {"wall_seconds": 1.0, "experiments": []}),
+    ("timings", {"wall_seconds": 1.0, "experiments": {"x": {"seconds": "1", "cached": True}}}),
+    ("repeats", {"count": 3, "metrics": 5}),
+    ("repeats", {"count": 3, "metrics": {"m": {"values": 1}}}),
+    ("thresholds", [1, "x"]),
+    ("thresholds", [{"id": "t", "metric": "m", "passed": "yes", "message": "m"}]),
+    ("metrics", [1]),
+])
+def test_a_part_of_metrics_json_of_the_wrong_shape_is_named(tmp_path, part, value):
+    document = {"metrics": {}, "dataset": {"name": "mnist"}, "profile": {"name": "quick"},
+                part: value}
+
+    archive = Archive(tmp_path)
+    with archive.new_version("mnist-quick-abc1234") as staging:
+        (staging.path / "metrics.json").write_text(json.dumps(document))
+        staging.describe(dataset="mnist", profile="quick", commit="abc1234", headlines={})
+    with pytest.raises(ReportgenError, match=f"not what reportgen wrote \\({part}"):
+        archive.versions()[0].metrics()

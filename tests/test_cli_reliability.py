@@ -143,3 +143,74 @@ def test_check_with_a_spec_that_selects_nothing_fails(archive, tmp_path):
                     'op = ">"\nbound = { full = 1 }\nclaim = "c"\n')
     one_line_error(run("check", "1", "--reports-dir", str(archive), "--thresholds", str(spec)),
                    "a gate that checks nothing cannot pass")
+
+
+def test_a_figures_link_into_an_archive_is_refused(archive, tmp_path):
+    before = _snapshot(archive)
+    version = next(p for p in archive.iterdir() if p.name.startswith("v0001"))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "figures").symlink_to(version / "figures")
+    one_line_error(run("run", "--dataset", "digits", "--profile", "quick", "--only", "dataset",
+                       "--quiet", "--out", str(out)), "its figures/) lies inside the archive")
+    assert _snapshot(archive) == before
+
+
+def test_a_version_copied_under_another_name_is_still_never_written(archive, tmp_path):
+    version = next(p for p in archive.iterdir() if p.name.startswith("v0001"))
+    copy = tmp_path / "my-copy"
+    shutil.copytree(version, copy)
+    before = _snapshot(copy)
+    one_line_error(run("run", "--dataset", "digits", "--profile", "quick", "--only", "dataset",
+                       "--quiet", "--out", str(copy)), "never written to")
+    assert _snapshot(copy) == before
+
+
+def test_a_cache_folder_inside_an_archive_is_refused(archive, monkeypatch):
+    version = next(p for p in archive.iterdir() if p.name.startswith("v0001"))
+    monkeypatch.setenv("REPORTGEN_CACHE", str(version / "cache"))
+    one_line_error(run("data", "info", "--dataset", "digits"), "never written to")
+    assert not (version / "cache").exists()
+
+
+def test_a_gate_does_not_pass_metrics_the_new_version_lacks(tmp_path):
+    reports = tmp_path / "reports"
+    for only in ("binary", "dataset"):
+        assert run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1",
+                   "--quiet", "--no-pdf", "--reports-dir", str(reports),
+                   "--only", only).exit_code == 0
+    gate = run("diff", "1", "2", "--reports-dir", str(reports), "--fail-on", "significant")
+    assert gate.exit_code == 1 and "Traceback" not in gate.output
+    assert "of its metrics are not in" in gate.output.splitlines()[-1]
+
+
+def test_a_failed_export_leaves_the_out_folder_as_it_was(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("a user's file")
+    import reportgen.export
+
+    real = reportgen.export.save_figures
+
+    def disk_fills_after_some_figures(run, sections, captions, folder):
+        real(run, sections[:1], captions, folder)
+        raise OSError(28, "No space left on device", str(folder / "x.svg"))
+
+    monkeypatch.setattr(reportgen.export, "save_figures", disk_fills_after_some_figures)
+    result = run("run", "--dataset", "digits", "--profile", "quick", "--only", "dataset",
+                 "--quiet", "--out", str(out))
+    one_line_error(result, "no space left on the device")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left
+    assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
+
+
+@pytest.mark.parametrize("seconds", ["nan", "inf", "0", "1e308"])
+def test_a_worker_timeout_must_be_a_real_number_of_seconds(seconds, tmp_path):
+    result = run("run", "--dataset", "digits", "--quiet", "--worker-timeout", seconds,
+                 "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2 and "is not a number of seconds" in result.output
+
+
+def test_an_empty_scheduler_address_is_a_mistake_not_a_local_run(tmp_path):
+    one_line_error(run("run", "--dataset", "digits", "--quiet", "--scheduler", "",
+                       "--out", str(tmp_path / "o")), "is not a Dask scheduler address")

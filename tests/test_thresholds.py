@@ -300,3 +300,28 @@ def test_a_spec_of_which_nothing_applies_is_an_error(tmp_path, doc, message):
         require_applicable(spec, doc, "spec.toml")
     assert str(info.value) == (f"none of the 1 thresholds of spec.toml {message}; a gate that"
                                " checks nothing cannot pass")
+
+
+@pytest.mark.parametrize("value", ["0.99", None, {"a": 1}, True, [0.99, "x"]])
+def test_a_value_no_operator_can_order_is_one_line_not_a_pass(tmp_path, value):
+    """A damaged metrics.json (or a metric of another kind): never True > 0.98."""
+    spec = load_spec(write(tmp_path, GOOD))
+    with pytest.raises(SpecError, match="threshold auc: > cannot compare"):
+        evaluate(spec, document({"binary.forest.roc_auc": value}))
+
+
+def test_a_list_bound_metric_against_a_number_is_one_line(tmp_path):
+    text = GOOD.replace('bound = { full = 0.99, quick = 0.98 }',
+                        'bound_metric = "binary.sgd.cv_accuracy"')
+    spec = load_spec(write(tmp_path, text))
+    with pytest.raises(SpecError, match="with binary.sgd.cv_accuracy"):
+        evaluate(spec, document({"binary.forest.roc_auc": 0.99,
+                                 "binary.sgd.cv_accuracy": [0.9, 0.8]}))
+
+
+def test_a_boolean_equals_no_number(tmp_path):
+    text = GOOD.replace('op = ">"', 'op = "=="').replace(
+        "{ full = 0.99, quick = 0.98 }", "{ quick = false }")
+    spec = load_spec(write(tmp_path, text))
+    assert not evaluate(spec, document({"binary.forest.roc_auc": 0}))[0].passed
+    assert evaluate(spec, document({"binary.forest.roc_auc": False}))[0].passed

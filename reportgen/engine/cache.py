@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import joblib
@@ -83,15 +84,17 @@ class ResultCache:
         """The stored (result, seconds, warnings, peak_rss), or None; a corrupt entry is
         reported and removed."""
         path = self.path(experiment, key)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             return None
         try:
+            if path.is_symlink() or not path.is_file():  # never read a device or FIFO
+                raise CorruptResult("not a regular file")
             result, extra = result_from_bytes(path.read_bytes(), experiment.result_type)
             if extra.get("key") != key:
                 raise CorruptResult("stored under another key")
-        except CorruptResult as exc:
+        except (CorruptResult, OSError) as exc:
             log(f"cached {experiment.name} at {path} is corrupt ({exc}); recomputing")
-            path.unlink(missing_ok=True)
+            _remove(path)
             return None
         return (result, float(extra["seconds"]), list(extra.get("warnings", [])),
                 extra.get("peak_rss"))
@@ -131,3 +134,11 @@ class ResultCache:
         stored[scope] = {**stored.get(scope, {}), **measured}
         text = json.dumps(stored, indent=1, sort_keys=True)
         atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def _remove(path: Path) -> None:
+    """Remove a corrupt entry, whatever it is (a file, a link, a folder in its place)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -520,6 +520,6 @@ def open_scheduler(jobs: int | None = None, address: str | None = None,
     address fails before any work; `worker_timeout`: see DaskCluster) or `--jobs N` (this
     machine; default all cores)."""
     jobs = jobs or cpu_count()
-    if address:
+    if address is not None:  # "" too: a mistyped address, never a quiet local run
         return DaskCluster(address, worker_timeout)
     return InProcess() if jobs <= 1 else LocalProcesses(jobs)

@@ -1,6 +1,7 @@
 """The runner: nothing changed fits nothing; one change reruns it and its dependents only."""
 
 import dataclasses
+import os
 
 import numpy as np
 import pytest
@@ -75,6 +76,23 @@ def test_corrupt_cache_entry_is_reported_and_recomputed(digits, profile, tmp_pat
     assert again.computed == ["binary.forest"]
     assert any("binary.forest" in line and "corrupt" in line for line in lines)
     assert again["binary.forest"].roc_auc == first["binary.forest"].roc_auc
+
+
+@pytest.mark.parametrize("replace_with", ["device", "fifo", "folder"])
+def test_a_cache_entry_that_is_no_regular_file_is_never_read_and_recomputed(
+        digits, profile, tmp_path, replace_with):
+    """A link to /dev/zero would be read until memory runs out; a FIFO would block for ever."""
+    cache = ResultCache(tmp_path)
+    first = run_experiments(digits, profile, jobs=1, cache=cache)
+    path = cache.path(all_experiments()["binary.forest"], first.runs["binary.forest"].key)
+    path.unlink()
+    {"device": lambda: path.symlink_to("/dev/zero"), "fifo": lambda: os.mkfifo(path),
+     "folder": path.mkdir}[replace_with]()
+    lines = []
+    again = run_experiments(digits, profile, jobs=1, cache=cache, log=lines.append)
+    assert again.computed == ["binary.forest"]
+    assert any("not a regular file" in line for line in lines)
+    assert path.is_file() and not path.is_symlink()  # stored again, as a plain file
 
 
 def test_parallel_run_gives_the_same_numbers(digits, profile, tmp_path):
