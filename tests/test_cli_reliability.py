@@ -120,6 +120,24 @@ def test_ctrl_c_stops_a_run_within_seconds_with_exit_130_and_one_line(tmp_path):
     assert not (out / "metrics.json").exists()
 
 
+@pytest.mark.parametrize("delay", [1.0, 2.0, 3.0])
+def test_ctrl_c_while_the_workers_start_is_still_one_line(tmp_path, delay):
+    """The workers, in the terminal's process group too, never print their own
+    KeyboardInterrupt (mid-import, say): they ignore SIGINT and the run stops them."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportgen", "run", "--dataset", "digits", "--profile",
+         "quick", "--jobs", "2", "--force", "--quiet", "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(delay)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    lines = stderr.decode().strip().splitlines()
+    assert process.returncode in (INTERRUPTED, 0), lines  # 0: it finished first
+    assert len(lines) <= 1 and "Traceback" not in stderr.decode(), lines
+
+
 @pytest.mark.parametrize("command", [["data", "info", "--dataset", "digits"],
                                      ["diff", "1", "2"], ["list"], ["show", "1"],
                                      ["render", "1", "--no-pdf"]])

@@ -17,7 +17,9 @@ import logging
 import os
 import re
 import shutil
+import signal
 import tempfile
+import threading
 import time
 import uuid
 import warnings
@@ -188,7 +190,6 @@ def _start_worker() -> None:
     memory-mapped inputs grow it by that much as tasks read them, so every task paid for a new
     process. reportgen's tasks keep nothing between them."""
     import ctypes
-    import signal
     import sys
 
     from joblib.externals.loky import process_executor
@@ -214,6 +215,23 @@ def _clear_abandoned_inputs() -> None:
             shutil.rmtree(folder, ignore_errors=True)
         except PermissionError:
             pass  # someone else's live process
+
+
+@contextmanager
+def _workers_spawned_deaf_to_ctrl_c() -> Iterator[None]:
+    """Worker processes started in the block (loky starts them in the first submit) ignore
+    SIGINT for good, as an ignored signal survives exec: a terminal's Ctrl-C reaches the whole
+    process group, and a worker interrupted mid-import or mid-task would print its own
+    traceback; this process stops them (close(kill=True)). A Ctrl-C within the few
+    milliseconds of the block itself is lost: press it again."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may change a signal's handler
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class LocalProcesses:
@@ -251,7 +269,8 @@ class LocalProcesses:
         self.shared = SharedInputs(str(self.folder), plain)
 
     def submit(self, experiment: Experiment, dependencies: tuple) -> concurrent.futures.Future:
-        return self.pool.submit(execute_task, experiment, self.shared, dependencies)
+        with _workers_spawned_deaf_to_ctrl_c():
+            return self.pool.submit(execute_task, experiment, self.shared, dependencies)
 
     def wait(self, futures: list) -> list:
         done, _ = concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED)
