@@ -58,7 +58,7 @@ def blas() -> str:
     found = [f"{info['internal_api']} {info['version']}"
              + (f", {info['architecture']} kernels" if info.get("architecture") else "")
              for info in threadpool_info() if info.get("user_api") == "blas"]
-    return "; ".join(dict.fromkeys(found)) or "unknown"
+    return "; ".join(sorted(set(found))) or "unknown"  # whatever order they were loaded in
 
 
 def collect() -> Provenance:
