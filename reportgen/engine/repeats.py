@@ -24,10 +24,10 @@ import numpy as np
 from reportgen.engine.registry import Experiment
 from reportgen.errors import ReportgenError
 
-# The most repeats a run may ask for: 100 repeats of the full chapter are about 50 hours of
-# work on 2 cores (68 min per 3 repeats, measured for v0005), and a 95 % interval from 100
-# values is already tight; a larger number is a typo, and its tasks alone would fill memory
-# before any work (100,000 repeats: 2 GB).
+# The most repeats a run may ask for: 100 repeats of the full chapter are about 38 hours on 2
+# cores (scaled from 68 min 26 s for 3 repeats, measured for v0005), and a 95 % interval from
+# 100 values is already tight; a larger number is likely a typo, and its tasks alone fill
+# memory before any work (100,000 repeats: 2 GB, as the issue measured).
 MAX_REPEATS = 100
 UNSHUFFLED_SPLIT_SEED = 0  # the "chapter seed" of a split the chapter leaves unshuffled
 _REPEAT: ContextVar[int] = ContextVar("reportgen_repeat", default=0)
