@@ -212,17 +212,19 @@ def run_command(profile, dataset, data_file, train_size, jobs, scheduler, worker
 
     sections = select(only)
     jobs = worker_count(jobs, log=_say)
-    if out is not None:  # before any work; figures/ too, which a link could lead elsewhere
-        refuse_inside_archive(out, f"--out {out}")
-        refuse_inside_archive(out / "figures", f"--out {out} (its figures/)")
+    def outside_archives(folder: Path) -> Path:  # figures/ too, which a link could lead away
+        refuse_inside_archive(folder / "figures", f"--out {folder} (its figures/)")
+        return refuse_inside_archive(folder, f"--out {folder}")
+
+    if out is not None:  # before any work
+        outside_archives(out)
     cluster = (open_scheduler(jobs, scheduler, worker_timeout) if scheduler is not None
                else None)  # reachable, before work
     try:
         ds = load_dataset(dataset, data_file=data_file, log=lambda m: None if quiet else _say(m))
         chosen = resolve_profile(profile, ds, train_size)
-        out = out or Path("out") / f"{ds.name}-{chosen.name}"
-        refuse_inside_archive(out / "figures", f"--out {out} (its figures/)")
-        writable_folder(refuse_inside_archive(out, f"--out {out}"), f"--out {out}")
+        out = out or outside_archives(Path("out") / f"{ds.name}-{chosen.name}")
+        writable_folder(out, f"--out {out}")
         with progress_for(quiet) as progress:
             run = run_experiments(ds, chosen, jobs=jobs, force=force, progress=progress,
                                   log=_say, sections=sections, scheduler=cluster,
