@@ -46,6 +46,11 @@ class Version:
     def seq(self) -> int:
         return int(VERSION_RE.match(self.id)["seq"])
 
+    @property
+    def kind(self) -> str:
+        """"chapter" (a build of the chapter) or "matrix" (the chapter across releases)."""
+        return self.manifest.get("kind", "chapter")
+
     def problem_with(self, name: str) -> str | None:
         """Why file `name` no longer matches the manifest, or None when it does."""
         path = self.path / name
@@ -58,6 +63,10 @@ class Version:
     def metrics(self) -> dict:
         """The version's metrics.json, refused if it no longer matches the manifest's digest
         or lacks what every reader needs (the metrics, the dataset and profile names)."""
+        if self.kind == "matrix":
+            raise ReportgenError(f"{self.id} is a release matrix, not a build of the chapter:"
+                                 f" `reportgen show {self.id}` summarises it, and its report"
+                                 " compares the releases")
         return self.read_json("metrics.json", METRICS_SHAPE)
 
     def read_json(self, name: str, shape: dict[str, tuple[type, ...]]) -> dict:
@@ -109,10 +118,12 @@ class Archive:
         return matches[0]
 
     def previous(self, dataset: str, profile: str, before_seq: int | None = None) -> Version | None:
-        """The newest version of the same dataset and profile (before a sequence number)."""
+        """The newest chapter version of the same dataset and profile (before a sequence
+        number)."""
         candidates = [
             v for v in self.versions()
-            if v.manifest["dataset"] == dataset and v.manifest["profile"] == profile
+            if v.kind == "chapter" and v.manifest["dataset"] == dataset
+            and v.manifest["profile"] == profile
             and (before_seq is None or v.seq < before_seq)
         ]
         return candidates[-1] if candidates else None
@@ -332,7 +343,8 @@ MANIFEST_SHAPE = {"dataset": STR, "profile": STR, "files": Each(STR), "version?"
                   "headlines?": Each(ANY), "headline_labels?": Each(STR),
                   "thresholds?": {"passed": INT, "total": INT},
                   "build_seconds?": Maybe(NUMBER), "sections?": [STR],
-                  "previous?": Maybe(STR), "repeats?": INT}
+                  "previous?": Maybe(STR), "repeats?": INT, "kind?": STR,
+                  "releases?": [STR]}
 METRICS_SHAPE = {
     "metrics": Each(ANY), "dataset": {"name": STR, "checksum?": STR}, "profile": {"name": STR},
     "sections?": Maybe([STR]), "thresholds?": [THRESHOLD_OUTCOME], "warnings?": Each([STR]),

@@ -151,3 +151,78 @@ def build_report(
     write_index(archive)
     return BuildOutcome(staging.id, archive.root / staging.id, document,
                         previous.id if previous else None, changes)
+
+
+@dataclass
+class MatrixOutcome:
+    version_id: str
+    path: Path
+    data: dict  # matrix.json
+
+
+def build_matrix(
+    pins: list,
+    dataset: str = "mnist",
+    profile: str = "full",
+    *,
+    reports_dir: Path = Path("reports"),
+    data_file: Path | None = None,
+    train_size: int | None = None,
+    jobs: int = 1,
+    force: bool = False,
+    pdf: bool = True,
+    thresholds_path: Path = DEFAULT_SPEC,
+    only: tuple[str, ...] = (),
+    repeats: int = 1,
+    quiet: bool = False,
+    log=lambda message: None,
+) -> MatrixOutcome:
+    """Run the chapter in one environment per release of `pins` (`environments.Pins`), compare
+    the releases, and publish the matrix report as a new numbered version; a failure anywhere
+    (a release that cannot be had, a run that fails) leaves no version behind."""
+    from reportgen.matrix import MATRIX_DATA, RUNS, compare_releases, run_arguments, run_releases
+    from reportgen.report.matrix import draw_figures
+
+    started = time.perf_counter()
+    spec = load_spec(thresholds_path)
+    if only:
+        select(only)  # an unknown section fails here, before any environment is made
+    refuse_inside_archive(reports_dir, f"--reports-dir {reports_dir}", may_be_archive=True)
+    writable_folder(Path(reports_dir), f"--reports-dir {reports_dir}")
+    archive = Archive(reports_dir)
+    archive.clear_abandoned()
+    arguments = run_arguments(profile, dataset, data_file, train_size, only, repeats, force,
+                              quiet)
+    runs = run_releases(pins, arguments, jobs, log)
+    data = compare_releases(runs, spec)
+    origin = provenance.collect()
+    scope = "-only-" + "-".join(only) if only else ""
+    slug = (f"matrix-{data['dataset']['name']}-{data['profile']['name']}{scope}"
+            f"-{origin.short_commit}")
+    with archive.new_version(slug) as staging:
+        for run in runs:
+            write_json(staging.path / RUNS / run.environment.path.name / "metrics.json",
+                       run.document)
+        data["figures"] = {}
+        for name, svg in draw_figures(data).items():
+            atomic_write(staging.path / "figures" / name, lambda tmp, s=svg: tmp.write_bytes(s))
+            data["figures"][name.removesuffix(".svg")] = f"figures/{name}"
+        data.update(version=staging.id, provenance=origin.as_dict(),
+                    created_utc=staging.created.strftime("%Y-%m-%d %H:%M:%S"))
+        write_json(staging.path / MATRIX_DATA, data)
+        html = render_version(staging.path)  # from the files, exactly as `render` will
+        atomic_write(staging.path / "report.html",
+                     lambda tmp: tmp.write_text(html, encoding="utf-8"))
+        if pdf:
+            write_pdf(html, staging.path, staging.path / "report.pdf")
+        newest = data["thresholds"]
+        staging.describe(
+            kind="matrix", dataset=data["dataset"]["name"],
+            profile=data["profile"]["name"] + scope, commit=origin.commit, dirty=origin.dirty,
+            sections=data["sections"], releases=[r["label"] for r in data["releases"]],
+            thresholds={"passed": sum(t["statuses"][-1] == "PASS" for t in newest),
+                        "total": len(newest)},
+            build_seconds=time.perf_counter() - started, repeats=repeats,
+        )
+    write_index(archive)
+    return MatrixOutcome(staging.id, archive.root / staging.id, data)

@@ -195,13 +195,85 @@ def experiment_options(command):
     return command
 
 
+def _pins(value: str | None, numpy: str | None = None):
+    """`--scikit-learn 1.5.2` (or `1.5.2,numpy=2.0.2`) as the releases an environment pins."""
+    from reportgen.environments import Pins
+
+    release, *extras = [part.strip() for part in value.split(",")]
+    for extra in extras:
+        name, _, pinned = extra.partition("=")
+        if name.strip() != "numpy" or not pinned:
+            raise ReportgenError(f"--scikit-learn {value}: {extra!r} is not numpy=RELEASE (the"
+                                 " one other library an environment pins)")
+        numpy = pinned.strip()
+    return Pins(release, numpy)
+
+
+release_options = [
+    click.option("--scikit-learn", "scikit_learn", metavar="RELEASE", default=None,
+                 help="Run in an environment with this scikit-learn release (made once under"
+                      " the cache and reused), e.g. 1.5.2 for the book's numbers."),
+    click.option("--numpy", metavar="RELEASE", default=None,
+                 help="With --scikit-learn: pin numpy to this release too."),
+]
+
+
+def release_environment_option(command):
+    """`--scikit-learn` / `--numpy`: the command runs again inside that release's environment."""
+    for option in reversed(release_options):
+        command = option(command)
+    return command
+
+
+def _in_release_environment(ctx: click.Context, scikit_learn: str | None,
+                            numpy: str | None) -> bool:
+    """With --scikit-learn: run this same command (its other options unchanged) inside the
+    release's environment, exit with its status, and return True; else return False."""
+    if scikit_learn is None:
+        if numpy is not None:
+            raise ReportgenError("--numpy pins numpy in a release environment: give"
+                                 " --scikit-learn too")
+        return False
+    from reportgen.environments import ensure_environment
+
+    environment = ensure_environment(_pins(scikit_learn, numpy), log=_say)
+    arguments = []
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if param.name in ("scikit_learn", "numpy") or value is None:
+            continue
+        if value == param.default and not (isinstance(param, click.Option) and param.multiple):
+            continue
+        flag = param.opts[0]
+        if isinstance(param, click.Option) and param.is_flag:
+            arguments += [flag] if value else []
+        elif isinstance(param, click.Option) and param.multiple:
+            for item in value:
+                arguments += [flag, str(item)]
+        elif isinstance(param, click.Argument):
+            arguments.append(str(value))
+        else:
+            arguments += [flag, str(value)]
+    _say(f"running `reportgen {ctx.info_name}` with {environment.pins.label}"
+         f" ({environment.path})")
+    import subprocess
+
+    done = subprocess.run(environment.reportgen(ctx.info_name, *arguments))
+    ctx.exit(done.returncode)
+    return True
+
+
 @cli.command("run")
 @experiment_options
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: out/DATASET-PROFILE].")
-def run_command(profile, dataset, data_file, train_size, jobs, scheduler, worker_timeout, repeats,
-                force, only, quiet, out) -> None:
+@release_environment_option
+@click.pass_context
+def run_command(ctx, profile, dataset, data_file, train_size, jobs, scheduler, worker_timeout,
+                repeats, force, only, quiet, out, scikit_learn, numpy) -> None:
     """Run the chapter's experiments; write metrics.json and figures/."""
+    if _in_release_environment(ctx, scikit_learn, numpy):
+        return
     from reportgen.archive import refuse_inside_archive
     from reportgen.engine.runner import run_experiments
     from reportgen.engine.schedule import worker_count
@@ -257,10 +329,15 @@ thresholds_option = click.option(
 @thresholds_option
 @click.option("--benchmarks-dir", type=click.Path(path_type=Path), default=Path("benchmarks"),
               show_default=True, help="pytest-benchmark runs to show in the timing section.")
-def build_command(profile, dataset, data_file, train_size, jobs, scheduler, worker_timeout,
+@release_environment_option
+@click.pass_context
+def build_command(ctx, profile, dataset, data_file, train_size, jobs, scheduler, worker_timeout,
                   repeats, force, only, quiet, reports_dir, no_pdf, thresholds_path,
-                  benchmarks_dir) -> None:
-    """Run (or reuse) the experiments, render HTML and PDF, archive a new version."""
+                  benchmarks_dir, scikit_learn, numpy) -> None:
+    """Run (or reuse) the experiments, render HTML and PDF, archive a new version
+    (--scikit-learn 1.5.2: as that release computes them, e.g. the book's numbers)."""
+    if _in_release_environment(ctx, scikit_learn, numpy):
+        return
     from reportgen.build import build_report
     from reportgen.engine.schedule import worker_count
     from reportgen.progress import progress_for
@@ -337,6 +414,130 @@ def _print_summary(document: dict, version_id: str, labels: dict[str, str]) -> N
             click.echo(f"  {t['message']}")  # FAIL, WARN or MISSING, from the message
 
 
+@cli.command("matrix")
+@click.option("--scikit-learn", "releases", metavar="RELEASE", multiple=True,
+              help="A scikit-learn release to run the chapter with (repeatable; RELEASE may pin"
+                   " numpy too: 1.5.2,numpy=2.0.2).")
+@click.option("--releases", "release_range", metavar="FIRST:LAST", default=None,
+              help="The newest patch of every minor release from FIRST to LAST, e.g. 1.5:1.9.")
+@click.option("--numpy", metavar="RELEASE", default=None,
+              help="Pin numpy to this release in every environment.")
+@profile_option
+@dataset_option
+@data_file_option
+@train_size_option
+@jobs_option
+@repeats_option
+@force_option
+@only_option
+@quiet_option
+@reports_dir_option
+@click.option("--no-pdf", is_flag=True, help="Write the HTML report only.")
+@thresholds_option
+def matrix_command(releases, release_range, numpy, profile, dataset, data_file, train_size, jobs,
+                   repeats, force, only, quiet, reports_dir, no_pdf, thresholds_path) -> None:
+    """Run the chapter with each scikit-learn release (each in its own environment, made once
+    and reused) and archive a matrix report: which release changed which number, by how much,
+    and whether by more than seed noise (with --repeats)."""
+    from reportgen.build import build_matrix
+    from reportgen.engine.schedule import worker_count
+    from reportgen.environments import newest_patches
+    from reportgen.thresholds import DEFAULT_SPEC
+
+    chosen = list(releases)
+    if release_range is not None:
+        first, colon, last = release_range.partition(":")
+        if not colon:
+            raise ReportgenError(f"--releases {release_range}: give FIRST:LAST, e.g. 1.5:1.9")
+        found = newest_patches(first.strip(), last.strip())
+        _say(f"releases {release_range}: {', '.join(found)}")
+        chosen += found
+    if not chosen:
+        raise ReportgenError("name the releases: --scikit-learn 1.5.2 --scikit-learn 1.9.1, or"
+                             " --releases 1.5:1.9")
+    pins = [_pins(release, numpy) for release in chosen]
+    outcome = build_matrix(
+        pins, dataset, profile, reports_dir=reports_dir, data_file=data_file,
+        train_size=train_size, jobs=worker_count(jobs, log=_say), force=force, pdf=not no_pdf,
+        thresholds_path=thresholds_path or DEFAULT_SPEC, only=only, repeats=repeats,
+        quiet=quiet, log=_say)
+    _print_matrix(outcome.data, outcome.version_id)
+    click.echo(f"report:    {outcome.path / 'report.html'}")
+    if not no_pdf:
+        click.echo(f"pdf:       {outcome.path / 'report.pdf'}")
+
+
+def _print_matrix(data: dict, version_id: str) -> None:
+    """What a matrix version found, in a few lines."""
+    from reportgen.matrix import totals
+
+    sums = totals(data)
+    click.echo(f"version:   {version_id}")
+    click.echo(f"matrix:    {data['dataset']['name']}, profile {data['profile']['name']},"
+               f" {data['repeats']} repeat(s), {len(data['releases'])} releases")
+    for index, release in enumerate(data["releases"]):
+        printed = (f"{sums['reproduced'][index]} of {sums['printed']} printed values reproduced, "
+                   if sums["printed"] else "")
+        click.echo(f"  {release['label']:<36} {printed}{sums['passing'][index]} of"
+                   f" {sums['thresholds']} thresholds pass")
+    for step in data["changes"]:
+        noise = (f", {step['beyond_noise']} beyond seed noise" if data["repeats"] > 1 else "")
+        click.echo(f"  {step['from']} → {step['to']}: {len(step['metrics'])} metric(s)"
+                   f" changed{noise}")
+
+
+@cli.group("env", cls=_Group)
+def env_group() -> None:
+    """The release environments reportgen made (for `matrix` and `--scikit-learn`)."""
+
+
+@env_group.command("list")
+def env_list() -> None:
+    """List the environments under the cache, with their releases and size."""
+    from reportgen.environments import environments_root, list_environments
+    from reportgen.report.render import fmt_bytes
+
+    found = list_environments()
+    if not found:
+        click.echo(f"no environments in {environments_root()}")
+        return
+    for environment in found:
+        libraries = environment["libraries"]
+        what = (", ".join(f"{name} {libraries[name]}" for name in ("scikit-learn", "numpy",
+                                                                    "scipy") if name in libraries)
+                if environment["complete"] else "incomplete: remove it")
+        click.echo(f"{environment['name']:<40} {fmt_bytes(environment['bytes']):>10}  {what}")
+
+
+@env_group.command("create")
+@release_environment_option
+def env_create(scikit_learn, numpy) -> None:
+    """Make (or verify) the environment of a release, e.g. --scikit-learn 1.5.2."""
+    from reportgen.environments import ensure_environment
+
+    if scikit_learn is None:
+        raise ReportgenError("give the release: reportgen env create --scikit-learn 1.5.2")
+    environment = ensure_environment(_pins(scikit_learn, numpy), log=_say)
+    click.echo(f"{environment.path}: {environment.pins.label} ready ({environment.manager})")
+
+
+@env_group.command("remove")
+@click.argument("names", nargs=-1)
+@click.option("--all", "remove_all", is_flag=True, help="Remove every environment.")
+def env_remove(names, remove_all) -> None:
+    """Remove environments by name (see `reportgen env list`)."""
+    from reportgen.environments import clear_abandoned, list_environments, remove_environment
+
+    if remove_all:
+        names = [environment["name"] for environment in list_environments()]
+        clear_abandoned()
+    elif not names:
+        raise ReportgenError("name the environments to remove (see `reportgen env list`), or"
+                             " give --all")
+    for name in names:
+        click.echo(f"removed {remove_environment(name)}")
+
+
 @cli.command("list")
 @reports_dir_option
 def list_command(reports_dir) -> None:
@@ -359,6 +560,10 @@ def list_command(reports_dir) -> None:
         click.echo(f"{v.id:<48} {m['dataset']:<13} {m['profile']:<16}"
                    f" {t.get('passed', 0):>5}/{t.get('total', 0):<4}"
                    f" {fmt_seconds(m.get('build_seconds')):>12}")
+        if v.kind == "matrix":
+            click.echo(f"    release matrix: {', '.join(m.get('releases', []))}"
+                       " (thresholds: the newest release's)")
+            continue
         labels = m.get("headline_labels", {})
         click.echo("    " + " · ".join(f"{labels.get(name, name)} {fmt_number(value)}"
                                        for name, value in m.get("headlines", {}).items()))
@@ -375,6 +580,9 @@ def show_command(version, metric, as_json, reports_dir) -> None:
 
     archive = Archive(reports_dir)
     found = archive.resolve(version)
+    if found.kind == "matrix":
+        _show_matrix(archive, found, metric, as_json)
+        return
     document = found.metrics()
     if metric:
         if metric not in document["metrics"]:
@@ -386,6 +594,33 @@ def show_command(version, metric, as_json, reports_dir) -> None:
         click.echo(json.dumps(document, indent=2))
         return
     _print_summary(document, found.id, _manifest_labels(found.path))
+    problems = archive.verify(found)
+    click.echo(f"files:     {len(found.manifest['files'])} in {found.path}, "
+               + ("all match the manifest" if not problems else "; ".join(problems)))
+
+
+def _show_matrix(archive, found, metric: str | None, as_json: bool) -> None:
+    """`show` of a release matrix: its findings, one metric in every release, or its data."""
+    from reportgen.archive import METRICS_SHAPE
+    from reportgen.matrix import MATRIX_DATA, RUNS
+    from reportgen.report.matrix import MATRIX_SHAPE
+
+    data = found.read_json(MATRIX_DATA, MATRIX_SHAPE)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    if metric:
+        values = {}
+        for release in data["releases"]:
+            document = found.read_json(f"{RUNS}/{release['environment']}/metrics.json",
+                                       METRICS_SHAPE)
+            if metric not in document["metrics"]:
+                raise ReportgenError(f"no metric {metric!r} in {found.id}; see `reportgen show"
+                                     f" {found.id} --json` for the names")
+            values[release["label"]] = document["metrics"][metric]
+        click.echo(json.dumps(values))
+        return
+    _print_matrix(data, found.id)
     problems = archive.verify(found)
     click.echo(f"files:     {len(found.manifest['files'])} in {found.path}, "
                + ("all match the manifest" if not problems else "; ".join(problems)))

@@ -73,11 +73,30 @@ def _one_against_repeats(x: float, repeats: list[float]) -> float:
     return float(2 * stats.t.sf(abs(x - mean) / (std * math.sqrt(1 + 1 / n)), n - 1))
 
 
-def _tests(name: str, old: dict, new: dict) -> tuple[str, list[float]] | None:
+def _paired(a: list[float], b: list[float]) -> float:
+    """Two-sided p-value of the paired t-test (scipy's ttest_rel) on repeat-by-repeat values:
+    no change in any repeat is 1, the same change in every repeat is 0 (it is no noise)."""
+    differences = [y - x for x, y in zip(a, b, strict=True)]
+    if all(d == 0 for d in differences):
+        return 1.0
+    if all(d == differences[0] for d in differences):
+        return 0.0
+    return float(stats.ttest_rel(b, a).pvalue)
+
+
+def _tests(name: str, old: dict, new: dict, paired: bool = False
+           ) -> tuple[str, list[float]] | None:
     """How a changed metric's noise is judged, and its raw p-values (one per element); None
-    when nothing says how noisy it is."""
+    when nothing says how noisy it is. `paired`: repeat r of both used the same seeds (the
+    same chapter in two environments), so the per-repeat differences are tested."""
     before, after = repeats_of(old, name), repeats_of(new, name)
     measured = [r for r in (before, after) if r and "std" in r]
+    if paired and len(measured) == 2 and len(before["values"]) == len(after["values"]):
+        olds, news = [_flat(v) for v in before["values"]], [_flat(v) for v in after["values"]]
+        if len({len(row) for row in olds + news}) == 1:
+            return "paired t-test on the per-repeat differences (same seeds)", [
+                _paired([row[i] for row in olds], [row[i] for row in news])
+                for i in range(len(olds[0]))]
     if len(measured) == 2:
         olds, news = [_flat(v) for v in before["values"]], [_flat(v) for v in after["values"]]
         if len({len(row) for row in olds + news}) == 1:
@@ -108,9 +127,9 @@ def _benjamini_hochberg(p_values: list[float]) -> list[float]:
     return adjusted
 
 
-def classify(rows: list[dict], old: dict, new: dict) -> None:
+def classify(rows: list[dict], old: dict, new: dict, paired: bool = False) -> None:
     """Give every changed-metric row its `verdict`, `method` and adjusted `p_value` (the
-    smallest of its elements')."""
+    smallest of its elements'); `paired` as for `_tests`."""
     family: list[tuple[int, float]] = []  # (row index, raw p) for every element tested
     for index, row in enumerate(rows):
         name = row["metric"]
@@ -119,7 +138,7 @@ def classify(rows: list[dict], old: dict, new: dict) -> None:
             row.update(verdict="significant", p_value=0.0,
                        method="deterministic in both versions: no noise")
             continue
-        tests = _tests(name, old, new)
+        tests = _tests(name, old, new, paired)
         if tests is not None:
             row["method"] = tests[0]
             family += [(index, p) for p in tests[1]]
@@ -161,12 +180,14 @@ def incomparable(old: dict, new: dict) -> str | None:
             " is no regression, and no noise test can say otherwise")
 
 
-def compare_documents(old: dict, new: dict) -> dict:
+def compare_documents(old: dict, new: dict, paired: bool = False) -> dict:
     """Metrics, thresholds and experiment times that changed from `old` to `new` (two
     metrics.json documents), as plain rows for `reportgen diff` and the report; each changed
     metric with its verdict (see the module's docstring). A metric has changed when its
     chapter value differs, or when the repeats both versions have differ. `incomparable`
-    says why the two are different measurements (a gate must not pass them), or is None."""
+    says why the two are different measurements (a gate must not pass them), or is None.
+    `paired`: both ran the same repeats with the same seeds (one chapter in two environments);
+    their repeats are then compared repeat by repeat."""
     metric_rows = []
     added = sorted(new["metrics"].keys() - old["metrics"].keys())
     removed = sorted(old["metrics"].keys() - new["metrics"].keys())
@@ -182,7 +203,7 @@ def compare_documents(old: dict, new: dict) -> dict:
             row["delta"] = after - before
         metric_rows.append(row)
     metric_rows.sort(key=lambda row: row["metric"])
-    classify(metric_rows, old, new)
+    classify(metric_rows, old, new, paired)
 
     old_status = {t["id"]: stored_status(t) for t in old.get("thresholds", [])}
     threshold_rows = [

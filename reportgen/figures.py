@@ -6,6 +6,7 @@ matplotlib Figure, in the manner of scikit-learn's Display classes. Nothing here
 
 from __future__ import annotations
 
+import inspect
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,20 @@ STYLE = {  # the chapter's rc settings, plus reproducible SVG output
 def subplots(*args, **kwargs):
     """plt.subplots, the one way sections make a figure (so they need not import pyplot)."""
     return plt.subplots(*args, **kwargs)
+
+
+def plot_display(display_class: type, ax, style: dict, name: str | None = None, **data):
+    """Draw one of scikit-learn's curve Displays (`RocCurveDisplay`, `PrecisionRecallDisplay`)
+    from computed points, on every supported release: 1.7 renamed `estimator_name` to `name`
+    and moved the line's style from `**kwargs` to `curve_kwargs` (the old spellings were then
+    deprecated, and are refused by the newest releases)."""
+    if name is not None:
+        takes_name = "name" in inspect.signature(display_class).parameters
+        data["name" if takes_name else "estimator_name"] = name
+    display = display_class(**data)
+    if "curve_kwargs" in inspect.signature(display.plot).parameters:
+        return display.plot(ax=ax, curve_kwargs=style)
+    return display.plot(ax=ax, **style)
 
 
 def digit_grid(images: np.ndarray, images_per_row: int = 10) -> np.ndarray:
@@ -187,4 +202,38 @@ def spread_chart(rows: list[dict]) -> Figure:
         span = max(row["ci_high"], *values) - min(row["ci_low"], *values)
         pad = span * 0.08 or abs(row["mean"]) * 1e-3 or 1e-3
         ax.set_xlim(min(row["ci_low"], *values) - pad, max(row["ci_high"], *values) + pad)
+    return fig
+
+
+def release_grid(rows: list[str], columns: list[str], cells: list[list[str]],
+                 colours: dict[str, str], texts: list[list[str]] | None = None,
+                 column_title: str = "") -> Figure:
+    """A grid a reader takes in at a glance: one row per item (a printed value, a metric, a
+    threshold, a task), one column per release (or step between releases), each cell coloured
+    by its state (`colours`: state -> colour, shown as the legend) and optionally labelled."""
+    height = 0.9 + 0.24 * len(rows)
+    width = min(7.2, 2.6 + 0.95 * len(columns))
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+    for y, row in enumerate(cells):
+        for x, state in enumerate(row):
+            ax.add_patch(plt.Rectangle((x, y), 1, 1, facecolor=colours.get(state, "white"),
+                                       edgecolor="white", linewidth=1.5))
+            if texts and texts[y][x]:
+                ax.text(x + 0.5, y + 0.5, texts[y][x], ha="center", va="center", fontsize=6.5)
+    ax.set_xlim(0, len(columns))
+    ax.set_ylim(len(rows), 0)
+    ax.set_xticks([x + 0.5 for x in range(len(columns))], columns, fontsize=7)
+    ax.xaxis.tick_top()
+    ax.set_yticks([y + 0.5 for y in range(len(rows))], rows, fontsize=7)
+    ax.tick_params(length=0)
+    if column_title:
+        ax.set_xlabel(column_title, fontsize=8)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    used = {state for row in cells for state in row}
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colour) for state, colour in colours.items()
+               if state in used]
+    ax.legend(handles, [state for state in colours if state in used], fontsize=7,
+              loc="upper center", bbox_to_anchor=(0.5, -0.02), ncols=min(4, len(handles)),
+              frameon=False)
     return fig

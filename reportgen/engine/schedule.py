@@ -114,3 +114,11 @@ def worker_count(jobs: int | None, log=lambda message: None) -> int:
             f" {cores} workers")
         return cores
     return jobs
+
+
+def release_runs(releases: int, jobs: int) -> list[int]:
+    """How a matrix's runs (one per release environment) share the machine: the workers each
+    run gets, in the order the runs go. They go one after another, each with all `jobs`
+    workers: every run already spreads its own tasks over them, and two runs side by side
+    would only share the same cores while holding two sets of models in memory."""
+    return [jobs] * releases

@@ -18,7 +18,9 @@ def headline_columns(versions: list[Version]) -> list[tuple[str, str]]:
 
 
 def trend_chart(versions: list[Version]) -> str | None:
-    """Headline metrics and build time against version number, as an inline SVG data URL."""
+    """Headline metrics and build time against version number, as an inline SVG data URL
+    (chapter builds only: a release matrix has no headline of its own)."""
+    versions = [v for v in versions if v.kind == "chapter"]
     if len(versions) < 2:
         return None
     groups: dict[str, list[Version]] = {}
@@ -59,13 +61,15 @@ def index_rows(versions: list[Version], columns: list[tuple[str, str]]) -> list[
         rows.append({
             "id": v.id, "short_id": f"v{v.seq:04d}", "created_utc": m["created_utc"],
             "dataset": m["dataset"], "profile": m["profile"], "commit": m["commit"][:7],
-            "dirty": m.get("dirty", False),
-            "headlines": [m["headlines"].get(name) for name, _ in columns],
+            "dirty": m.get("dirty", False), "kind": v.kind,
+            "releases": ", ".join(m.get("releases", [])),
+            "headlines": [m.get("headlines", {}).get(name) for name, _ in columns],
             "thresholds_passed": thresholds.get("passed", 0),
             "thresholds_total": thresholds.get("total", 0),
             "thresholds_failed": thresholds.get("total", 0) > thresholds.get("passed", 0),
             "wall_seconds": m.get("build_seconds"),
             "has_pdf": "report.pdf" in m.get("files", {}),
+            "data_file": "matrix.json" if v.kind == "matrix" else "metrics.json",
         })
     return rows
 

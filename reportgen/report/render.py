@@ -195,7 +195,7 @@ def _read_json(path: Path, shape: dict) -> dict:
     return read_json(path, shape)
 
 
-def _inline(folder: Path, relative: str) -> str:
+def inline_figure(folder: Path, relative: str) -> str:
     try:
         return svg_data_url((folder / relative).read_bytes())
     except OSError as exc:
@@ -211,7 +211,7 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
     repeats = (document.get("repeats") or {}).get("metrics", {})
     figures = {
         figure["id"]: {"number": number, "caption": figure["caption"], "file": figure["file"],
-                       "src": _inline(folder, figure["file"])}
+                       "src": inline_figure(folder, figure["file"])}
         for number, figure in enumerate(data["figures"], start=1)
     }
     sections = []
@@ -232,12 +232,12 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
                   for row in benchmarks.get("in_run") or []]  # older versions have no peaks
         benchmarks = {**benchmarks, "in_run": in_run}
         if benchmarks.get("chart"):
-            benchmarks = {**benchmarks, "chart": _inline(folder, benchmarks["chart"])}
+            benchmarks = {**benchmarks, "chart": inline_figure(folder, benchmarks["chart"])}
     if projection:
         projection = _projection_of_any_release(projection, len(experiments))
         for chart in ("chart", "timeline_chart"):
             if projection.get(chart):
-                projection = {**projection, chart: _inline(folder, projection[chart])}
+                projection = {**projection, chart: inline_figure(folder, projection[chart])}
     return {
         "version": data["version"],
         "created_utc": data["created_utc"],
@@ -299,7 +299,7 @@ def _robustness(document: dict, data: dict, thresholds: list[dict], folder: Path
                             if not t["missing"]),
         "metrics": rows,
         "constant": [row["metric"] for row in rows if not varies(row)],
-        "chart": _inline(folder, chart) if chart else None,
+        "chart": inline_figure(folder, chart) if chart else None,
     }
 
 
@@ -352,7 +352,13 @@ def _projection_of_any_release(projection: dict, tasks: int) -> dict:
 def render_version(folder: Path) -> str:
     """The report's HTML, from the files of a version (or of a build being staged) alone."""
     from reportgen.archive import METRICS_SHAPE
+    from reportgen.matrix import MATRIX_DATA
     from reportgen.sections import all_sections
+
+    if (folder / MATRIX_DATA).is_file():  # a release matrix has a report of its own
+        from reportgen.report.matrix import render_matrix
+
+        return render_matrix(folder)
 
     data = _read_json(folder / RENDER_DATA, RENDER_SHAPE)
     if data.get("schema") != RENDER_SCHEMA:
@@ -419,18 +425,16 @@ def render_archived(version, out_dir: Path, pdf: bool = True) -> list[Path]:
     """Render an archived version (`archive.Version`) into `out_dir`, never into the archive:
     its files are checked against its manifest first, then rendered with today's templates."""
     from reportgen.archive import refuse_inside_archive
-    from reportgen.report.model import figure_files
     from reportgen.storage import writable_folder
 
     out_dir = Path(out_dir)
     refuse_inside_archive(out_dir, f"--out {out_dir}")
-    data = _read_json(version.path / RENDER_DATA, RENDER_SHAPE)
-    try:
-        needed = ["metrics.json", RENDER_DATA, *(str(path) for path in figure_files(data))]
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ReportgenError(f"{version.path / RENDER_DATA} is not what reportgen wrote (its"
-                             f" figures: {type(exc).__name__}: {exc}); restore the version"
-                             " from git or build it anew") from None
+    if version.kind == "matrix":
+        from reportgen.report.matrix import needed_files
+
+        needed = needed_files(version.path)
+    else:
+        needed = _chapter_files(version.path)
     problems = [f"{name} {problem}" for name in needed
                 if (problem := version.problem_with(name))]
     if problems:
@@ -444,3 +448,16 @@ def render_archived(version, out_dir: Path, pdf: bool = True) -> list[Path]:
         written.append(out_dir / "report.pdf")
         write_pdf(html, version.path, written[1])
     return written
+
+
+def _chapter_files(folder: Path) -> list[str]:
+    """The files a chapter version's report is rendered from."""
+    from reportgen.report.model import figure_files
+
+    data = _read_json(folder / RENDER_DATA, RENDER_SHAPE)
+    try:
+        return ["metrics.json", RENDER_DATA, *(str(path) for path in figure_files(data))]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ReportgenError(f"{folder / RENDER_DATA} is not what reportgen wrote (its"
+                             f" figures: {type(exc).__name__}: {exc}); restore the version"
+                             " from git or build it anew") from None

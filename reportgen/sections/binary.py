@@ -26,7 +26,7 @@ from reportgen.engine.cv import FoldResult, join_folds, splitter_for
 from reportgen.engine.profiles import Inputs
 from reportgen.engine.repeats import current_repeat, reseeded
 from reportgen.errors import ReportgenError
-from reportgen.figures import mark_point, roc_axes, subplots
+from reportgen.figures import mark_point, plot_display, roc_axes, subplots
 from reportgen.sections.api import FigureSpec, Metric, Section, field_of, mean_of, register
 from reportgen.sections.prose import class_label, estimator_call
 
@@ -156,9 +156,8 @@ def precision_recall_vs_threshold(sgd: SgdDetectorResult):
 def precision_vs_recall(sgd: SgdDetectorResult):
     r90, p90 = sgd.recall_at_threshold_90, TARGET_PRECISION
     fig, ax = subplots(figsize=(8, 6))
-    PrecisionRecallDisplay(precision=sgd.pr_precisions, recall=sgd.pr_recalls).plot(
-        ax=ax, curve_kwargs={"color": "b", "linewidth": 2}
-    )
+    plot_display(PrecisionRecallDisplay, ax, {"color": "b", "linewidth": 2},
+                 precision=sgd.pr_precisions, recall=sgd.pr_recalls)
     ax.plot([r90, r90], [0.0, p90], "r:")
     ax.plot([0.0, r90], [p90, p90], "r:")
     ax.plot([r90], [p90], "ro")
@@ -172,9 +171,8 @@ def precision_vs_recall(sgd: SgdDetectorResult):
 
 def sgd_roc_curve(sgd: SgdDetectorResult):
     fig, ax = subplots(figsize=(8, 6))
-    RocCurveDisplay(fpr=sgd.roc_fpr, tpr=sgd.roc_tpr, roc_auc=sgd.roc_auc, name="SGD").plot(
-        ax=ax, curve_kwargs={"linewidth": 2}
-    )
+    plot_display(RocCurveDisplay, ax, {"linewidth": 2}, name="SGD",
+                 fpr=sgd.roc_fpr, tpr=sgd.roc_tpr, roc_auc=sgd.roc_auc)
     roc_axes(ax)
     mark_point(ax, sgd.fpr_at_threshold_90, sgd.recall_at_threshold_90)
     ax.legend(loc="lower right", fontsize=14)
@@ -186,12 +184,10 @@ def roc_curve_comparison(
     sgd: SgdDetectorResult, forest: ForestResult, comparison: RocComparisonResult
 ):
     fig, ax = subplots(figsize=(8, 6))
-    RocCurveDisplay(fpr=sgd.roc_fpr, tpr=sgd.roc_tpr, roc_auc=sgd.roc_auc, name="SGD").plot(
-        ax=ax, curve_kwargs={"color": "b", "linestyle": ":", "linewidth": 2}
-    )
-    RocCurveDisplay(
-        fpr=forest.roc_fpr, tpr=forest.roc_tpr, roc_auc=forest.roc_auc, name="Random Forest"
-    ).plot(ax=ax, curve_kwargs={"linewidth": 2})
+    plot_display(RocCurveDisplay, ax, {"color": "b", "linestyle": ":", "linewidth": 2},
+                 name="SGD", fpr=sgd.roc_fpr, tpr=sgd.roc_tpr, roc_auc=sgd.roc_auc)
+    plot_display(RocCurveDisplay, ax, {"linewidth": 2}, name="Random Forest",
+                 fpr=forest.roc_fpr, tpr=forest.roc_tpr, roc_auc=forest.roc_auc)
     roc_axes(ax)
     mark_point(ax, comparison.fpr_at_threshold_90, comparison.sgd_recall)
     mark_point(ax, comparison.fpr_at_threshold_90, comparison.forest_recall, horizontal=False)

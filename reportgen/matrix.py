@@ -1,0 +1,250 @@
+"""`reportgen matrix`: the chapter run as each scikit-learn release computes it, and what every
+release changed, measured.
+
+Each release gets its own environment (`reportgen.environments`) and an ordinary `reportgen
+run` in it, with its own cached results (the cache key holds the library versions), one after
+another as `engine.schedule.release_runs` decides. `compare_releases` turns their metrics.json
+documents into plain data: which printed values of the chapter each release reproduces, which
+metrics changed (to the bit) between neighbouring releases and by how much, whether the change
+is larger than seed noise (repeat r uses the same seeds in every release, so the per-repeat
+differences are tested, as in `compare`), every threshold's status and every task's training
+time per release. Nothing here draws or renders: `report.matrix` does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reportgen.compare import compare_documents, is_number
+from reportgen.environments import Pins, ReleaseEnvironment, ensure_environment
+from reportgen.errors import ReportgenError
+from reportgen.storage import cache_root
+from reportgen.thresholds import Threshold, evaluate
+
+MATRIX_DATA = "matrix.json"
+MATRIX_SCHEMA = 1
+RUNS = "runs"  # runs/<environment>/metrics.json: every release's own document, as it ran
+
+
+@dataclass
+class ReleaseRun:
+    """One release's run of the chapter: the environment, and the metrics.json it wrote."""
+
+    environment: ReleaseEnvironment
+    document: dict
+    seconds: float  # the run command's wall time, environment reuse included
+
+    @property
+    def label(self) -> str:
+        return self.environment.pins.label
+
+
+def release_order(pins: Pins) -> tuple:
+    """Oldest release first: scikit-learn's, then numpy's."""
+    def numbers(release: str | None) -> tuple[int, ...]:
+        return tuple(int(p) for p in (release or "0").split(".post")[0].split("."))
+    return numbers(pins.scikit_learn), numbers(pins.numpy)
+
+
+def run_arguments(profile: str, dataset: str, data_file: Path | None, train_size: int | None,
+                  only: tuple[str, ...], repeats: int, force: bool, quiet: bool) -> list[str]:
+    """The `reportgen run` options every release's run gets (paths made absolute: the run
+    starts elsewhere)."""
+    arguments = ["--profile", profile, "--dataset", dataset, "--repeats", str(repeats)]
+    if data_file is not None:
+        arguments += ["--data-file", str(Path(data_file).resolve())]
+    if train_size is not None:
+        arguments += ["--train-size", str(train_size)]
+    for section in only:
+        arguments += ["--only", section]
+    return arguments + (["--force"] if force else []) + (["--quiet"] if quiet else [])
+
+
+def run_releases(pins_list: list[Pins], arguments: list[str], jobs: int,
+                 log: Callable[[str], None] = lambda m: None) -> list[ReleaseRun]:
+    """Make (or reuse) every release's environment first, so a release that cannot be had
+    fails before hours of work; then run the chapter in each, in the policy's order (each run's
+    progress and errors show on stderr; its summary on stdout is the matrix's to give)."""
+    from reportgen.engine.schedule import release_runs
+
+    ordered = sorted(set(pins_list), key=release_order)
+    if len(ordered) < 2:
+        raise ReportgenError("a matrix compares releases: give at least two (--scikit-learn"
+                             " 1.5.2 --scikit-learn 1.9.1, or --releases 1.5:1.9)")
+    environments = [ensure_environment(pins, log) for pins in ordered]
+    workdir = Path(tempfile.mkdtemp(prefix="matrix-", dir=cache_root()))
+    runs = []
+    try:
+        for environment, workers in zip(environments, release_runs(len(environments), jobs),
+                                        strict=True):
+            out = workdir / environment.path.name
+            log(f"running the chapter with {environment.pins.label}")
+            started = _now()
+            done = subprocess.run(environment.reportgen("run", *arguments, "--jobs",
+                                                        str(workers), "--out", str(out)),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+            if done.returncode == 130:
+                raise KeyboardInterrupt
+            if done.returncode != 0:
+                raise ReportgenError(f"the run with {environment.pins.label} failed (exit"
+                                     f" {done.returncode}, its message above); nothing was"
+                                     " archived, and what it computed stays cached")
+            document = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+            runs.append(ReleaseRun(environment, document, _now() - started))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return runs
+
+
+def _now() -> float:
+    import time
+
+    return time.perf_counter()
+
+
+# -- the comparison: plain data for the report, the archive and the tests --------------------
+def compare_releases(runs: list[ReleaseRun], spec: list[Threshold]) -> dict:
+    """Everything the matrix report shows, as JSON-ready data (see the module's docstring)."""
+    documents = [run.document for run in runs]
+    labels = [run.label for run in runs]
+    first = documents[0]
+    for run in runs[1:]:
+        if run.document["profile"] != first["profile"] or (
+                run.document["dataset"].get("checksum") != first["dataset"].get("checksum")):
+            raise ReportgenError(f"the run with {run.label} measured other data than the run"
+                                 f" with {labels[0]}; a matrix compares one measurement")
+    repeats = (first.get("repeats") or {}).get("count", 1)
+    return {
+        "schema": MATRIX_SCHEMA,
+        "dataset": first["dataset"],
+        "profile": first["profile"],
+        "sections": first.get("sections"),
+        "repeats": repeats,
+        "releases": [{"label": run.label, "pins": run.environment.pins.releases,
+                      "environment": run.environment.path.name,
+                      "libraries": run.environment.libraries,
+                      "run_seconds": run.seconds} for run in runs],
+        "published": published_by_release(documents, labels),
+        "changes": changes_between_releases(documents, labels),
+        "thresholds": thresholds_by_release(documents, spec),
+        "timings": timings_by_release(documents),
+        "warnings": [sum(len(w) for w in d.get("warnings", {}).values()) for d in documents],
+    }
+
+
+def published_by_release(documents: list[dict], labels: list[str]) -> list[dict]:
+    """For every value the chapter prints: each release's value at the printed digits, whether
+    it is the chapter's, the newest release that reproduces it and the first after that which
+    does not. Empty when the run is not the full-MNIST one the chapter describes."""
+    rows: dict[str, dict] = {}
+    for index, document in enumerate(documents):
+        for row in document.get("published", []):
+            entry = rows.setdefault(row["metric"], {
+                "metric": row["metric"], "published": row["published"],
+                "values": [None] * len(documents), "agrees": [None] * len(documents)})
+            entry["values"][index] = row["ours_rounded"]
+            entry["agrees"][index] = row["agrees"]
+    for entry in rows.values():
+        entry.update(reproduction(entry["agrees"], labels))
+    return list(rows.values())
+
+
+def reproduction(agrees: list[bool | None], labels: list[str]) -> dict:
+    """Which releases reproduce a printed value: the newest that does, and the first release
+    after it that does not (None where there is no such release)."""
+    newest = max((i for i, same in enumerate(agrees) if same), default=None)
+    first_not = None
+    if newest is not None:
+        first_not = next((i for i in range(newest + 1, len(agrees)) if agrees[i] is False), None)
+    return {
+        "reproduced_by": [labels[i] for i, same in enumerate(agrees) if same],
+        "newest_reproducing": labels[newest] if newest is not None else None,
+        "first_not_reproducing": labels[first_not] if first_not is not None else None,
+    }
+
+
+def _magnitude(old: Any, new: Any) -> dict:
+    """How much a metric moved: the largest absolute change of any of its elements, that
+    relative to the old value's size, and how many elements moved."""
+    def flat(value: Any) -> list:
+        return [x for v in value for x in flat(v)] if isinstance(value, list) else [value]
+
+    before, after = flat(old), flat(new)
+    if len(before) != len(after) or not all(is_number(x) for x in before + after):
+        return {"max_abs_change": None, "relative_change": None, "elements_changed": None,
+                "elements": len(after)}
+    changes = [abs(b - a) for a, b in zip(before, after, strict=True)]
+    largest = max(changes)
+    scale = max(abs(a) for a in before)
+    return {"max_abs_change": largest,
+            "relative_change": largest / scale if scale > 0 else None,
+            "elements_changed": sum(c != 0 for c in changes), "elements": len(after)}
+
+
+def changes_between_releases(documents: list[dict], labels: list[str]) -> list[dict]:
+    """Every step from one release to the next: the metrics that changed to the bit, each
+    with its size and its verdict against seed noise (paired, repeat by repeat)."""
+    steps = []
+    for index in range(1, len(documents)):
+        old, new = documents[index - 1], documents[index]
+        changes = compare_documents(old, new, paired=True)
+        rows = [{"metric": row["metric"], "old": row["old"], "new": row["new"],
+                 "verdict": row["verdict"], "method": row["method"],
+                 "p_value": row["p_value"], **_magnitude(row["old"], row["new"])}
+                for row in changes["metrics"]]
+        steps.append({"from": labels[index - 1], "to": labels[index], "metrics": rows,
+                      "unchanged": changes["unchanged_metrics"],
+                      "beyond_noise": sum(r["verdict"] == "significant" for r in rows)})
+    return steps
+
+
+def thresholds_by_release(documents: list[dict], spec: list[Threshold]) -> list[dict]:
+    """Every threshold that applies: its claim, and its status and value in each release."""
+    rows: dict[str, dict] = {}
+    for index, document in enumerate(documents):
+        for outcome in evaluate(spec, document):
+            entry = rows.setdefault(outcome.threshold.id, {
+                "id": outcome.threshold.id, "metric": outcome.threshold.metric,
+                "claim": outcome.threshold.claim, "statuses": [None] * len(documents),
+                "values": [None] * len(documents), "messages": [None] * len(documents)})
+            entry["statuses"][index] = outcome.status
+            entry["values"][index] = outcome.value
+            entry["messages"][index] = outcome.message
+    return list(rows.values())
+
+
+def timings_by_release(documents: list[dict]) -> list[dict]:
+    """Every task's training time in each release (as last computed: a cached task keeps the
+    time it took then), longest first by the newest release, with the ratio newest/oldest."""
+    names = dict.fromkeys(name for d in documents for name in d["timings"]["experiments"])
+    rows = []
+    for name in names:
+        seconds = [d["timings"]["experiments"].get(name, {}).get("seconds") for d in documents]
+        ends = [s for s in (seconds[0], seconds[-1]) if s is not None]
+        ratio = (seconds[-1] / seconds[0] if len(ends) == 2 and seconds[0] > 0 else None)
+        rows.append({"task": name, "seconds": seconds, "ratio": ratio})
+    rows.sort(key=lambda row: -(row["seconds"][-1] or 0))
+    return rows
+
+
+def totals(data: dict) -> dict:
+    """Summary figures of a matrix: per release, printed values reproduced, thresholds
+    passing, total training time; per step, metrics changed and beyond noise."""
+    n = len(data["releases"])
+    return {
+        "reproduced": [sum(bool(r["agrees"][i]) for r in data["published"]) for i in range(n)],
+        "printed": len(data["published"]),
+        "passing": [sum(t["statuses"][i] == "PASS" for t in data["thresholds"])
+                    for i in range(n)],
+        "thresholds": len(data["thresholds"]),
+        "work_seconds": [math.fsum(t["seconds"][i] or 0 for t in data["timings"])
+                         for i in range(n)],
+    }
