@@ -1,0 +1,152 @@
+"""Release environments: made once, atomically, verified, reused; every failure one line with
+nothing half-made. The installers are faked here (a script that fails as uv fails); the real
+ones make real environments in the matrix tests (tests/test_cli_matrix.py)."""
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reportgen import environments
+from reportgen.cli import cli
+from reportgen.environments import (
+    MARKER,
+    Pins,
+    ensure_environment,
+    environments_root,
+    list_environments,
+    remove_environment,
+)
+from reportgen.errors import ReportgenError
+
+
+def fake_installer(tmp_path: Path, stderr: str, status: int = 1) -> str:
+    """An executable that fails the way an installer does: `stderr`, exit `status`."""
+    script = tmp_path / "fake-uv"
+    script.write_text(f"#!/bin/sh\ncat >&2 <<'EOF'\n{stderr}\nEOF\nexit {status}\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return str(script)
+
+
+def nothing_left_behind() -> None:
+    root = environments_root()
+    assert not root.exists() or list(root.iterdir()) == [], list(root.iterdir())
+
+
+def test_pins_name_label_and_requirements():
+    pins = Pins("1.5.2", "2.0.2")
+    assert pins.label == "scikit-learn 1.5.2, numpy 2.0.2"
+    assert pins.name.endswith("-scikit-learn-1.5.2-numpy-2.0.2")
+    assert pins.requirements() == ["scikit-learn==1.5.2", "numpy==2.0.2"]
+    assert Pins("1.4.1.post1").requirements() == ["scikit-learn==1.4.1.post1"]
+
+
+@pytest.mark.parametrize("release", ["latest", "1.5.2; rm -rf /", "../1.5", "1", ""])
+def test_a_release_that_is_not_one_is_refused(release):
+    with pytest.raises(ReportgenError, match="is not a scikit-learn release"):
+        Pins(release)
+
+
+def test_a_release_below_the_supported_range_is_refused_before_any_work(monkeypatch):
+    monkeypatch.setattr(environments, "supported_range", lambda: ">=1.5")
+    with pytest.raises(ReportgenError, match=r"older than the releases this reportgen supports"):
+        ensure_environment(Pins("1.4.2"))
+    nothing_left_behind()
+
+
+@pytest.mark.parametrize("stderr, message", [
+    ("  × No solution found when resolving dependencies:\n  ╰─▶ Because scikit-learn==1.5.9 has"
+     " no wheels with a matching Python ABI tag", "no such release with a wheel for Python"),
+    ("error: Failed to fetch: `https://pypi.org/simple/scikit-learn/`\n  Caused by: dns error",
+     "no package index reachable"),
+    ("error: something else entirely", r"failed \(something else entirely\)"),
+])
+def test_an_installer_failure_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, stderr,
+                                                             message):
+    monkeypatch.setattr(environments, "_uv", lambda: fake_installer(tmp_path, stderr))
+    with pytest.raises(ReportgenError, match=message) as caught:
+        ensure_environment(Pins("1.5.2"), manager="uv")
+    assert "\n" not in str(caught.value)
+    nothing_left_behind()
+
+
+def test_an_interrupted_creation_leaves_nothing(monkeypatch):
+    def interrupted(command, pins):
+        Path(command[-1]).mkdir(parents=True, exist_ok=True)  # half a venv, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(environments, "_call", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ensure_environment(Pins("1.5.2"), manager="venv")
+    nothing_left_behind()
+
+
+def make_fake_environment(pins: Pins, python_script: str) -> Path:
+    """An environment folder whose Python is `python_script` (a shell script)."""
+    folder = environments_root() / pins.name
+    (folder / "bin").mkdir(parents=True)
+    python = folder / "bin" / "python"
+    python.write_text("#!/bin/sh\n" + python_script + "\n")
+    python.chmod(0o755)
+    (folder / MARKER).write_text(json.dumps({"pins": pins.releases, "manager": "uv"}))
+    return folder
+
+
+def test_a_broken_environment_is_one_line_that_says_how_to_remove_it():
+    pins = Pins("1.5.2")
+    make_fake_environment(pins, "echo 'ImportError: libfoo.so' >&2; exit 1")
+    with pytest.raises(ReportgenError, match=r"is broken \(ImportError: libfoo.so\).*"
+                                             r"reportgen env remove"):
+        ensure_environment(pins)
+
+
+def test_an_environment_with_other_releases_than_its_pins_is_refused():
+    pins = Pins("1.5.2")
+    found = {"code": "x", "libraries": {"scikit-learn": "1.6.1"}}
+    make_fake_environment(pins, f"echo '{json.dumps(found)}'")
+    with pytest.raises(ReportgenError, match="has scikit-learn 1.6.1, not the pinned 1.5.2"):
+        ensure_environment(pins)
+
+
+def test_an_environment_holding_another_reportgen_is_made_anew(monkeypatch):
+    pins = Pins("1.5.2")
+    found = {"code": "another reportgen", "libraries": {"scikit-learn": "1.5.2"}}
+    folder = make_fake_environment(pins, f"echo '{json.dumps(found)}'")
+    made = []
+    monkeypatch.setattr(environments, "_create",
+                        lambda root, pins, log, manager: made.append(pins) or "new")
+    messages = []
+    assert ensure_environment(pins, log=messages.append) == "new"
+    assert made == [pins] and not folder.exists()
+    assert "holds another reportgen" in messages[0]
+
+
+def test_a_folder_that_is_no_environment_is_not_used_or_removed_silently():
+    pins = Pins("1.5.2")
+    (environments_root() / pins.name).mkdir(parents=True)
+    with pytest.raises(ReportgenError, match="is not an environment reportgen made"):
+        ensure_environment(pins)
+
+
+def test_list_and_remove(tmp_path):
+    pins = Pins("1.5.2")
+    make_fake_environment(pins, "exit 1")
+    (environments_root() / ".staging-py3.11-scikit-learn-1.6.1-abc").mkdir()  # being made
+    assert [e["name"] for e in list_environments()] == [pins.name]
+    result = CliRunner().invoke(cli, ["env", "list"])
+    assert result.exit_code == 0 and pins.name in result.output
+    with pytest.raises(ReportgenError, match="no environment"):
+        remove_environment("py3.11-scikit-learn-9.9.9")
+    with pytest.raises(ReportgenError, match="is not an environment name"):
+        remove_environment("../results")
+    result = CliRunner().invoke(cli, ["env", "remove", "--all"])
+    assert result.exit_code == 0, result.output
+    nothing_left_behind()
+
+
+def test_this_reportgen_is_installed_from_its_own_source():
+    spec = environments.this_reportgen()
+    source = Path(spec[-1])
+    assert (source / "pyproject.toml").is_file() or spec[0].startswith("reportgen==")

@@ -1,0 +1,150 @@
+"""The release comparison, on small hand-made metrics documents: what changed to the bit, by how
+much, against seed noise repeat by repeat, which release reproduces a printed value."""
+
+from pathlib import Path
+
+import pytest
+
+from reportgen.environments import Pins, ReleaseEnvironment
+from reportgen.errors import ReportgenError
+from reportgen.matrix import (
+    ReleaseRun,
+    compare_releases,
+    release_order,
+    reproduction,
+    run_releases,
+    totals,
+)
+from reportgen.thresholds import load_spec
+
+
+def document(metrics: dict, repeats: dict | None = None, published=(), seconds=1.0,
+             deterministic=()) -> dict:
+    doc = {
+        "dataset": {"name": "mnist", "checksum": "abc", "title": "MNIST"},
+        "profile": {"name": "quick", "train_size": 6000, "test_size": 1000,
+                    "denoise_eval_size": 500},
+        "sections": ["binary"],
+        "metrics": metrics,
+        "timings": {"wall_seconds": seconds, "experiments": {
+            "binary.sgd": {"seconds": seconds, "cached": False}}},
+        "warnings": {},
+        "published": list(published),
+    }
+    if repeats:
+        doc["repeats"] = {"count": len(next(iter(repeats.values()))),
+                          "deterministic_metrics": list(deterministic),
+                          "metrics": {name: {"values": values, "std": 1.0}
+                                      for name, values in repeats.items()}}
+    return doc
+
+
+def release(version: str, doc: dict) -> ReleaseRun:
+    pins = Pins(version)
+    return ReleaseRun(ReleaseEnvironment(Path(f"/envs/{pins.name}"), pins,
+                                         {"scikit-learn": version}, "uv"), doc, 1.0)
+
+
+NO_SPEC = []
+
+
+def test_a_metric_equal_to_the_bit_is_unchanged_and_any_other_difference_is_a_change():
+    data = compare_releases([release("1.5.2", document({"a": 0.1, "b": 0.3})),
+                             release("1.6.1", document({"a": 0.1, "b": 0.1 + 0.2}))], NO_SPEC)
+    (step,) = data["changes"]
+    assert [row["metric"] for row in step["metrics"]] == ["b"]  # 0.1 + 0.2 != 0.3
+    row = step["metrics"][0]
+    assert row["max_abs_change"] == pytest.approx(5.55e-17, rel=0.01)
+    assert row["verdict"] == "unknown"  # no repeats: the noise is not measured
+    assert step["unchanged"] == 1
+
+
+def test_a_list_metric_reports_its_largest_change_and_how_many_elements_moved():
+    data = compare_releases([release("1.5.2", document({"folds": [0.9, 0.8, 0.7]})),
+                             release("1.6.1", document({"folds": [0.9, 0.85, 0.7]}))], NO_SPEC)
+    row = data["changes"][0]["metrics"][0]
+    assert row["elements_changed"] == 1 and row["elements"] == 3
+    assert row["max_abs_change"] == pytest.approx(0.05)
+    assert row["relative_change"] == pytest.approx(0.05 / 0.9)
+
+
+def test_the_same_shift_in_every_repeat_is_beyond_seed_noise_though_the_spread_is_larger():
+    old = [0.80, 0.90, 0.70, 0.85]
+    new = [v + 0.001 for v in old]  # a tiny change, a hundredth of the seeds' spread
+    data = compare_releases(
+        [release("1.5.2", document({"m": old[0]}, {"m": old})),
+         release("1.6.1", document({"m": new[0]}, {"m": new}))], NO_SPEC)
+    row = data["changes"][0]["metrics"][0]
+    assert row["verdict"] == "significant"
+    assert "paired" in row["method"]
+
+
+def test_changes_that_go_either_way_across_repeats_are_within_seed_noise():
+    old = [0.80, 0.90, 0.70, 0.85]
+    new = [0.81, 0.89, 0.71, 0.84]
+    data = compare_releases(
+        [release("1.5.2", document({"m": old[0]}, {"m": old})),
+         release("1.6.1", document({"m": new[0]}, {"m": new}))], NO_SPEC)
+    assert data["changes"][0]["metrics"][0]["verdict"] == "within noise"
+
+
+def test_a_deterministic_metric_has_no_seed_noise():
+    data = compare_releases(
+        [release("1.5.2", document({"svc": 0.97}, {"m": [1.0, 2.0]}, deterministic=["svc"])),
+         release("1.6.1", document({"svc": 0.98}, {"m": [1.0, 2.0]}, deterministic=["svc"]))],
+        NO_SPEC)
+    assert data["changes"][0]["metrics"][0]["verdict"] == "significant"
+
+
+@pytest.mark.parametrize("agrees, newest, first_not", [
+    ([True, True, False, False], "1", "2"),
+    ([False, True, False], "1", "2"),
+    ([True, True, True], "2", None),
+    ([False, False], None, None),
+    ([True, False, True], "2", None),  # reproduced again by the newest: nothing after it
+])
+def test_the_newest_release_reproducing_a_value_and_the_first_after_it_that_does_not(
+        agrees, newest, first_not):
+    labels = [str(i) for i in range(len(agrees))]
+    found = reproduction(agrees, labels)
+    assert found["newest_reproducing"] == newest
+    assert found["first_not_reproducing"] == first_not
+    assert found["reproduced_by"] == [label for label, same in zip(labels, agrees) if same]
+
+
+def test_printed_values_thresholds_and_timings_by_release(tmp_path):
+    auc = "binary.sgd.roc_auc"
+    (tmp_path / "spec.toml").write_text(
+        f'[[threshold]]\nid = "auc-high"\nmetric = "{auc}"\nop = ">="\nclaim = "high"\n'
+        'bound = { quick = 0.5 }\n')
+    spec = load_spec(tmp_path / "spec.toml")
+    printed = lambda value, same: {"metric": auc, "published": 0.6, "ours": value,  # noqa: E731
+                                   "ours_rounded": round(value, 1), "agrees": same}
+    data = compare_releases([
+        release("1.5.2", document({auc: 0.6}, published=[printed(0.6, True)], seconds=10)),
+        release("1.6.1", document({auc: 0.4}, published=[printed(0.4, False)], seconds=30)),
+    ], spec)
+    (row,) = data["published"]
+    assert row["agrees"] == [True, False] and row["values"] == [0.6, 0.4]
+    assert row["newest_reproducing"] == "scikit-learn 1.5.2"
+    assert row["first_not_reproducing"] == "scikit-learn 1.6.1"
+    (threshold,) = data["thresholds"]
+    assert threshold["statuses"] == ["PASS", "FAIL"]
+    (timing,) = data["timings"]
+    assert timing["seconds"] == [10, 30] and timing["ratio"] == 3
+    assert totals(data)["reproduced"] == [1, 0] and totals(data)["passing"] == [1, 0]
+
+
+def test_runs_of_different_measurements_are_not_compared():
+    other = document({"m": 1.0})
+    other["profile"] = {**other["profile"], "train_size": 300}
+    with pytest.raises(ReportgenError, match="measured other data"):
+        compare_releases([release("1.5.2", document({"m": 1.0})), release("1.6.1", other)],
+                         NO_SPEC)
+
+
+def test_releases_run_oldest_first_and_a_matrix_needs_two():
+    assert sorted([Pins("1.10.0"), Pins("1.9.1"), Pins("1.5.2")], key=release_order) == [
+        Pins("1.5.2"), Pins("1.9.1"), Pins("1.10.0")]
+    with pytest.raises(ReportgenError, match="at least two"):
+        run_releases([Pins("1.5.2"), Pins("1.5.2")], [], jobs=1)
