@@ -109,7 +109,8 @@ def test_the_newest_release_reproducing_a_value_and_the_first_after_it_that_does
     found = reproduction(agrees, labels)
     assert found["newest_reproducing"] == newest
     assert found["first_not_reproducing"] == first_not
-    assert found["reproduced_by"] == [label for label, same in zip(labels, agrees, strict=True) if same]
+    assert found["reproduced_by"] == [label for label, same
+                                      in zip(labels, agrees, strict=True) if same]
 
 
 def test_printed_values_thresholds_and_timings_by_release(tmp_path):
