@@ -60,6 +60,18 @@ class Version:
             return "changed since the build"
         return None
 
+    @property
+    def scikit_learn(self) -> str | None:
+        """The scikit-learn release that computed a chapter version: in its manifest, or (for
+        versions built before it was recorded there) in its render.json's provenance."""
+        if "scikit_learn" in self.manifest:
+            return self.manifest["scikit_learn"]
+        try:
+            data = json.loads((self.path / "render.json").read_text(encoding="utf-8"))
+            return str(data["provenance"]["libraries"]["scikit-learn"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def metrics(self) -> dict:
         """The version's metrics.json, refused if it no longer matches the manifest's digest
         or lacks what every reader needs (the metrics, the dataset and profile names)."""
@@ -117,14 +129,17 @@ class Archive:
             )
         return matches[0]
 
-    def previous(self, dataset: str, profile: str, before_seq: int | None = None) -> Version | None:
+    def previous(self, dataset: str, profile: str, before_seq: int | None = None,
+                 scikit_learn: str | None = None) -> Version | None:
         """The newest chapter version of the same dataset and profile (before a sequence
-        number)."""
+        number), computed by the same scikit-learn release when one is given: a build with
+        another release is compared with the matrix, not reported as this build's changes."""
         candidates = [
             v for v in self.versions()
             if v.kind == "chapter" and v.manifest["dataset"] == dataset
             and v.manifest["profile"] == profile
             and (before_seq is None or v.seq < before_seq)
+            and (scikit_learn is None or v.scikit_learn in (None, scikit_learn))
         ]
         return candidates[-1] if candidates else None
 
@@ -344,6 +359,7 @@ MANIFEST_SHAPE = {"dataset": STR, "profile": STR, "files": Each(STR), "version?"
                   "thresholds?": {"passed": INT, "total": INT},
                   "build_seconds?": Maybe(NUMBER), "sections?": [STR],
                   "previous?": Maybe(STR), "repeats?": INT, "kind?": STR,
+                  "scikit_learn?": STR,
                   "releases?": [STR]}
 METRICS_SHAPE = {
     "metrics": Each(ANY), "dataset": {"name": STR, "checksum?": STR}, "profile": {"name": STR},

@@ -102,7 +102,8 @@ def build_report(
 
         document, figures, facts = export_run(run, staging.path, annotate)
 
-        previous = archive.previous(ds.name, chosen.name + scope)
+        previous = archive.previous(ds.name, chosen.name + scope,
+                                    scikit_learn=origin.libraries["scikit-learn"])
         changes = compare_documents(previous.metrics(), document) if previous else None
         benchmarks = benchmark_context(benchmarks_dir) if benchmarks_dir else None
         if benchmarks and benchmarks["chart"]:
@@ -147,6 +148,7 @@ def build_report(
             thresholds={"passed": passed_count(thresholds), "total": len(thresholds)},
             build_seconds=time.perf_counter() - started,
             previous=previous.id if previous else None, repeats=repeats,
+            scikit_learn=origin.libraries["scikit-learn"],
         )
     write_index(archive)
     return BuildOutcome(staging.id, archive.root / staging.id, document,

@@ -573,16 +573,22 @@ def list_command(reports_dir) -> None:
 @click.argument("version", default="latest")
 @click.option("--metric", default=None, help="Print one metric's value.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole metrics.json.")
+@click.option("--findings", is_flag=True,
+              help="A release matrix: print what it found about the chapter's printed values"
+                   " (the JSON reportgen ships as release_findings.json).")
 @reports_dir_option
-def show_command(version, metric, as_json, reports_dir) -> None:
+def show_command(version, metric, as_json, findings, reports_dir) -> None:
     """Summarise a version (VERSION: id, prefix, number or `latest`)."""
     from reportgen.archive import Archive
 
     archive = Archive(reports_dir)
     found = archive.resolve(version)
     if found.kind == "matrix":
-        _show_matrix(archive, found, metric, as_json)
+        _show_matrix(archive, found, metric, as_json, findings)
         return
+    if findings:
+        raise ReportgenError(f"{found.id} is a build of the chapter: --findings shows what a"
+                             " release matrix found (`reportgen list` marks them)")
     document = found.metrics()
     if metric:
         if metric not in document["metrics"]:
@@ -599,13 +605,17 @@ def show_command(version, metric, as_json, reports_dir) -> None:
                + ("all match the manifest" if not problems else "; ".join(problems)))
 
 
-def _show_matrix(archive, found, metric: str | None, as_json: bool) -> None:
+def _show_matrix(archive, found, metric: str | None, as_json: bool, findings: bool) -> None:
     """`show` of a release matrix: its findings, one metric in every release, or its data."""
     from reportgen.archive import METRICS_SHAPE
     from reportgen.matrix import MATRIX_DATA, RUNS
+    from reportgen.release_findings import findings_of
     from reportgen.report.matrix import MATRIX_SHAPE
 
     data = found.read_json(MATRIX_DATA, MATRIX_SHAPE)
+    if findings:
+        click.echo(json.dumps(findings_of(data), indent=1))
+        return
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return

@@ -14,6 +14,7 @@ import numpy as np
 from scipy import stats
 
 from reportgen.engine.repeats import UNSHUFFLED_SPLIT_SEED
+from reportgen.release_findings import explanation
 
 if TYPE_CHECKING:  # only for annotations: reading a metrics.json needs no engine
     from reportgen.engine.runner import RunResult
@@ -136,6 +137,26 @@ def _matrix_difference(value: list, published: list) -> dict:
             "max_abs_diff": int(np.abs(ours - theirs).max()) if differ.any() else 0}
 
 
+def _differing_elements(value: Any, published: Any) -> str:
+    """For a list of numbers: how many of its values differ at the printed digits."""
+    if not (isinstance(published, list) and isinstance(value, list)) or (
+            published and isinstance(published[0], list)) or len(value) != len(published):
+        return ""
+    differ = [i for i, (v, p) in enumerate(zip(value, published, strict=True))
+              if not agrees_with_published(v, p, _printed_decimals(published))]
+    if not differ:
+        return ""
+    which = ", ".join(str(i) for i in differ)
+    return (f"{len(differ)} of its {len(value)} values differ at the printed digits (position"
+            f"{'s' if len(differ) > 1 else ''} {which}, counting from 0)")
+
+
+def _scikit_learn() -> str:
+    from importlib import metadata
+
+    return metadata.version("scikit-learn")
+
+
 def published_comparison(run: RunResult, values: dict[str, Any]) -> list[dict]:
     """The chapter's printed value next to ours, for the full MNIST run it describes."""
     if run.dataset.name != "mnist" or run.profile.train_size != run.dataset.spec.n_train:
@@ -154,7 +175,9 @@ def published_comparison(run: RunResult, values: dict[str, Any]) -> list[dict]:
             "ours_rounded": rounded_like(ours, metric.published),
             "matrix": _matrix_difference(ours, metric.published) if is_matrix else None,
             "agrees": same,
-            "why": "" if same else (metric.why_different or "not yet explained"),
+            "why": "" if same else explanation(metric.name, _scikit_learn(),
+                                               _differing_elements(ours, metric.published)
+                                               or metric.why_different),
         })
     return rows
 

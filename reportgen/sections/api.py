@@ -35,7 +35,10 @@ class Metric:
     read: Callable[[Any], Any]  # result -> JSON value
     description: str  # may name the section's facts: "{positive}-detector"
     published: Any = None
-    why_different: str = ""  # where ours differs from `published`, the reason
+    # Where ours differs from `published`: only what holds by construction (a matrix made of
+    # another metric's predictions). Which releases give the book's value is measured by the
+    # release matrix and said by `release_findings.explanation`, never written here.
+    why_different: str = ""
     headline: str | None = None  # a label: the summary, the index and `list` lead with it
 
 

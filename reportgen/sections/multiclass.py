@@ -68,19 +68,6 @@ class ScaledSgdResult:
     predictions: np.ndarray  # cross_val_predict on the scaled images: the error analysis's input
 
 
-SGD_DIFFERS = (
-    "the book was run with an older scikit-learn whose SGD trained some of the ten"
-    " one-versus-rest models differently; we have not traced the change to one release. The"
-    " chapter's code run as written with today's scikit-learn gives our values (checked on the"
-    " full data, and to the last bit on a subset by the fidelity tests)"
-)
-SGD_CLASS_1_DIFFERS = (
-    "only the score of the 1-versus-rest model differs; the nine others agree to every printed"
-    " digit. The book was run with an older scikit-learn whose SGD trained that one model"
-    " differently; the chapter's code run as written with today's scikit-learn gives our values"
-)
-
-
 def _facts(results, spec) -> dict:
     n_classes = len(results["multiclass.svc"].classes)
     return {
@@ -125,16 +112,14 @@ SECTION = register(Section(
                field_of("decision_first_digit"), "Multiclass SGD's 10 scores for the first digit",
                [-31893.03095419, -34419.69069632, -9530.63950739, 1823.73154031,
                 -22320.14822878, -1385.80478895, -26188.91070951, -16147.51323997,
-                -4604.35491274, -12050.767298],
-               SGD_CLASS_1_DIFFERS),
+                -4604.35491274, -12050.767298]),
         Metric("multiclass.sgd.cv_accuracy", "multiclass.sgd", field_of("cv_accuracy"),
-               "Multiclass SGD accuracy per fold, raw pixels", [0.87365, 0.85835, 0.8689],
-               SGD_DIFFERS),
+               "Multiclass SGD accuracy per fold, raw pixels", [0.87365, 0.85835, 0.8689]),
         Metric("multiclass.sgd.cv_accuracy_mean", "multiclass.sgd", mean_of("cv_accuracy"),
                "Mean of those folds"),
         Metric("multiclass.sgd_scaled.cv_accuracy", "multiclass.sgd_scaled",
                field_of("cv_accuracy"), "Multiclass SGD accuracy per fold after StandardScaler",
-               [0.8983, 0.891, 0.9018], SGD_DIFFERS),
+               [0.8983, 0.891, 0.9018]),
         Metric("multiclass.sgd_scaled.cv_accuracy_mean", "multiclass.sgd_scaled",
                mean_of("cv_accuracy"), "Mean of those folds",
                headline="Scaled multiclass SGD accuracy"),
