@@ -14,7 +14,7 @@ import numpy as np
 from scipy import stats
 
 from reportgen.engine.repeats import UNSHUFFLED_SPLIT_SEED
-from reportgen.release_findings import explanation
+from reportgen.release_findings import book_releases, explanation
 
 if TYPE_CHECKING:  # only for annotations: reading a metrics.json needs no engine
     from reportgen.engine.runner import RunResult
@@ -214,6 +214,8 @@ def build_metrics_document(run: RunResult) -> dict:
         "warnings": {name: r.warnings for name, r in run.runs.items() if r.warnings},
         "published": published_comparison(run, values),
     }
+    if document["published"]:  # which releases give the book's numbers, as measured
+        document["book_releases"] = book_releases()
     repeats = repeat_section(run)
     if repeats:
         document["repeats"] = repeats

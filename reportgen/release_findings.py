@@ -82,3 +82,20 @@ def explanation(metric: str, release: str, structural: str = "",
                     f" the next release measured, does not{after} ({source})")
     text += f"; this run used scikit-learn {release}"
     return text + (f". {structural[0].upper()}{structural[1:]}" if structural else "")
+
+
+def book_releases(findings: dict | None = None) -> dict | None:
+    """The releases the matrix measured to reproduce every printed value (the book's numbers
+    on demand: `reportgen build --scikit-learn X`), and which matrix said so."""
+    findings = shipped() if findings is None else findings
+    if not findings or not findings.get("metrics"):
+        return None
+    every = [label for label in findings["releases"]
+             if all(label in found["reproduced_by"] for found in findings["metrics"].values())]
+    command = None
+    if every:  # "scikit-learn 1.7.2" or "scikit-learn 1.5.2, numpy 2.0.2"
+        pins = dict(part.split(" ", 1) for part in every[-1].split(", "))
+        command = "reportgen build " + " ".join(f"--{name} {release}"
+                                                for name, release in pins.items())
+    return {"matrix": findings["matrix"], "releases": every,
+            "printed": len(findings["metrics"]), "command": command}

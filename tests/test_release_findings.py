@@ -75,3 +75,16 @@ def test_no_section_writes_its_own_reason_about_releases():
         for metric in section.metrics:
             assert not unmeasured.search(metric.why_different), (metric.name,
                                                                   metric.why_different)
+
+
+def test_the_book_s_numbers_on_demand_name_a_release_that_reproduces_every_printed_value():
+    from reportgen.release_findings import book_releases
+
+    labels = ["scikit-learn 1.5.2", "scikit-learn 1.7.2, numpy 2.0.2", "scikit-learn 1.8.0"]
+    findings = {"matrix": "v0009-x", "releases": labels, "metrics": {
+        "a": {"reproduced_by": labels[:2]}, "b": {"reproduced_by": labels}}}
+    found = book_releases(findings)
+    assert found["releases"] == labels[:2]
+    assert found["command"] == "reportgen build --scikit-learn 1.7.2 --numpy 2.0.2"
+    findings["metrics"]["c"] = {"reproduced_by": []}
+    assert book_releases(findings)["command"] is None

@@ -251,7 +251,8 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
                       for h in data["headlines"]],
         "robustness": _robustness(document, data, thresholds, folder),
         "published_summary": {"total": len(published),
-                              "agree": sum(row["agrees"] for row in published)},
+                              "agree": sum(row["agrees"] for row in published),
+                              "book_releases": document.get("book_releases")},
         "thresholds": thresholds,
         "thresholds_passed": passed_count(thresholds),
         "timings": [
