@@ -50,13 +50,14 @@ def test_every_printed_value_is_covered_and_each_explanation_says_what_was_measu
      " scikit-learn 1.7.2, the next release measured, does not, nor does any later one"),
     ({"reproduced_by": [], "newest_reproducing": None, "first_not_reproducing": None},
      "none of the releases measured reproduces it"),
-    ({"reproduced_by": ["scikit-learn 1.5.2", "scikit-learn 1.6.1", "scikit-learn 1.7.2"],
-      "newest_reproducing": "scikit-learn 1.7.2", "first_not_reproducing": None},
+    ({"reproduced_by": ["scikit-learn 1.5.2", "scikit-learn 1.6.1", "scikit-learn 1.7.2",
+                         "scikit-learn 1.8.0"],
+      "newest_reproducing": "scikit-learn 1.8.0", "first_not_reproducing": None},
      "the newest measured included"),
 ])
 def test_explanations_from_findings(found, says):
     findings = {"matrix": "v0009-x", "releases": ["scikit-learn 1.5.2", "scikit-learn 1.6.1",
-                                                  "scikit-learn 1.7.2"],
+                                                  "scikit-learn 1.7.2", "scikit-learn 1.8.0"],
                 "metrics": {"m": found}}
     text = explanation("m", "1.7.2", "it is counted from other predictions", findings)
     assert says in text and "v0009-x" in text
