@@ -511,13 +511,15 @@ def env_list() -> None:
 
 @env_group.command("create")
 @release_environment_option
-def env_create(scikit_learn, numpy) -> None:
+@click.option("--manager", type=click.Choice(["uv", "venv"]), default=None,
+              help="What makes it [default: uv when installed, else venv + pip].")
+def env_create(scikit_learn, numpy, manager) -> None:
     """Make (or verify) the environment of a release, e.g. --scikit-learn 1.5.2."""
     from reportgen.environments import ensure_environment
 
     if scikit_learn is None:
         raise ReportgenError("give the release: reportgen env create --scikit-learn 1.5.2")
-    environment = ensure_environment(_pins(scikit_learn, numpy), log=_say)
+    environment = ensure_environment(_pins(scikit_learn, numpy), log=_say, manager=manager)
     click.echo(f"{environment.path}: {environment.pins.label} ready ({environment.manager})")
 
 
