@@ -107,15 +107,19 @@ class Archive:
                 found.append(Version(path.name, path, manifest))
         return sorted(found, key=lambda v: v.seq)
 
-    def resolve(self, ref: str) -> Version:
-        """A version by id, unique prefix, sequence number or `latest`; one-line errors else."""
+    def resolve(self, ref: str, kind: str | None = None) -> Version:
+        """A version by id, unique prefix, sequence number or `latest` (the newest of `kind`,
+        "chapter" or "matrix", when one is given); one-line errors else."""
         if "/" in ref or "\\" in ref or ref.startswith(".") or ref in ("", ".."):
             raise ReportgenError(f"{ref!r} is not a version id: give an id from `reportgen list`")
         versions = self.versions()
         if not versions:
             raise ReportgenError(f"no versions in {self.root}: run `reportgen build` first")
         if ref == "latest":
-            return versions[-1]
+            of_kind = [v for v in versions if kind is None or v.kind == kind]
+            if not of_kind:
+                raise ReportgenError(f"no {kind} versions in {self.root}")
+            return of_kind[-1]
         if ref.isdigit():
             matches = [v for v in versions if v.seq == int(ref)]
         else:

@@ -187,8 +187,10 @@ def build_matrix(
 
     started = time.perf_counter()
     spec = load_spec(thresholds_path)
+    only = tuple(dict.fromkeys(only))
     if only:
         select(only)  # an unknown section fails here, before any environment is made
+    resolve_profile(profile, load_dataset(dataset, data_file=data_file, log=log), train_size)
     refuse_inside_archive(reports_dir, f"--reports-dir {reports_dir}", may_be_archive=True)
     writable_folder(Path(reports_dir), f"--reports-dir {reports_dir}")
     archive = Archive(reports_dir)

@@ -610,12 +610,16 @@ def show_command(version, metric, as_json, findings, reports_dir) -> None:
 def _show_matrix(archive, found, metric: str | None, as_json: bool, findings: bool) -> None:
     """`show` of a release matrix: its findings, one metric in every release, or its data."""
     from reportgen.archive import METRICS_SHAPE
-    from reportgen.matrix import MATRIX_DATA, RUNS
+    from reportgen.matrix import RUNS
     from reportgen.release_findings import findings_of
-    from reportgen.report.matrix import MATRIX_SHAPE
+    from reportgen.report.matrix import read_matrix
 
-    data = found.read_json(MATRIX_DATA, MATRIX_SHAPE)
+    data = read_matrix(found)
     if findings:
+        if not data["published"]:
+            raise ReportgenError(f"{found.id} ran {data['dataset']['name']} with profile"
+                                 f" {data['profile']['name']}: only a matrix of the full MNIST"
+                                 " chapter has findings about the printed values")
         click.echo(json.dumps(findings_of(data), indent=1))
         return
     if as_json:
@@ -656,7 +660,7 @@ def diff_command(old, new, reports_dir, form, fail_on) -> None:
     from reportgen.report.diff import format_changes
 
     archive = Archive(reports_dir)
-    a, b = archive.resolve(old), archive.resolve(new)
+    a, b = archive.resolve(old, kind="chapter"), archive.resolve(new, kind="chapter")
     new_document = b.metrics()
     changes = compare_documents(a.metrics(), new_document)
     click.echo(format_changes(form, changes, a.id, b.id, new_document["metrics"]))
@@ -686,7 +690,7 @@ def check_command(version, reports_dir, thresholds_path) -> None:
 
     path = thresholds_path or DEFAULT_SPEC
     spec = load_spec(path)
-    found = Archive(reports_dir).resolve(version)
+    found = Archive(reports_dir).resolve(version, kind="chapter")
     document = found.metrics()
     require_applicable(spec, document, path)  # a gate that checks nothing must not pass
     outcomes = evaluate(spec, document)

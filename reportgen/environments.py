@@ -35,7 +35,9 @@ from reportgen.storage import cache_root
 # The libraries an environment pins; everything else is what the resolver picks for them.
 PINNABLE = ("scikit-learn", "numpy")
 MARKER = "reportgen-environment.json"  # written last: an environment without it is not one
-RELEASE_RE = re.compile(r"^\d+\.\d+(\.\d+)?(\.post\d+)?$")
+RELEASE_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+(\.post[0-9]+)?$")  # ASCII digits, X.Y.Z
+MINOR_RE = re.compile(r"^[0-9]+\.[0-9]+$")
+MAX_MINORS = 30  # the most minor releases one --releases range may span
 STAGING_PREFIX = ".staging-"
 INSTALL_TIMEOUT = 1800  # seconds: a slow index, not a hung one
 PROBE_TIMEOUT = 300
@@ -57,7 +59,8 @@ class Pins:
     def __post_init__(self) -> None:
         for library, release in (("scikit-learn", self.scikit_learn), ("numpy", self.numpy)):
             if release is not None and not RELEASE_RE.match(release):
-                raise ReportgenError(f"{release!r} is not a {library} release: give one like"
+                shown = release if len(release) <= 40 else release[:37] + "..."
+                raise ReportgenError(f"{shown!r} is not a {library} release: give one like"
                                      " 1.5.2 (see `pip index versions " + library + "`)")
 
     @property
@@ -136,10 +139,16 @@ def ensure_environment(pins: Pins, log: Callable[[str], None] = lambda m: None,
     the pinned releases; else made anew (atomically). `manager` forces "uv" or "venv"."""
     _refuse_unsupported(pins)
     root = environments_root()
+    clear_abandoned()
     final = root / pins.name
-    if (final / MARKER).is_file():
+    if (final / MARKER).is_file() and not final.is_symlink():
+        marker = _read_marker(final)
+        if not marker:
+            raise ReportgenError(f"the environment {pins.name} is damaged (its {MARKER} is not"
+                                 f" what reportgen wrote); remove it with `reportgen env remove"
+                                 f" {pins.name}` and try again")
         try:
-            return _verified(final, pins, _read_marker(final).get("manager", "?"))
+            return _verified(final, pins, marker["manager"])
         except _Stale as stale:
             log(f"environment {pins.name} {stale}; making it anew")
             _remove_folder(final)
@@ -147,7 +156,7 @@ def ensure_environment(pins: Pins, log: Callable[[str], None] = lambda m: None,
             raise ReportgenError(f"{broken}; remove it with `reportgen env remove {pins.name}`"
                                  " and try again") from None
     elif final.exists() or final.is_symlink():
-        raise ReportgenError(f"{final} is not an environment reportgen made (it has no"
+        raise ReportgenError(f"{final} is not an environment reportgen made (a link, or no"
                              f" {MARKER}); remove it with `reportgen env remove {pins.name}`")
     return _create(root, pins, log, manager or ("uv" if _uv() else "venv"))
 
@@ -157,10 +166,13 @@ class _Stale(Exception):
 
 
 def _create(root: Path, pins: Pins, log: Callable[[str], None], manager: str) -> ReleaseEnvironment:
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{pins.name}-", dir=root))
-    log(f"making the environment for {pins.label} with {manager} (once; it is reused)")
+    staging = None
     try:
+        root.mkdir(parents=True, exist_ok=True)
+        # Named with this process's id, so that a later run can tell an abandoned one.
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-{pins.name}-",
+                                        dir=root))
+        log(f"making the environment for {pins.label} with {manager} (once; it is reused)")
         _make(staging, pins, manager)
         environment = _verified(staging, pins, manager, log)
         marker = {"pins": pins.releases, "libraries": environment.libraries, "manager": manager,
@@ -174,12 +186,17 @@ def _create(root: Path, pins: Pins, log: Callable[[str], None], manager: str) ->
             if not (final / MARKER).is_file():
                 raise
         return _verified(final, pins, manager)
+    except _Stale as stale:
+        raise ReportgenError(f"the environment made for {pins.label} {stale}: install"
+                             " reportgen from its source folder, or remove the environment"
+                             f" (`reportgen env remove {pins.name}`)") from None
     except OSError as exc:
         raise ReportgenError(f"cannot make the environment for {pins.label} under {root}:"
-                             f" {exc.strerror or exc}; free some space or set $REPORTGEN_CACHE"
-                             ) from None
+                             f" {exc.strerror or exc}; free some space, or set"
+                             " $REPORTGEN_CACHE to a folder you can write to") from None
     finally:
-        _remove_folder(staging)
+        if staging is not None:
+            _remove_folder(staging)
 
 
 def _uv() -> str | None:
@@ -252,6 +269,10 @@ def _call(command: list[str], pins: Pins) -> None:
     text = (done.stderr or done.stdout).strip()
     lower = text.lower()
     detail = _first_reason(text)
+    if "no space left on device" in lower or "disk quota exceeded" in lower:
+        raise ReportgenError(f"no space left on the device making the environment for"
+                             f" {pins.label} under {environments_root()}; free some space or"
+                             " set $REPORTGEN_CACHE, and try again (nothing half-made was kept)")
     if any(sign in lower for sign in _NO_INDEX):
         raise ReportgenError(f"no package index reachable to make the environment for"
                              f" {pins.label}, and none is cached ({detail}); connect to PyPI"
@@ -264,10 +285,13 @@ def _call(command: list[str], pins: Pins) -> None:
 
 
 def _first_reason(text: str) -> str:
-    """The line of an installer's error that says what went wrong, shortened for one line."""
+    """The line of an installer's error that says what went wrong, shortened for one line:
+    the deepest "Caused by" of uv's chain (the root cause), else the first line."""
     lines = [line.strip(" ×╰─▶│") for line in text.splitlines() if line.strip(" ×╰─▶│")]
     useful = [line for line in lines if not line.lower().startswith(("hint", "help", "note"))]
-    reason = (useful or lines or ["no message"])[0]
+    causes = [line.removeprefix("Caused by:").strip() for line in useful
+              if line.startswith("Caused by:")]
+    reason = (causes[-1:] or useful or lines or ["no message"])[0]
     reason = reason.removeprefix("error: ").removeprefix("ERROR: ")
     return reason if len(reason) <= 200 else reason[:197] + "..."
 
@@ -300,11 +324,17 @@ def _verified(folder: Path, pins: Pins, manager: str,
 
 
 def _read_marker(folder: Path) -> dict:
+    """An environment's marker, or {} when it is missing or not what reportgen wrote."""
     try:
         marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-        return marker if isinstance(marker, dict) else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
+    def strings(value) -> bool:
+        return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str)
+                                               for k, v in value.items())
+    valid = (isinstance(marker, dict) and strings(marker.get("pins"))
+             and strings(marker.get("libraries")) and marker.get("manager") in ("uv", "venv"))
+    return marker if valid else {}
 
 
 def list_environments() -> list[dict]:
@@ -314,13 +344,13 @@ def list_environments() -> list[dict]:
         return []
     found = []
     for folder in sorted(root.iterdir()):
-        if folder.name.startswith(STAGING_PREFIX) or not folder.is_dir():
+        if folder.name.startswith(STAGING_PREFIX):
             continue
-        marker = _read_marker(folder)
+        marker = {} if folder.is_symlink() or not folder.is_dir() else _read_marker(folder)
         found.append({"name": folder.name, "path": str(folder), "complete": bool(marker),
                       "pins": marker.get("pins", {}), "libraries": marker.get("libraries", {}),
                       "manager": marker.get("manager"), "created_utc": marker.get("created_utc"),
-                      "bytes": _size(folder)})
+                      "bytes": _size(folder) if marker else 0})
     return found
 
 
@@ -329,26 +359,49 @@ def remove_environment(name: str) -> Path:
     if not name or "/" in name or name.startswith(".") or name in ("..",):
         raise ReportgenError(f"{name!r} is not an environment name: see `reportgen env list`")
     folder = environments_root() / name
-    if not folder.is_dir() or folder.is_symlink():
+    if not folder.exists() and not folder.is_symlink():
         raise ReportgenError(f"no environment {name!r} under {environments_root()}; see"
                              " `reportgen env list`")
-    _remove_folder(folder)
+    try:  # a link or a stray file in an environment's place goes too, never what it points to
+        if folder.is_symlink() or not folder.is_dir():
+            folder.unlink()
+        else:
+            shutil.rmtree(folder)
+    except OSError as exc:
+        raise ReportgenError(f"could not remove {folder} ({exc.strerror or exc}); it may be"
+                             " half removed: `reportgen env remove` it again once you can write"
+                             " there") from None
     return folder
 
 
+def process_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def clear_abandoned() -> list[Path]:
-    """Remove staging folders of creations that are no longer running (killed mid-install)."""
+    """Remove the staging folders of creations whose process is gone (killed mid-install);
+    one still being filled by a running process is left alone."""
     root = environments_root()
     removed = []
     if root.is_dir():
         for folder in root.iterdir():
-            if folder.name.startswith(STAGING_PREFIX) and folder.is_dir():
+            if not folder.name.startswith(STAGING_PREFIX) or not folder.is_dir():
+                continue  # an environment, or whatever else: never touched here
+            found = re.match(rf"^{re.escape(STAGING_PREFIX)}(\d+)-", folder.name)
+            if found is None or not process_running(int(found.group(1))):
                 _remove_folder(folder)
                 removed.append(folder)
     return removed
 
 
 def _remove_folder(folder: Path) -> None:
+    """Clean-up on a failure path: best effort, never an error of its own."""
     if folder.is_symlink():
         folder.unlink()
     else:
@@ -370,10 +423,13 @@ def newest_patches(first: str, last: str, python: str | None = None) -> list[str
     """The newest patch release, with a wheel for this Python, of every minor release of
     scikit-learn from `first` to `last` (e.g. "1.5" and "1.9"), asked of the package index
     through uv's resolver; a minor release with no such wheel is left out."""
-    start, stop = _release_tuple(first)[:2], _release_tuple(last)[:2]
-    if len(start) < 2 or len(stop) < 2 or start[0] != stop[0] or start > stop:
-        raise ReportgenError(f"--releases {first}:{last} is not a range of minor releases of"
-                             " one major release, e.g. 1.5:1.9")
+    if not (MINOR_RE.match(first) and MINOR_RE.match(last)):
+        raise ReportgenError(f"--releases {first[:20]}:{last[:20]} is not a range of minor"
+                             " releases: give FIRST:LAST, e.g. 1.5:1.9")
+    start, stop = _release_tuple(first), _release_tuple(last)
+    if start[0] != stop[0] or start > stop or stop[1] - start[1] >= MAX_MINORS:
+        raise ReportgenError(f"--releases {first}:{last} is not a range of at most {MAX_MINORS}"
+                             " minor releases of one major release, e.g. 1.5:1.9")
     uv = _uv()
     if uv is None:
         raise ReportgenError("finding releases needs uv (`pip install uv`); or name them with"

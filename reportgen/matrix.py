@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from reportgen.compare import compare_documents, is_number
-from reportgen.environments import Pins, ReleaseEnvironment, ensure_environment
+from reportgen.environments import Pins, ReleaseEnvironment, ensure_environment, process_running
 from reportgen.errors import ReportgenError
 from reportgen.storage import cache_root
 from reportgen.thresholds import Threshold, evaluate
@@ -80,7 +82,8 @@ def run_releases(pins_list: list[Pins], arguments: list[str], jobs: int,
         raise ReportgenError("a matrix compares releases: give at least two (--scikit-learn"
                              " 1.5.2 --scikit-learn 1.9.1, or --releases 1.5:1.9)")
     environments = [ensure_environment(pins, log) for pins in ordered]
-    workdir = Path(tempfile.mkdtemp(prefix="matrix-", dir=cache_root()))
+    _clear_abandoned_workdirs()
+    workdir = Path(tempfile.mkdtemp(prefix=f"matrix-{os.getpid()}-", dir=cache_root()))
     runs = []
     try:
         for environment, workers in zip(environments, release_runs(len(environments), jobs),
@@ -93,6 +96,10 @@ def run_releases(pins_list: list[Pins], arguments: list[str], jobs: int,
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
             if done.returncode == 130:
                 raise KeyboardInterrupt
+            if done.returncode < 0:
+                raise ReportgenError(f"the run with {environment.pins.label} was killed by"
+                                     f" signal {-done.returncode}; nothing was archived, and"
+                                     " what it computed stays cached")
             if done.returncode != 0:
                 raise ReportgenError(f"the run with {environment.pins.label} failed (exit"
                                      f" {done.returncode}, its message above); nothing was"
@@ -102,6 +109,14 @@ def run_releases(pins_list: list[Pins], arguments: list[str], jobs: int,
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return runs
+
+
+def _clear_abandoned_workdirs() -> None:
+    """Remove the run folders of matrices whose process is gone (killed with SIGKILL)."""
+    for folder in cache_root().glob("matrix-*"):
+        found = re.match(r"^matrix-(\d+)-", folder.name)
+        if folder.is_dir() and (found is None or not process_running(int(found.group(1)))):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _now() -> float:
@@ -137,7 +152,22 @@ def compare_releases(runs: list[ReleaseRun], spec: list[Threshold]) -> dict:
         "thresholds": thresholds_by_release(documents, spec),
         "timings": timings_by_release(documents),
         "warnings": [sum(len(w) for w in d.get("warnings", {}).values()) for d in documents],
+        "warning_rows": warnings_by_release(documents),
     }
+
+
+def warnings_by_release(documents: list[dict]) -> list[dict]:
+    """Every task that warned in some release: how many warnings in each, and the first
+    message (a ConvergenceWarning, say: a release that stops a fit sooner or later shows
+    here)."""
+    tasks = dict.fromkeys(name for d in documents for name in d.get("warnings", {}))
+    rows = []
+    for task in tasks:
+        each = [d.get("warnings", {}).get(task, []) for d in documents]
+        first = next((w[0] for w in each if w), "")
+        rows.append({"task": task, "counts": [len(w) for w in each],
+                     "example": first if len(first) <= 300 else first[:297] + "..."})
+    return rows
 
 
 def published_by_release(documents: list[dict], labels: list[str]) -> list[dict]:

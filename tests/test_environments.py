@@ -43,7 +43,8 @@ def test_pins_name_label_and_requirements():
     assert Pins("1.4.1.post1").requirements() == ["scikit-learn==1.4.1.post1"]
 
 
-@pytest.mark.parametrize("release", ["latest", "1.5.2; rm -rf /", "../1.5", "1", ""])
+@pytest.mark.parametrize("release", ["latest", "1.5.2; rm -rf /", "../1.5", "1", "", "1.5",
+                                     "１.５.２", "1.5.2" * 2000])
 def test_a_release_that_is_not_one_is_refused(release):
     with pytest.raises(ReportgenError, match="is not a scikit-learn release"):
         Pins(release)
@@ -90,7 +91,8 @@ def make_fake_environment(pins: Pins, python_script: str) -> Path:
     python = folder / "bin" / "python"
     python.write_text("#!/bin/sh\n" + python_script + "\n")
     python.chmod(0o755)
-    (folder / MARKER).write_text(json.dumps({"pins": pins.releases, "manager": "uv"}))
+    (folder / MARKER).write_text(json.dumps({"pins": pins.releases, "manager": "uv",
+                                             "libraries": pins.releases}))
     return folder
 
 
@@ -150,3 +152,71 @@ def test_this_reportgen_is_installed_from_its_own_source():
     spec = environments.this_reportgen()
     source = Path(spec[-1])
     assert (source / "pyproject.toml").is_file() or spec[0].startswith("reportgen==")
+
+
+def test_a_full_disk_while_installing_says_so(tmp_path, monkeypatch):
+    stderr = ("error: Failed to install: matplotlib-3.11.2.whl\n  Caused by: failed to write"
+              " to file: No space left on device (os error 28)")
+    monkeypatch.setattr(environments, "_uv", lambda: fake_installer(tmp_path, stderr))
+    with pytest.raises(ReportgenError, match="no space left on the device"):
+        ensure_environment(Pins("1.5.2"), manager="uv")
+    nothing_left_behind()
+
+
+def test_the_root_cause_of_an_installer_error_is_the_one_shown():
+    text = ("error: Failed to build `reportgen @ file:///src`\n  Caused by: Failed to fetch\n"
+            "  Caused by: dns error: failed to lookup address")
+    assert environments._first_reason(text) == "dns error: failed to lookup address"
+
+
+def test_an_environments_folder_that_cannot_be_written_is_one_line(monkeypatch):
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(environments.tempfile, "mkdtemp", refused)
+    with pytest.raises(ReportgenError, match="cannot make the environment.*Permission denied"):
+        ensure_environment(Pins("1.5.2"), manager="uv")
+
+
+def test_a_damaged_marker_is_one_line_and_listed_as_incomplete():
+    pins = Pins("1.5.2")
+    folder = make_fake_environment(pins, "exit 1")
+    (folder / MARKER).write_text('{"libraries": null, "manager": 5}')
+    with pytest.raises(ReportgenError, match="is damaged"):
+        ensure_environment(pins)
+    (listed,) = list_environments()
+    assert not listed["complete"]
+    assert CliRunner().invoke(cli, ["env", "list"]).exit_code == 0
+
+
+def test_a_stray_file_or_link_in_an_environment_s_place_can_be_removed(tmp_path):
+    pins = Pins("1.5.2")
+    environments_root().mkdir(parents=True)
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (environments_root() / pins.name).symlink_to(target)
+    with pytest.raises(ReportgenError, match="is not an environment reportgen made"):
+        ensure_environment(pins)
+    remove_environment(pins.name)
+    assert target.is_dir()  # the link went, not what it points to
+    nothing_left_behind()
+
+
+def test_the_staging_folder_of_a_killed_creation_is_cleared_but_not_a_running_one():
+    import os
+
+    root = environments_root()
+    root.mkdir(parents=True)
+    gone = root / ".staging-999999999-py3.11-scikit-learn-1.5.2-x"
+    running = root / f".staging-{os.getpid()}-py3.11-scikit-learn-1.6.1-y"
+    gone.mkdir(), running.mkdir()
+    environments.clear_abandoned()
+    assert not gone.exists() and running.exists()
+
+
+@pytest.mark.parametrize("range_", ["1.5:1.9:2.0", "-1.5:1.6", "1.5:1.99999999999999999",
+                                    "1.9:1.5", "a:b", "1.5.2:1.9", "１.５:1.9", "1.0:2.0"])
+def test_a_range_of_releases_that_is_not_one_is_refused_before_asking_the_index(range_):
+    first, _, last = range_.partition(":")
+    with pytest.raises(ReportgenError, match="is not a range of"):
+        environments.newest_patches(first, last)

@@ -4,9 +4,10 @@ archived matrix gives the same bytes)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-from reportgen.archive import ANY, INT, STR, Each, Maybe, read_json
+from reportgen.archive import ANY, INT, NUMBER, STR, Each, Maybe, read_json
 from reportgen.errors import ReportgenError
 from reportgen.figures import figure_svg, release_grid
 from reportgen.matrix import MATRIX_DATA, MATRIX_SCHEMA, totals
@@ -16,11 +17,19 @@ MATRIX_SHAPE = {
     "schema": INT, "dataset": {"name": STR}, "profile": {"name": STR}, "repeats": INT,
     "releases": [{"label": STR, "pins": Each(STR), "environment": STR,
                   "libraries": Each(STR)}],
-    "published": [{"metric": STR, "agrees": _LIST, "values": _LIST}],
-    "changes": [{"from": STR, "to": STR, "metrics": [{"metric": STR, "verdict": STR}]}],
-    "thresholds": [{"id": STR, "statuses": _LIST, "values": _LIST}],
-    "timings": [{"task": STR, "seconds": _LIST}],
-    "warnings": _LIST, "sections?": Maybe([STR]), "created_utc?": STR, "version?": STR,
+    "published": [{"metric": STR, "agrees": [Maybe((bool,))], "values": _LIST,
+                   "published": ANY, "reproduced_by": [STR],
+                   "newest_reproducing": Maybe(STR), "first_not_reproducing": Maybe(STR)}],
+    "changes": [{"from": STR, "to": STR, "unchanged": INT, "beyond_noise": INT,
+                 "metrics": [{"metric": STR, "verdict": STR, "method": STR, "old": ANY,
+                              "new": ANY, "p_value": Maybe(NUMBER),
+                              "max_abs_change": Maybe(NUMBER), "elements": INT,
+                              "elements_changed": Maybe(INT),
+                              "relative_change": Maybe(NUMBER)}]}],
+    "thresholds": [{"id": STR, "claim": STR, "statuses": [Maybe(STR)], "values": _LIST}],
+    "timings": [{"task": STR, "seconds": [Maybe(NUMBER)]}],
+    "warnings": [INT], "warning_rows?": [{"task": STR, "counts": [INT], "example": STR}],
+    "sections?": Maybe([STR]), "created_utc?": STR, "version?": STR,
     "provenance?": Each(ANY), "figures?": Each(STR),
 }
 
@@ -123,7 +132,43 @@ def matrix_context(data: dict, folder: Path) -> dict:
         "figures": {**dict.fromkeys(FIGURES), **{
             name: inline_figure(folder, path) for name, path in data.get("figures", {}).items()}},
         "chapter_run": bool(data["published"]),
+        "warning_rows": data.get("warning_rows", []),
     }
+
+
+def _inconsistency(data: dict) -> str | None:
+    """What in a matrix.json of the right shape does not fit together (a row with a value per
+    release too few, a number that is not finite), or None."""
+    releases = len(data["releases"])
+    rows = ([("published", row["metric"], row[key]) for row in data["published"]
+             for key in ("agrees", "values")]
+            + [("thresholds", row["id"], row[key]) for row in data["thresholds"]
+               for key in ("statuses", "values")]
+            + [("timings", row["task"], row["seconds"]) for row in data["timings"]]
+            + [("warnings", "", data["warnings"])])
+    for part, name, values in rows:
+        if len(values) != releases:
+            return f"{part} {name} has {len(values)} values for {releases} releases".replace(
+                "  ", " ")
+    if len(data["changes"]) != max(releases - 1, 0):
+        return f"{len(data['changes'])} steps between {releases} releases"
+    numbers = [s for row in data["timings"] for s in row["seconds"] if s is not None] + [
+        row[key] for step in data["changes"] for row in step["metrics"]
+        for key in ("max_abs_change", "relative_change", "p_value") if row[key] is not None]
+    if not all(math.isfinite(number) for number in numbers):
+        return "a number that is not finite"
+    return None
+
+
+def read_matrix(version) -> dict:
+    """An archived matrix's data (`archive.Version`), checked against its manifest, its shape
+    and itself; one line naming the file when it is not what reportgen wrote."""
+    data = version.read_json(MATRIX_DATA, MATRIX_SHAPE)
+    problem = _inconsistency(data)
+    if problem:
+        raise ReportgenError(f"{version.path / MATRIX_DATA} is not what reportgen wrote"
+                             f" ({problem}); restore {version.id} from git or build it anew")
+    return data
 
 
 def render_matrix(folder: Path) -> str:
@@ -136,9 +181,13 @@ def render_matrix(folder: Path) -> str:
     if data["schema"] != MATRIX_SCHEMA:
         raise ReportgenError(f"{folder / MATRIX_DATA} has matrix schema {data['schema']}; this"
                              f" reportgen renders schema {MATRIX_SCHEMA}")
+    problem = _inconsistency(data)
+    if problem:
+        raise ReportgenError(f"{folder / MATRIX_DATA} is not what reportgen wrote ({problem});"
+                             " restore the version from git or build it anew")
     try:
         return render_html("matrix.html.j2", matrix_context(data, folder))
-    except (KeyError, TypeError, AttributeError, ValueError, IndexError,
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError, OverflowError,
             UndefinedError) as exc:
         raise ReportgenError(f"{folder.name}'s {MATRIX_DATA} is not what reportgen wrote"
                              f" ({type(exc).__name__}: {exc}); restore the version from git"
