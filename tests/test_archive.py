@@ -13,13 +13,15 @@ from reportgen.archive import Archive, refuse_inside_archive
 from reportgen.errors import ReportgenError
 
 
-def publish(archive, slug="mnist-quick-abc1234", dataset="mnist", profile="quick", fill=None):
+def publish(archive, slug="mnist-quick-abc1234", dataset="mnist", profile="quick", fill=None,
+            **manifest):
     with archive.new_version(slug) as staging:
         document = {"metrics": {}, "dataset": {"name": dataset}, "profile": {"name": profile}}
         (staging.path / "metrics.json").write_text(json.dumps(document))
         if fill:
             fill(staging)
-        staging.describe(dataset=dataset, profile=profile, commit="abc1234", headlines={})
+        staging.describe(dataset=dataset, profile=profile, commit="abc1234", headlines={},
+                         **manifest)
     return staging.id
 
 
@@ -125,6 +127,25 @@ def test_previous_is_the_newest_of_the_same_dataset_and_profile(tmp_path):
     publish(archive, profile="full", slug="mnist-full-abc1234")
     assert archive.previous("mnist", "quick").id == a
     assert archive.previous("digits", "quick") is None
+
+
+def test_a_matrix_is_never_a_previous_version_nor_the_latest_chapter(tmp_path):
+    archive = Archive(tmp_path)
+    chapter = publish(archive, profile="full", slug="mnist-full-abc1234", scikit_learn="1.9.1")
+    matrix = publish(archive, profile="full", slug="matrix-mnist-full-abc1234", kind="matrix",
+                     releases=["scikit-learn 1.5.2", "scikit-learn 1.9.1"])
+    assert archive.previous("mnist", "full").id == chapter
+    assert archive.resolve("latest").id == matrix
+    assert archive.resolve("latest", kind="chapter").id == chapter
+    with pytest.raises(ReportgenError, match="is a release matrix"):
+        archive.resolve(matrix).metrics()
+
+
+def test_a_build_with_another_release_is_not_the_previous_version(tmp_path):
+    archive = Archive(tmp_path)
+    old = publish(archive, profile="full", slug="mnist-full-abc1234", scikit_learn="1.9.1")
+    publish(archive, profile="full", slug="mnist-full-abc1234", scikit_learn="1.5.2")
+    assert archive.previous("mnist", "full", scikit_learn="1.9.1").id == old
 
 
 def test_empty_archive_says_how_to_fill_it(tmp_path):
