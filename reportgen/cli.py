@@ -460,7 +460,7 @@ def matrix_command(releases, release_range, numpy, profile, dataset, data_file, 
         pins, dataset, profile, reports_dir=reports_dir, data_file=data_file,
         train_size=train_size, jobs=worker_count(jobs, log=_say), force=force, pdf=not no_pdf,
         thresholds_path=thresholds_path or DEFAULT_SPEC, only=only, repeats=repeats,
-        quiet=quiet, log=_say)
+        quiet=quiet, log=lambda m: None if quiet else _say(m))
     _print_matrix(outcome.data, outcome.version_id)
     click.echo(f"report:    {outcome.path / 'report.html'}")
     if not no_pdf:
