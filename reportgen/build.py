@@ -36,6 +36,15 @@ TIMELINE_CHART = "figures/timeline.svg"
 SPREAD_CHART = "figures/repeat_spread.svg"
 
 
+def write_report(folder: Path, pdf: bool) -> None:
+    """report.html (and report.pdf) of a version being staged, rendered from its files exactly
+    as `render` will render them."""
+    html = render_version(folder)
+    atomic_write(folder / "report.html", lambda tmp: tmp.write_text(html, encoding="utf-8"))
+    if pdf:
+        write_pdf(html, folder, folder / "report.pdf")
+
+
 @dataclass
 class BuildOutcome:
     version_id: str
@@ -133,11 +142,7 @@ def build_report(
             projection=projection, robustness=robustness,
         )
         write_json(staging.path / RENDER_DATA, render_data)
-        html = render_version(staging.path)  # from the files, exactly as `render` will
-        atomic_write(staging.path / "report.html",
-                     lambda tmp: tmp.write_text(html, encoding="utf-8"))
-        if pdf:
-            write_pdf(html, staging.path, staging.path / "report.pdf")
+        write_report(staging.path, pdf)
         thresholds = document["thresholds"]
         staging.describe(
             dataset=ds.name, profile=chosen.name + scope, commit=origin.commit,
@@ -214,11 +219,7 @@ def build_matrix(
         data.update(version=staging.id, provenance=origin.as_dict(),
                     created_utc=staging.created.strftime("%Y-%m-%d %H:%M:%S"))
         write_json(staging.path / MATRIX_DATA, data)
-        html = render_version(staging.path)  # from the files, exactly as `render` will
-        atomic_write(staging.path / "report.html",
-                     lambda tmp: tmp.write_text(html, encoding="utf-8"))
-        if pdf:
-            write_pdf(html, staging.path, staging.path / "report.pdf")
+        write_report(staging.path, pdf)
         newest = data["thresholds"]
         staging.describe(
             kind="matrix", dataset=data["dataset"]["name"],
