@@ -136,14 +136,15 @@ class Archive:
     def previous(self, dataset: str, profile: str, before_seq: int | None = None,
                  scikit_learn: str | None = None) -> Version | None:
         """The newest chapter version of the same dataset and profile (before a sequence
-        number), computed by the same scikit-learn release when one is given: a build with
-        another release is compared with the matrix, not reported as this build's changes."""
+        number), computed by the same scikit-learn release when one is given (a version that
+        does not record its release is not taken): a build with another release is compared
+        by the matrix, not reported as this build's changes."""
         candidates = [
             v for v in self.versions()
             if v.kind == "chapter" and v.manifest["dataset"] == dataset
             and v.manifest["profile"] == profile
             and (before_seq is None or v.seq < before_seq)
-            and (scikit_learn is None or v.scikit_learn in (None, scikit_learn))
+            and (scikit_learn is None or v.scikit_learn == scikit_learn)
         ]
         return candidates[-1] if candidates else None
 

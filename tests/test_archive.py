@@ -143,9 +143,11 @@ def test_a_matrix_is_never_a_previous_version_nor_the_latest_chapter(tmp_path):
 
 def test_a_build_with_another_release_is_not_the_previous_version(tmp_path):
     archive = Archive(tmp_path)
+    publish(archive, profile="full", slug="mnist-full-abc1234")  # its release is unknown
     old = publish(archive, profile="full", slug="mnist-full-abc1234", scikit_learn="1.9.1")
     publish(archive, profile="full", slug="mnist-full-abc1234", scikit_learn="1.5.2")
     assert archive.previous("mnist", "full", scikit_learn="1.9.1").id == old
+    assert archive.previous("mnist", "full", scikit_learn="1.7.2") is None
 
 
 def test_empty_archive_says_how_to_fill_it(tmp_path):
