@@ -147,8 +147,9 @@ def _differing_elements(value: Any, published: Any) -> str:
     if not differ:
         return ""
     which = ", ".join(str(i) for i in differ)
-    return (f"{len(differ)} of its {len(value)} values differ at the printed digits (position"
-            f"{'s' if len(differ) > 1 else ''} {which}, counting from 0)")
+    verb, where = ("differ", "positions") if len(differ) > 1 else ("differs", "position")
+    return (f"{len(differ)} of its {len(value)} values {verb} at the printed digits ({where}"
+            f" {which}, counting from 0)")
 
 
 def _scikit_learn() -> str:
