@@ -119,7 +119,7 @@ def supported_range() -> str:
     return ""
 
 
-def _release_tuple(release: str) -> tuple[int, ...]:
+def release_tuple(release: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", release.split(".post")[0]))
 
 
@@ -127,7 +127,7 @@ def _refuse_unsupported(pins: Pins) -> None:
     """A release below the declared range cannot have this reportgen installed beside it: say
     so, rather than leave it to the resolver's paragraph."""
     lower = re.search(r">=\s*([\d.]+)", supported_range())
-    if lower and _release_tuple(pins.scikit_learn) < _release_tuple(lower.group(1)):
+    if lower and release_tuple(pins.scikit_learn) < release_tuple(lower.group(1)):
         raise ReportgenError(f"scikit-learn {pins.scikit_learn} is older than the releases this"
                              f" reportgen supports (scikit-learn{supported_range()}, its"
                              " pyproject.toml); choose a release in that range")
@@ -426,7 +426,7 @@ def newest_patches(first: str, last: str, python: str | None = None) -> list[str
     if not (MINOR_RE.match(first) and MINOR_RE.match(last)):
         raise ReportgenError(f"--releases {first[:20]}:{last[:20]} is not a range of minor"
                              " releases: give FIRST:LAST, e.g. 1.5:1.9")
-    start, stop = _release_tuple(first), _release_tuple(last)
+    start, stop = release_tuple(first), release_tuple(last)
     if start[0] != stop[0] or start > stop or stop[1] - start[1] >= MAX_MINORS:
         raise ReportgenError(f"--releases {first}:{last} is not a range of at most {MAX_MINORS}"
                              " minor releases of one major release, e.g. 1.5:1.9")

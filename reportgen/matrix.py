@@ -20,13 +20,20 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reportgen.compare import compare_documents, is_number
-from reportgen.environments import Pins, ReleaseEnvironment, ensure_environment, process_running
+from reportgen.environments import (
+    Pins,
+    ReleaseEnvironment,
+    ensure_environment,
+    process_running,
+    release_tuple,
+)
 from reportgen.errors import ReportgenError
 from reportgen.storage import cache_root
 from reportgen.thresholds import Threshold, evaluate
@@ -51,9 +58,7 @@ class ReleaseRun:
 
 def release_order(pins: Pins) -> tuple:
     """Oldest release first: scikit-learn's, then numpy's."""
-    def numbers(release: str | None) -> tuple[int, ...]:
-        return tuple(int(p) for p in (release or "0").split(".post")[0].split("."))
-    return numbers(pins.scikit_learn), numbers(pins.numpy)
+    return release_tuple(pins.scikit_learn), release_tuple(pins.numpy or "0")
 
 
 def run_arguments(profile: str, dataset: str, data_file: Path | None, train_size: int | None,
@@ -90,7 +95,7 @@ def run_releases(pins_list: list[Pins], arguments: list[str], jobs: int,
                                         strict=True):
             out = workdir / environment.path.name
             log(f"running the chapter with {environment.pins.label}")
-            started = _now()
+            started = time.perf_counter()
             done = subprocess.run(environment.reportgen("run", *arguments, "--jobs",
                                                         str(workers), "--out", str(out)),
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
@@ -105,7 +110,7 @@ def run_releases(pins_list: list[Pins], arguments: list[str], jobs: int,
                                      f" {done.returncode}, its message above); nothing was"
                                      " archived, and what it computed stays cached")
             document = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-            runs.append(ReleaseRun(environment, document, _now() - started))
+            runs.append(ReleaseRun(environment, document, time.perf_counter() - started))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return runs
@@ -117,12 +122,6 @@ def _clear_abandoned_workdirs() -> None:
         found = re.match(r"^matrix-(\d+)-", folder.name)
         if folder.is_dir() and (found is None or not process_running(int(found.group(1)))):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _now() -> float:
-    import time
-
-    return time.perf_counter()
 
 
 # -- the comparison: plain data for the report, the archive and the tests --------------------

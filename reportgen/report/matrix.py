@@ -33,8 +33,9 @@ MATRIX_SHAPE = {
     "provenance?": Each(ANY), "figures?": Each(STR),
 }
 
-# Timings: one run per release on a shared machine, where the same command has taken up to
-# 1.7 times as long on another day; a smaller ratio is not flagged as the release's doing.
+# Timings: one run per release on a shared machine. The project's brief reports the same command
+# taking up to 1.7 times as long on another day (not measured by reportgen), so a smaller ratio
+# is not flagged as the release's doing.
 TIMING_FLAG = 1.7
 
 REPRODUCED_COLOURS = {"reproduced": "#66bb6a", "differs": "#ef9a9a", "not run": "#eeeeee"}
