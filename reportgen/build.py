@@ -1,23 +1,30 @@
-"""`reportgen build`: run (or reuse) the experiments, render the report, archive the version."""
+"""`reportgen run` and `reportgen build`: run (or reuse) a chapter's experiments; render the
+report and archive the version. Both take the chapter the command composed (`reportgen.chapter`)
+and share one run phase (`run_chapter`)."""
 
 from __future__ import annotations
 
+import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen import provenance
 from reportgen.archive import Archive, refuse_inside_archive
 from reportgen.benchmarks import report_context as benchmark_context
+from reportgen.chapter import Chapter, built_in
 from reportgen.compare import compare_documents
-from reportgen.data import load_dataset
-from reportgen.engine.profiles import resolve_profile
-from reportgen.engine.runner import NoProgress, run_experiments
+from reportgen.data import Dataset, load_dataset
+from reportgen.engine.profiles import Profile, resolve_profile
+from reportgen.engine.runner import NoProgress, RunResult, run_experiments
 from reportgen.engine.schedulers import open_scheduler
+from reportgen.errors import ReportgenError
 from reportgen.export import export_run, write_json
 from reportgen.figures import figure_svg, projection_chart, spread_chart, timeline_chart
 from reportgen.report.index import write_index
 from reportgen.report.model import (
+    PARTIALS,
     RENDER_DATA,
     build_render_data,
     headlines,
@@ -26,9 +33,8 @@ from reportgen.report.model import (
     varies,
 )
 from reportgen.report.render import render_version, write_pdf
-from reportgen.sections import select
 from reportgen.storage import atomic_write, writable_folder
-from reportgen.thresholds import DEFAULT_SPEC, blocking, evaluate, load_spec, passed_count
+from reportgen.thresholds import Threshold, blocking, evaluate, load_spec, passed_count
 
 BENCHMARK_CHART = "figures/benchmark_history.svg"
 PROJECTION_CHART = "figures/projection.svg"
@@ -43,6 +49,62 @@ def write_report(folder: Path, pdf: bool) -> None:
     atomic_write(folder / "report.html", lambda tmp: tmp.write_text(html, encoding="utf-8"))
     if pdf:
         write_pdf(html, folder, folder / "report.pdf")
+
+
+def chapter_spec(chapter: Chapter, path: Path | None = None) -> list[Threshold]:
+    """The thresholds spec of a run of `chapter` (its own unless `path`), checked against its
+    metric names and datasets before any work."""
+    return load_spec(path or chapter.thresholds, chapter.metrics(), chapter.dataset_names())
+
+
+def run_chapter(
+    chapter: Chapter,
+    dataset: str | None = None,
+    profile: str = "full",
+    *,
+    data_file: Path | None = None,
+    train_size: int | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    only: tuple[str, ...] | None = None,
+    scheduler: str | None = None,
+    worker_timeout: float = 60.0,
+    repeats: int = 1,
+    progress=None,
+    log=lambda message: None,
+    before_work: Callable[[Dataset, Profile], None] = lambda dataset, profile: None,
+) -> RunResult:
+    """The run phase of `run` and `build`: the chapter's sections (`only` those), on its
+    dataset (or `dataset`), on `jobs` local processes or the Dask cluster at `scheduler`
+    (reached before any work, given up on after `worker_timeout` s without a worker);
+    `before_work(dataset, profile)` checks what the caller needs before the fitting begins."""
+    sections = chapter.select(only)  # an unknown section fails before any work
+    cluster = (open_scheduler(jobs, scheduler, worker_timeout) if scheduler is not None
+               else None)  # reachable, before work
+    try:
+        ds = load_dataset(chapter.dataset_spec(dataset), data_file=data_file, log=log)
+        chosen = resolve_profile(profile, ds, train_size)
+        before_work(ds, chosen)
+        return run_experiments(ds, chosen, sections, chapter.experiments(), jobs=jobs,
+                               force=force, progress=progress or NoProgress(), log=log,
+                               scheduler=cluster, repeats=repeats)
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def copy_partials(run: RunResult, folder: Path) -> None:
+    """Each section from outside the package brings its partial into the version, so the
+    version renders again without the section's module."""
+    for section in run.sections:
+        source = section.partial
+        if source is None:
+            continue
+        if not source.is_file():
+            raise ReportgenError(f"section {section.id} has no partial {source}; write it (the"
+                                 " section's prose and figures, a Jinja template)")
+        target = folder / PARTIALS / source.name
+        atomic_write(target, lambda tmp, s=source: shutil.copyfile(s, tmp))
 
 
 @dataclass
@@ -60,16 +122,17 @@ class BuildOutcome:
 
 
 def build_report(
-    dataset: str = "mnist",
+    dataset: str | None = None,
     profile: str = "full",
     *,
+    chapter: Chapter | None = None,
     reports_dir: Path = Path("reports"),
     data_file: Path | None = None,
     train_size: int | None = None,
     jobs: int | None = None,
     force: bool = False,
     pdf: bool = True,
-    thresholds_path: Path = DEFAULT_SPEC,
+    thresholds_path: Path | None = None,
     benchmarks_dir: Path | None = Path("benchmarks"),
     only: tuple[str, ...] | None = None,
     scheduler: str | None = None,
@@ -78,29 +141,21 @@ def build_report(
     progress=None,
     log=lambda message: None,
 ) -> BuildOutcome:
-    """Run the sections' experiments (all, or `only` those; on `jobs` local processes or on
-    the Dask cluster at `scheduler`, given up on after `worker_timeout` s without a worker;
-    `repeats` times where seeds matter), then stage, render
-    and publish a new numbered version of the report; a failure anywhere leaves no version
-    behind."""
+    """Run the chapter's sections (the built-in chapter unless `chapter`; see `run_chapter`),
+    then stage, render and publish a new numbered version of the report; a failure anywhere
+    leaves no version behind."""
     started = time.perf_counter()
-    spec = load_spec(thresholds_path)  # a malformed spec fails before any work
-    sections = select(only)  # so does an unknown section
+    chapter = chapter or built_in()
+    spec = chapter_spec(chapter, thresholds_path)  # a malformed spec fails before any work
+    sections = chapter.select(only)  # so does an unknown section
     refuse_inside_archive(reports_dir, f"--reports-dir {reports_dir}", may_be_archive=True)
     writable_folder(Path(reports_dir), f"--reports-dir {reports_dir}")  # and a bad archive
     archive = Archive(reports_dir)
     archive.clear_abandoned()
-    cluster = (open_scheduler(jobs, scheduler, worker_timeout) if scheduler is not None
-               else None)  # reachable, before work
-    try:
-        ds = load_dataset(dataset, data_file=data_file, log=log)
-        chosen = resolve_profile(profile, ds, train_size)
-        run = run_experiments(ds, chosen, jobs=jobs, force=force,
-                              progress=progress or NoProgress(), log=log, sections=sections,
-                              scheduler=cluster, repeats=repeats)
-    finally:
-        if cluster is not None:
-            cluster.close()
+    run = run_chapter(chapter, dataset, profile, data_file=data_file, train_size=train_size,
+                      jobs=jobs, force=force, only=only, scheduler=scheduler,
+                      worker_timeout=worker_timeout, repeats=repeats, progress=progress, log=log)
+    ds, chosen = run.dataset, run.profile
     origin = provenance.collect()
     scope = "" if only is None else "-only-" + "-".join(s.id for s in sections)
 
@@ -110,6 +165,7 @@ def build_report(
             document["thresholds"] = [outcome.as_dict() for outcome in evaluate(spec, document)]
 
         document, figures, facts = export_run(run, staging.path, annotate)
+        copy_partials(run, staging.path)
 
         previous = archive.previous(ds.name, chosen.name + scope,
                                     scikit_learn=origin.libraries["scikit-learn"])
@@ -140,6 +196,7 @@ def build_report(
             provenance=origin.as_dict(), changes=changes,
             previous_id=previous.id if previous else None, benchmarks=benchmarks,
             projection=projection, robustness=robustness,
+            chapter={"title": chapter.title, "subtitle": chapter.project.subtitle},
         )
         write_json(staging.path / RENDER_DATA, render_data)
         write_report(staging.path, pdf)
@@ -169,16 +226,18 @@ class MatrixOutcome:
 
 def build_matrix(
     pins: list,
-    dataset: str = "mnist",
+    dataset: str | None = None,
     profile: str = "full",
     *,
+    chapter: Chapter | None = None,
+    section_modules: tuple[str, ...] = (),
     reports_dir: Path = Path("reports"),
     data_file: Path | None = None,
     train_size: int | None = None,
     jobs: int = 1,
     force: bool = False,
     pdf: bool = True,
-    thresholds_path: Path = DEFAULT_SPEC,
+    thresholds_path: Path | None = None,
     only: tuple[str, ...] = (),
     repeats: int = 1,
     quiet: bool = False,
@@ -186,22 +245,26 @@ def build_matrix(
 ) -> MatrixOutcome:
     """Run the chapter in one environment per release of `pins` (`environments.Pins`), compare
     the releases, and publish the matrix report as a new numbered version; a failure anywhere
-    (a release that cannot be had, a run that fails) leaves no version behind."""
+    (a release that cannot be had, a run that fails) leaves no version behind. Each release's
+    run composes the same chapter (from the same working folder, with `section_modules`)."""
     from reportgen.matrix import MATRIX_DATA, RUNS, compare_releases, run_arguments, run_releases
     from reportgen.report.matrix import draw_figures
 
     started = time.perf_counter()
-    spec = load_spec(thresholds_path)
+    chapter = chapter or built_in()
+    spec = chapter_spec(chapter, thresholds_path)
     only = tuple(dict.fromkeys(only))
-    if only:
-        select(only)  # an unknown section fails here, before any environment is made
-    resolve_profile(profile, load_dataset(dataset, data_file=data_file, log=log), train_size)
+    chapter.select(only)  # an unknown section fails here, before any environment is made
+    spec_of_dataset = chapter.dataset_spec(dataset)
+    dataset = spec_of_dataset.name
+    resolve_profile(profile, load_dataset(spec_of_dataset, data_file=data_file, log=log),
+                    train_size)
     refuse_inside_archive(reports_dir, f"--reports-dir {reports_dir}", may_be_archive=True)
     writable_folder(Path(reports_dir), f"--reports-dir {reports_dir}")
     archive = Archive(reports_dir)
     archive.clear_abandoned()
     arguments = run_arguments(profile, dataset, data_file, train_size, only, repeats, force,
-                              quiet)
+                              quiet, section_modules)
     runs = run_releases(pins, arguments, jobs, log)
     data = compare_releases(runs, spec)
     origin = provenance.collect()

@@ -16,7 +16,8 @@ from click.exceptions import NoArgsIsHelpError
 
 from reportgen import __version__
 from reportgen.data import DATASETS, load_dataset
-from reportgen.engine.profiles import PROFILES, resolve_profile
+from reportgen.data.datasets import DatasetSpec
+from reportgen.engine.profiles import PROFILES
 from reportgen.engine.repeats import MAX_REPEATS
 from reportgen.errors import ReportgenError
 from reportgen.storage import staged_folder, writable_folder
@@ -80,8 +81,9 @@ def _say(message: str) -> None:
 
 
 dataset_option = click.option(
-    "--dataset", type=click.Choice(sorted(DATASETS)), default="mnist", show_default=True,
-    help="Which dataset to use.",
+    "--dataset", metavar="NAME", default=None,
+    help=f"Which dataset to use: {', '.join(sorted(DATASETS))} or one the chapter defines"
+         " [default: the chapter's, mnist for the built-in one].",
 )
 data_file_option = click.option(
     "--data-file", type=click.Path(path_type=Path), default=None,
@@ -102,6 +104,27 @@ def _terminate_as_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def _dataset_spec(name: str | None) -> DatasetSpec:
+    """A built-in dataset by name without loading any section; else the project's chapter's
+    (its own datasets, or its default one)."""
+    if name in DATASETS:
+        return DATASETS[name]
+    from reportgen.chapter import find_project, load_chapter
+
+    project = find_project()
+    if name is None and project.dataset in DATASETS:
+        return DATASETS[project.dataset]
+    return load_chapter(project).dataset_spec(name)
+
+
+def _chapter(sections: tuple[str, ...]):
+    """The composition root of every command that runs experiments: the project's chapter
+    (or the built-in one), installed plugins, and `--section` modules."""
+    from reportgen.chapter import load_chapter
+
+    return load_chapter(sections=sections)
+
+
 @cli.group(cls=_Group)
 def data() -> None:
     """Get and inspect the datasets (verified against pinned checksums)."""
@@ -110,9 +133,9 @@ def data() -> None:
 @data.command("fetch")
 @dataset_option
 @data_file_option
-def data_fetch(dataset: str, data_file: Path | None) -> None:
+def data_fetch(dataset: str | None, data_file: Path | None) -> None:
     """Get a dataset into the cache and print where it came from and its checksum."""
-    ds = load_dataset(dataset, data_file=data_file, log=_say)
+    ds = load_dataset(_dataset_spec(dataset), data_file=data_file, log=_say)
     click.echo(f"dataset:  {ds.name}")
     click.echo(f"source:   {ds.source}")
     click.echo(f"path:     {ds.cache_path}")
@@ -123,9 +146,9 @@ def data_fetch(dataset: str, data_file: Path | None) -> None:
 @data.command("info")
 @dataset_option
 @data_file_option
-def data_info(dataset: str, data_file: Path | None) -> None:
+def data_info(dataset: str | None, data_file: Path | None) -> None:
     """Describe a dataset: shape, classes and counts, source, checksum, cache path."""
-    ds = load_dataset(dataset, data_file=data_file)
+    ds = load_dataset(_dataset_spec(dataset), data_file=data_file)
     spec = ds.spec
     classes, counts = np.unique(ds.y, return_counts=True)
     click.echo(f"dataset:  {spec.name} — {spec.title}")
@@ -178,6 +201,12 @@ only_option = click.option(
          " the experiments it depends on run too.",
 )
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+section_option = click.option(
+    "--section", "section_modules", multiple=True, metavar="MODULE",
+    help="Add the sections a Python module defines (repeatable; importable from the working"
+         " folder), to the project's chapter (pyproject.toml [tool.reportgen]) or the built-in"
+         " one.",
+)
 repeats_option = click.option(
     "--repeats", type=click.IntRange(min=1, max=MAX_REPEATS), default=1, show_default=True,
     help="Run every seeded experiment N times: repeat 0 is the chapter's, the others reseed"
@@ -190,7 +219,7 @@ def experiment_options(command):
     for option in reversed((profile_option, dataset_option, data_file_option, train_size_option,
                             jobs_option, scheduler_option, worker_timeout_option,
                             repeats_option, force_option,
-                            only_option, quiet_option)):
+                            only_option, section_option, quiet_option)):
         command = option(command)
     return command
 
@@ -270,19 +299,17 @@ def _in_release_environment(ctx: click.Context, scikit_learn: str | None,
 @release_environment_option
 @click.pass_context
 def run_command(ctx, profile, dataset, data_file, train_size, jobs, scheduler, worker_timeout,
-                repeats, force, only, quiet, out, scikit_learn, numpy) -> None:
+                repeats, force, only, section_modules, quiet, out, scikit_learn, numpy) -> None:
     """Run the chapter's experiments; write metrics.json and figures/."""
     if _in_release_environment(ctx, scikit_learn, numpy):
         return
     from reportgen.archive import refuse_inside_archive
-    from reportgen.engine.runner import run_experiments
+    from reportgen.build import run_chapter
     from reportgen.engine.schedule import worker_count
-    from reportgen.engine.schedulers import open_scheduler
     from reportgen.export import export_run
     from reportgen.progress import progress_for
-    from reportgen.sections import select
 
-    sections = select(only)
+    chapter = _chapter(section_modules)
     jobs = worker_count(jobs, log=_say)
     def outside_archives(folder: Path) -> Path:  # figures/ too, which a link could lead away
         refuse_inside_archive(folder / "figures", f"--out {folder} (its figures/)")
@@ -290,20 +317,19 @@ def run_command(ctx, profile, dataset, data_file, train_size, jobs, scheduler, w
 
     if out is not None:  # before any work
         outside_archives(out)
-    cluster = (open_scheduler(jobs, scheduler, worker_timeout) if scheduler is not None
-               else None)  # reachable, before work
-    try:
-        ds = load_dataset(dataset, data_file=data_file, log=lambda m: None if quiet else _say(m))
-        chosen = resolve_profile(profile, ds, train_size)
-        out = out or outside_archives(Path("out") / f"{ds.name}-{chosen.name}")
-        writable_folder(out, f"--out {out}")
-        with progress_for(quiet) as progress:
-            run = run_experiments(ds, chosen, jobs=jobs, force=force, progress=progress,
-                                  log=_say, sections=sections, scheduler=cluster,
-                                  repeats=repeats)
-    finally:
-        if cluster is not None:
-            cluster.close()
+    destination: list[Path] = []
+
+    def before_work(ds, chosen) -> None:
+        folder = out or outside_archives(Path("out") / f"{ds.name}-{chosen.name}")
+        writable_folder(folder, f"--out {folder}")
+        destination.append(folder)
+
+    with progress_for(quiet) as progress:
+        run = run_chapter(chapter, dataset, profile, data_file=data_file, train_size=train_size,
+                          jobs=jobs, force=force, only=only or None, scheduler=scheduler,
+                          worker_timeout=worker_timeout, repeats=repeats, progress=progress,
+                          log=lambda m: None if quiet else _say(m), before_work=before_work)
+    out = destination[0]
     with staged_folder(out) as staging:  # a failed or interrupted export leaves out as it was
         _, figures, _ = export_run(run, staging)
     computed = len(run.computed)
@@ -318,7 +344,7 @@ reports_dir_option = click.option(
 )
 thresholds_option = click.option(
     "--thresholds", "thresholds_path", type=click.Path(path_type=Path), default=None,
-    help="Thresholds spec (TOML) [default: the one shipped with reportgen].",
+    help="Thresholds spec (TOML) [default: the project's, or the built-in chapter's].",
 )
 
 
@@ -332,8 +358,8 @@ thresholds_option = click.option(
 @release_environment_option
 @click.pass_context
 def build_command(ctx, profile, dataset, data_file, train_size, jobs, scheduler, worker_timeout,
-                  repeats, force, only, quiet, reports_dir, no_pdf, thresholds_path,
-                  benchmarks_dir, scikit_learn, numpy) -> None:
+                  repeats, force, only, section_modules, quiet, reports_dir, no_pdf,
+                  thresholds_path, benchmarks_dir, scikit_learn, numpy) -> None:
     """Run (or reuse) the experiments, render HTML and PDF, archive a new version
     (--scikit-learn 1.5.2: as that release computes them, e.g. the book's numbers)."""
     if _in_release_environment(ctx, scikit_learn, numpy):
@@ -341,16 +367,15 @@ def build_command(ctx, profile, dataset, data_file, train_size, jobs, scheduler,
     from reportgen.build import build_report
     from reportgen.engine.schedule import worker_count
     from reportgen.progress import progress_for
-    from reportgen.thresholds import DEFAULT_SPEC
 
+    chapter = _chapter(section_modules)
     jobs = worker_count(jobs, log=_say)
     with progress_for(quiet) as progress:
         outcome = build_report(
-            dataset, profile, reports_dir=reports_dir, data_file=data_file,
+            dataset, profile, chapter=chapter, reports_dir=reports_dir, data_file=data_file,
             train_size=train_size, jobs=jobs, scheduler=scheduler,
             worker_timeout=worker_timeout, repeats=repeats, force=force,
-            pdf=not no_pdf,
-            thresholds_path=thresholds_path or DEFAULT_SPEC, benchmarks_dir=benchmarks_dir,
+            pdf=not no_pdf, thresholds_path=thresholds_path, benchmarks_dir=benchmarks_dir,
             only=only or None, progress=progress,
             log=lambda m: None if quiet else _say(m),
         )
@@ -430,20 +455,22 @@ def _print_summary(document: dict, version_id: str, labels: dict[str, str]) -> N
 @repeats_option
 @force_option
 @only_option
+@section_option
 @quiet_option
 @reports_dir_option
 @click.option("--no-pdf", is_flag=True, help="Write the HTML report only.")
 @thresholds_option
 def matrix_command(releases, release_range, numpy, profile, dataset, data_file, train_size, jobs,
-                   repeats, force, only, quiet, reports_dir, no_pdf, thresholds_path) -> None:
+                   repeats, force, only, section_modules, quiet, reports_dir, no_pdf,
+                   thresholds_path) -> None:
     """Run the chapter with each scikit-learn release (each in its own environment, made once
     and reused) and archive a matrix report: which release changed which number, by how much,
     and whether by more than seed noise (with --repeats)."""
     from reportgen.build import build_matrix
     from reportgen.engine.schedule import worker_count
     from reportgen.environments import newest_patches
-    from reportgen.thresholds import DEFAULT_SPEC
 
+    chapter = _chapter(section_modules)
     chosen = list(releases)
     if release_range is not None:
         first, colon, last = release_range.partition(":")
@@ -457,9 +484,10 @@ def matrix_command(releases, release_range, numpy, profile, dataset, data_file, 
                              " --releases 1.5:1.9")
     pins = [_pins(release, numpy) for release in chosen]
     outcome = build_matrix(
-        pins, dataset, profile, reports_dir=reports_dir, data_file=data_file,
+        pins, dataset, profile, chapter=chapter, section_modules=section_modules,
+        reports_dir=reports_dir, data_file=data_file,
         train_size=train_size, jobs=worker_count(jobs, log=_say), force=force, pdf=not no_pdf,
-        thresholds_path=thresholds_path or DEFAULT_SPEC, only=only, repeats=repeats,
+        thresholds_path=thresholds_path, only=only, repeats=repeats,
         quiet=quiet, log=lambda m: None if quiet else _say(m))
     _print_matrix(outcome.data, outcome.version_id)
     click.echo(f"report:    {outcome.path / 'report.html'}")
@@ -686,12 +714,13 @@ def check_command(version, reports_dir, thresholds_path) -> None:
     """Evaluate the thresholds spec against an archived version; exit 1 if one fails (a failed
     threshold of severity "warn" is shown as WARN and does not)."""
     from reportgen.archive import Archive
-    from reportgen.thresholds import DEFAULT_SPEC, evaluate, load_spec, require_applicable
+    from reportgen.chapter import find_project
+    from reportgen.thresholds import evaluate, load_spec, require_applicable, version_metrics
 
-    path = thresholds_path or DEFAULT_SPEC
-    spec = load_spec(path)
+    path = thresholds_path or find_project().thresholds_path
     found = Archive(reports_dir).resolve(version, kind="chapter")
     document = found.metrics()
+    spec = load_spec(path, version_metrics(document), [*DATASETS, document["dataset"]["name"]])
     require_applicable(spec, document, path)  # a gate that checks nothing must not pass
     outcomes = evaluate(spec, document)
     for outcome in outcomes:

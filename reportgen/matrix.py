@@ -62,10 +62,13 @@ def release_order(pins: Pins) -> tuple:
 
 
 def run_arguments(profile: str, dataset: str, data_file: Path | None, train_size: int | None,
-                  only: tuple[str, ...], repeats: int, force: bool, quiet: bool) -> list[str]:
+                  only: tuple[str, ...], repeats: int, force: bool, quiet: bool,
+                  section_modules: tuple[str, ...] = ()) -> list[str]:
     """The `reportgen run` options every release's run gets (paths made absolute: the run
-    starts elsewhere)."""
+    writes elsewhere; it starts in this working folder, so it finds the same project)."""
     arguments = ["--profile", profile, "--dataset", dataset, "--repeats", str(repeats)]
+    for module in section_modules:
+        arguments += ["--section", module]
     if data_file is not None:
         arguments += ["--data-file", str(Path(data_file).resolve())]
     if train_size is not None:

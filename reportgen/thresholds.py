@@ -12,7 +12,7 @@ import operator
 import re
 import reprlib
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ from reportgen.data.files import path_kind
 from reportgen.engine.profiles import PROFILES
 from reportgen.errors import ReportgenError
 from reportgen.metrics import repeats_of
-from reportgen.sections import metrics_by_name
 
 DEFAULT_SPEC = Path(__file__).with_name("thresholds.toml")
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
@@ -117,12 +116,15 @@ def _read_text(path: Path) -> str:
                         f" {exc.start}); save the spec as UTF-8") from None
 
 
-def load_spec(path: Path = DEFAULT_SPEC) -> list[Threshold]:
-    """The thresholds of a TOML spec, checked against the registered metric names, the known
-    datasets and profiles; a mistake is a one-line error naming the file and line. This is
-    the one place a spec is validated: what passes here is evaluated as written."""
+def load_spec(path: Path, metrics: Collection[str],
+              datasets: Collection[str] = tuple(DATASETS)) -> list[Threshold]:
+    """The thresholds of a TOML spec, checked against `metrics` (the chapter's metric names,
+    or those a version holds), the known `datasets` and the profiles; a mistake is a one-line
+    error naming the file and line. This is the one place a spec is validated: what passes
+    here is evaluated as written."""
     path = Path(path)
-    known = metrics_by_name()
+    known = set(metrics)
+    datasets = sorted(datasets)
     text = _read_text(path)
     try:
         data = tomllib.loads(text)
@@ -167,8 +169,8 @@ def load_spec(path: Path = DEFAULT_SPEC) -> list[Threshold]:
                 raise fail(f"`{key}` must be one of {', '.join(allowed)}, got {entry[key]!r}",
                            key)
         dataset = entry.get("dataset", "mnist")
-        if not isinstance(dataset, str) or dataset not in DATASETS:
-            raise fail(_unknown("dataset", dataset, sorted(DATASETS)), "dataset")
+        if not isinstance(dataset, str) or dataset not in datasets:
+            raise fail(_unknown("dataset", dataset, datasets), "dataset")
         bound_metric = entry.get("bound_metric")
         if bound_metric is not None:
             if not isinstance(bound_metric, str) or bound_metric not in known:
@@ -192,6 +194,35 @@ def load_spec(path: Path = DEFAULT_SPEC) -> list[Threshold]:
             on=entry.get("on", "value"), severity=entry.get("severity", "fail"),
         ))
     return thresholds
+
+
+@dataclass(frozen=True)
+class _VersionMetrics(Collection):
+    """The metric names a version holds, for `load_spec`; a name in a section the version did
+    not build is let through (its threshold is then not checked on it, see `_built`)."""
+
+    names: frozenset[str]
+    sections: frozenset[str] | None  # None: a version from before sections were recorded
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names or (
+            isinstance(name, str) and self.sections is not None
+            and name.split(".")[0] not in self.sections)
+
+    def __iter__(self):
+        return iter(sorted(self.names))
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def version_metrics(document: dict) -> Collection[str]:
+    """What `check` validates a spec against: the version's own metric names, not the sections
+    this reportgen happens to import (a version of a chapter from elsewhere is checked
+    without its modules)."""
+    sections = document.get("sections")
+    return _VersionMetrics(frozenset(document["metrics"]),
+                           None if sections is None else frozenset(sections))
 
 
 def _finite(value: Any) -> bool:

@@ -5,8 +5,8 @@ import pytest
 
 from reportgen.data import load_dataset
 from reportgen.engine.profiles import resolve_profile
-from reportgen.engine.runner import run_experiments
 from reportgen.errors import DataError
+from tests.chapter import run_builtin
 
 # The user's real cache, captured before any test isolates the cache: real MNIST lives there.
 _REAL_CACHE = os.environ.get("REPORTGEN_CACHE")
@@ -58,5 +58,5 @@ def digits_run(digits, tmp_path_factory):
     from reportgen.engine.cache import ResultCache
 
     cache = ResultCache(tmp_path_factory.mktemp("results"))
-    return run_experiments(digits, resolve_profile("quick", digits), jobs=1, cache=cache)
+    return run_builtin(digits, resolve_profile("quick", digits), jobs=1, cache=cache)
 

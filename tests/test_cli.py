@@ -70,10 +70,9 @@ def test_wrong_data_file_is_one_line_and_not_cached(tmp_path):
 
 def test_unknown_dataset_is_rejected_in_one_line():
     result = run("data", "info", "--dataset", "cifar")
-    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.strip().splitlines() == [
-        "Error: Invalid value for '--dataset': 'cifar' is not one of 'digits', 'fashion-mnist',"
-        " 'mnist'. (see 'reportgen data info -h')"]
+        "Error: unknown dataset 'cifar'; choose one of: digits, fashion-mnist, mnist"]
 
 
 @pytest.mark.parametrize("args", [

@@ -13,10 +13,11 @@ from click.testing import CliRunner
 
 from reportgen.cli import cli
 from reportgen.engine.registry import with_dependencies
-from reportgen.sections import all_sections
+from tests.chapter import CHAPTER
 
-FIGURES = [figure for section in all_sections() for figure in section.figures]
-EXPERIMENTS = len(with_dependencies([e for s in all_sections() for e in s.experiments]))
+FIGURES = [figure for section in CHAPTER.sections for figure in section.figures]
+EXPERIMENTS = len(with_dependencies([e for s in CHAPTER.sections for e in s.experiments],
+                                    CHAPTER.experiments()))
 
 
 def run(*args):

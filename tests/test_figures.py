@@ -6,9 +6,9 @@ import numpy as np
 
 from reportgen.figures import digit_grid, save_figures, spread_chart
 from reportgen.report.model import captions, section_facts
-from reportgen.sections import all_sections
+from tests.chapter import CHAPTER
 
-FIGURES = [figure for section in all_sections() for figure in section.figures]
+FIGURES = [figure for section in CHAPTER.sections for figure in section.figures]
 
 
 def save(run, folder):

@@ -15,7 +15,7 @@ from reportgen.matrix import (
     run_releases,
     totals,
 )
-from reportgen.thresholds import load_spec
+from tests.chapter import builtin_spec
 
 
 def document(metrics: dict, repeats: dict | None = None, published=(), seconds=1.0,
@@ -118,7 +118,7 @@ def test_printed_values_thresholds_and_timings_by_release(tmp_path):
     (tmp_path / "spec.toml").write_text(
         f'[[threshold]]\nid = "auc-high"\nmetric = "{auc}"\nop = ">="\nclaim = "high"\n'
         'bound = { quick = 0.5 }\n')
-    spec = load_spec(tmp_path / "spec.toml")
+    spec = builtin_spec(tmp_path / "spec.toml")
     printed = lambda value, same: {"metric": auc, "published": 0.6, "ours": value,  # noqa: E731
                                    "ours_rounded": round(value, 1), "agrees": same}
     data = compare_releases([

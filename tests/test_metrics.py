@@ -4,14 +4,13 @@ import json
 
 import pytest
 
-from reportgen.engine.registry import all_experiments
 from reportgen.metrics import (
     agrees_with_published,
     build_metrics_document,
     metric_values,
     rounded_like,
 )
-from reportgen.sections import all_sections, metrics_by_name
+from tests.chapter import CHAPTER
 
 CONTRACT = """
 binary.sgd.cv_accuracy binary.manual_kfold.accuracy binary.never5.cv_accuracy
@@ -26,19 +25,19 @@ test.sgd_multiclass.accuracy test.sgd_scaled.accuracy test.knn_multilabel.f1_mac
 
 
 def test_the_contracted_names_exist():
-    assert set(CONTRACT) <= set(metrics_by_name())
+    assert set(CONTRACT) <= set(CHAPTER.metrics())
 
 
 def test_names_are_unique_and_read_registered_experiments():
-    metrics = [metric for section in all_sections() for metric in section.metrics]
-    assert len(metrics_by_name()) == len(metrics)
-    assert {m.experiment for m in metrics} <= set(all_experiments())
+    metrics = [metric for section in CHAPTER.sections for metric in section.metrics]
+    assert len(CHAPTER.metrics()) == len(metrics)
+    assert {m.experiment for m in metrics} <= set(CHAPTER.experiments())
 
 
 def test_the_document_says_which_sections_it_holds(digits_run):
     document = build_metrics_document(digits_run)
-    assert document["sections"] == [section.id for section in all_sections()]
-    assert list(document["metrics"]) == [m.name for s in all_sections() for m in s.metrics]
+    assert document["sections"] == [section.id for section in CHAPTER.sections]
+    assert list(document["metrics"]) == [m.name for s in CHAPTER.sections for m in s.metrics]
 
 
 def test_every_metric_has_a_json_value(digits_run):
@@ -52,7 +51,7 @@ def test_document_holds_dataset_profile_and_timings(digits_run):
     assert document["dataset"]["name"] == "digits"
     assert document["dataset"]["x_sha256"].startswith("8f26b2bd")
     assert document["profile"]["train_size"] == 1500
-    assert set(document["timings"]["experiments"]) == set(all_experiments())
+    assert set(document["timings"]["experiments"]) == set(CHAPTER.experiments())
     assert document["published"] == []  # the chapter's values describe full MNIST only
 
 

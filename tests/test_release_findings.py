@@ -11,7 +11,7 @@ from reportgen.archive import Archive
 from reportgen.matrix import MATRIX_DATA
 from reportgen.release_findings import explanation, findings_of, shipped
 from reportgen.report.matrix import MATRIX_SHAPE
-from reportgen.sections import all_sections
+from tests.chapter import CHAPTER
 
 REPORTS = Path(__file__).resolve().parents[1] / "reports"
 
@@ -34,7 +34,7 @@ def test_the_shipped_findings_are_those_of_the_committed_matrix():
 
 def test_every_printed_value_is_covered_and_each_explanation_says_what_was_measured():
     findings = shipped()
-    printed = {m.name for s in all_sections() for m in s.metrics if m.published is not None}
+    printed = {m.name for s in CHAPTER.sections for m in s.metrics if m.published is not None}
     assert set(findings["metrics"]) == printed
     for name, found in findings["metrics"].items():
         text = explanation(name, "9.9.9")
@@ -72,7 +72,7 @@ def test_no_section_writes_its_own_reason_about_releases():
     """A reason naming a release, a pull request or an "older scikit-learn" was written, not
     measured (one such blamed a StratifiedKFold change that the old releases refute)."""
     unmeasured = re.compile(r"\d+\.\d+|pull request|#\d+|older|newer|release", re.IGNORECASE)
-    for section in all_sections():
+    for section in CHAPTER.sections:
         for metric in section.metrics:
             assert not unmeasured.search(metric.why_different), (metric.name,
                                                                   metric.why_different)

@@ -4,15 +4,14 @@ import os
 
 import pytest
 
-from reportgen.sections import metrics_by_name
 from reportgen.thresholds import (
     DEFAULT_SPEC,
     SpecError,
     derive_bound,
     evaluate,
-    load_spec,
     require_applicable,
 )
+from tests.chapter import CHAPTER, builtin_spec
 from tests.data.helpers import no_hang
 
 GOOD = """
@@ -36,9 +35,9 @@ def document(metrics, profile="quick", dataset="mnist"):
 
 
 def test_the_shipped_spec_loads_and_names_real_metrics():
-    spec = load_spec(DEFAULT_SPEC)
+    spec = builtin_spec(DEFAULT_SPEC)
     assert len(spec) >= 10
-    assert all(t.metric in metrics_by_name() for t in spec)
+    assert all(t.metric in CHAPTER.metrics() for t in spec)
     assert {t.id for t in spec} >= {"forest-roc-auc", "svc-first-digit", "scaling-helps-sgd"}
 
 
@@ -58,22 +57,22 @@ def test_the_shipped_spec_loads_and_names_real_metrics():
 def test_malformed_spec_names_the_line(tmp_path, change, message, line):
     path = write(tmp_path, GOOD.replace(*change))
     with pytest.raises(SpecError) as info:
-        load_spec(path)
+        builtin_spec(path)
     assert f"{path}:{line}:" in str(info.value) and message in str(info.value)
 
 
 def test_not_toml_is_a_clear_error(tmp_path):
     with pytest.raises(SpecError, match="not valid TOML"):
-        load_spec(write(tmp_path, "[[threshold]\nid ="))
+        builtin_spec(write(tmp_path, "[[threshold]\nid ="))
 
 
 def test_duplicate_ids_are_refused(tmp_path):
     with pytest.raises(SpecError, match="used twice"):
-        load_spec(write(tmp_path, GOOD + GOOD))
+        builtin_spec(write(tmp_path, GOOD + GOOD))
 
 
 def test_failure_message_states_value_bound_and_claim(tmp_path):
-    spec = load_spec(write(tmp_path, GOOD))
+    spec = builtin_spec(write(tmp_path, GOOD))
     [outcome] = evaluate(spec, document({"binary.forest.roc_auc": 0.97}))
     assert not outcome.passed
     assert outcome.message == (
@@ -83,7 +82,7 @@ def test_failure_message_states_value_bound_and_claim(tmp_path):
 
 def test_lists_must_meet_the_bound_in_every_element(tmp_path):
     text = GOOD.replace("binary.forest.roc_auc", "binary.sgd.cv_accuracy")
-    spec = load_spec(write(tmp_path, text))
+    spec = builtin_spec(write(tmp_path, text))
     assert evaluate(spec, document({"binary.sgd.cv_accuracy": [0.99, 0.985]}))[0].passed
     assert not evaluate(spec, document({"binary.sgd.cv_accuracy": [0.99, 0.97]}))[0].passed
 
@@ -111,7 +110,7 @@ op = ">"
 bound_metric = "multiclass.sgd.cv_accuracy_mean"
 claim = "c"
 """
-    spec = load_spec(write(tmp_path, text))
+    spec = builtin_spec(write(tmp_path, text))
     outcomes = evaluate(spec, document({
         "binary.never5.cv_accuracy": [0.91, 0.93],
         "multiclass.svc.predict_first_digit": 5,
@@ -123,7 +122,7 @@ claim = "c"
 
 
 def test_thresholds_apply_only_to_their_dataset_and_profiles(tmp_path):
-    spec = load_spec(write(tmp_path, GOOD))
+    spec = builtin_spec(write(tmp_path, GOOD))
     assert evaluate(spec, document({"binary.forest.roc_auc": 0.5}, dataset="digits")) == []
     assert evaluate(spec, document({"binary.forest.roc_auc": 0.5}, profile="quick-2000")) == []
 
@@ -138,7 +137,7 @@ def repeated(values: dict, count: int = 3) -> dict:
 
 
 def spec_with(tmp_path, extra: str):
-    return load_spec(write(tmp_path, GOOD.replace('claim =', f'{extra}\nclaim =')))
+    return builtin_spec(write(tmp_path, GOOD.replace('claim =', f'{extra}\nclaim =')))
 
 
 @pytest.mark.parametrize("on, passed, checked", [
@@ -167,7 +166,7 @@ def test_a_failing_warn_threshold_is_shown_but_does_not_block(tmp_path):
 
 
 def test_every_repeat_against_another_metric_compares_repeat_by_repeat(tmp_path):
-    spec = load_spec(write(tmp_path, GOOD.replace('bound = { full = 0.99, quick = 0.98 }',
+    spec = builtin_spec(write(tmp_path, GOOD.replace('bound = { full = 0.99, quick = 0.98 }',
                                                    'bound_metric = "binary.sgd.roc_auc"\n'
                                                    'on = "every_repeat"')))
     doc = repeated({"binary.forest.roc_auc": [0.99, 0.98, 0.97],
@@ -224,13 +223,14 @@ def test_a_derived_bound_sits_four_deviations_from_the_mean_where_some_repeat_mi
 def test_a_spec_that_would_decide_nothing_names_the_line(tmp_path, change, message, line):
     path = write(tmp_path, GOOD.replace(*change))
     with pytest.raises(SpecError) as info:
-        load_spec(path)
+        builtin_spec(path)
     assert str(info.value).startswith(f"{path}:{line}: {message}")
 
 
 def test_bounds_for_a_train_size_profile_and_every_dataset_load(tmp_path):
     text = GOOD.replace("quick = 0.98", '"quick-2000" = 0.98, "full-500" = 0.9')
-    [threshold] = load_spec(write(tmp_path, text.replace("claim =", 'dataset = "digits"\nclaim =')))
+    text = text.replace("claim =", 'dataset = "digits"\nclaim =')
+    [threshold] = builtin_spec(write(tmp_path, text))
     assert threshold.bounds == {"full": 0.99, "quick-2000": 0.98, "full-500": 0.9}
     assert threshold.dataset == "digits"
 
@@ -247,7 +247,7 @@ def test_bounds_for_a_train_size_profile_and_every_dataset_load(tmp_path):
 def test_a_spec_without_threshold_tables_is_one_line(tmp_path, text, message):
     path = write(tmp_path, text)
     with pytest.raises(SpecError) as info:
-        load_spec(path)
+        builtin_spec(path)
     assert str(info.value).startswith(f"{path}{message}")
 
 
@@ -256,7 +256,7 @@ def test_a_spec_that_is_not_utf8_names_the_file_and_line(tmp_path):
     path.write_bytes(GOOD.replace("nearly perfect", "presque parfaite, \xe0 peu pr\xe8s")
                      .encode("latin-1"))
     with pytest.raises(SpecError) as info:
-        load_spec(path)
+        builtin_spec(path)
     offset = GOOD.index("nearly perfect") + len("presque parfaite, ")
     assert str(info.value) == (f"{path}:7: not UTF-8 text (byte 0xe0 at offset {offset});"
                                " save the spec as UTF-8")
@@ -266,7 +266,7 @@ def test_a_utf8_spec_loads_with_or_without_a_byte_order_mark(tmp_path):
     path = tmp_path / "spec.toml"
     path.write_bytes(("\ufeff" + GOOD.replace("nearly perfect", "presque parfaite, à peu près"))
                      .encode("utf-8"))
-    [threshold] = load_spec(path)
+    [threshold] = builtin_spec(path)
     assert threshold.claim == "The forest is presque parfaite, à peu près."
 
 
@@ -274,13 +274,13 @@ def test_a_spec_that_is_a_fifo_is_refused_without_blocking(tmp_path):
     path = tmp_path / "spec.toml"
     os.mkfifo(path)
     with no_hang(), pytest.raises(SpecError) as info:
-        load_spec(path)
+        builtin_spec(path)
     assert str(info.value) == (f"thresholds spec {path} is a FIFO (named pipe), not a regular"
                                " file; pass a TOML file")
 
 
 def test_a_spec_that_applies_to_the_document_passes_the_applicable_check(tmp_path):
-    spec = load_spec(write(tmp_path, GOOD))
+    spec = builtin_spec(write(tmp_path, GOOD))
     require_applicable(spec, document({}, profile="full"), "spec.toml")
     require_applicable(spec, {**document({}), "sections": ["binary"]}, "spec.toml")
 
@@ -294,7 +294,7 @@ def test_a_spec_that_applies_to_the_document_passes_the_applicable_check(tmp_pat
      " sections errors (the spec covers: datasets mnist; profiles full, quick; sections binary)"),
 ], ids=["other-dataset", "other-profile", "other-sections"])
 def test_a_spec_of_which_nothing_applies_is_an_error(tmp_path, doc, message):
-    spec = load_spec(write(tmp_path, GOOD))
+    spec = builtin_spec(write(tmp_path, GOOD))
     assert evaluate(spec, doc) == []
     with pytest.raises(SpecError) as info:
         require_applicable(spec, doc, "spec.toml")
@@ -305,7 +305,7 @@ def test_a_spec_of_which_nothing_applies_is_an_error(tmp_path, doc, message):
 @pytest.mark.parametrize("value", ["0.99", None, {"a": 1}, True, [0.99, "x"]])
 def test_a_value_no_operator_can_order_is_one_line_not_a_pass(tmp_path, value):
     """A damaged metrics.json (or a metric of another kind): never True > 0.98."""
-    spec = load_spec(write(tmp_path, GOOD))
+    spec = builtin_spec(write(tmp_path, GOOD))
     with pytest.raises(SpecError, match="threshold auc: > cannot compare"):
         evaluate(spec, document({"binary.forest.roc_auc": value}))
 
@@ -313,7 +313,7 @@ def test_a_value_no_operator_can_order_is_one_line_not_a_pass(tmp_path, value):
 def test_a_list_bound_metric_against_a_number_is_one_line(tmp_path):
     text = GOOD.replace('bound = { full = 0.99, quick = 0.98 }',
                         'bound_metric = "binary.sgd.cv_accuracy"')
-    spec = load_spec(write(tmp_path, text))
+    spec = builtin_spec(write(tmp_path, text))
     with pytest.raises(SpecError, match="with binary.sgd.cv_accuracy"):
         evaluate(spec, document({"binary.forest.roc_auc": 0.99,
                                  "binary.sgd.cv_accuracy": [0.9, 0.8]}))
@@ -322,6 +322,6 @@ def test_a_list_bound_metric_against_a_number_is_one_line(tmp_path):
 def test_a_boolean_equals_no_number(tmp_path):
     text = GOOD.replace('op = ">"', 'op = "=="').replace(
         "{ full = 0.99, quick = 0.98 }", "{ quick = false }")
-    spec = load_spec(write(tmp_path, text))
+    spec = builtin_spec(write(tmp_path, text))
     assert not evaluate(spec, document({"binary.forest.roc_auc": 0}))[0].passed
     assert evaluate(spec, document({"binary.forest.roc_auc": False}))[0].passed

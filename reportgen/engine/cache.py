@@ -67,13 +67,16 @@ def fingerprint_difference(theirs: dict | None, here: dict) -> str:
 
 
 def result_key(
-    experiment: Experiment, dataset_checksum: str, profile: dict, dependency_keys: list[str]
+    experiment: Experiment, dataset_checksum: str, profile: dict, dependency_keys: list[str],
+    code_digest: str | None = None,
 ) -> str:
+    """The cache key of `experiment`'s result (`code_digest`: its `code_digest()`, when the
+    caller has it already)."""
     material = {
         "experiment": experiment.name,
         "dataset": dataset_checksum,
         "profile": {k: v for k, v in profile.items() if k != "name"},
-        "code": experiment.code_digest(),
+        "code": code_digest or experiment.code_digest(),
         "libraries": LIBRARY_VERSIONS,
         "depends_on": dependency_keys,
     }

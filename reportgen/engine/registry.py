@@ -1,19 +1,34 @@
 """Experiments are named units: a function from the chapter's inputs (and results it depends on)
 to a plain result dataclass. They are the tasks the runner schedules: an experiment that
-cross-validates depends on one task per fold (`engine.cv`), registered here too. Sections
-register them (`Section.experiment`, `Section.cross_validation`); the runner takes them in
-dependency order (`in_dependency_order`), never in the order they were registered."""
+cross-validates depends on one task per fold (`engine.cv`, made by `cross_validation_tasks`).
+
+The engine keeps no registry of its own and imports no section: whoever composes a run (the
+command, through `reportgen.chapter`) hands it the experiments, and the functions below take
+them as a mapping of name to `Experiment`, in dependency order (`in_dependency_order`), never in
+the order they were written.
+
+What the cache key follows of an experiment's code (`Experiment.code_digest`): its functions,
+and every function, class and constant they use that is not a library's: reportgen's own, the
+package of the experiment's own module, and any module whose file lies outside the installed
+libraries (a section in the user's project and the helpers it imports). Libraries are covered by
+their versions in the key.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import inspect
+import site
+import sys
+import sysconfig
 import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from reportgen.errors import ReportgenError
 
 
 @dataclass(frozen=True)
@@ -30,9 +45,10 @@ class Experiment:
 
     def code_digest(self) -> str:
         """What the cache key knows of this experiment's code: its functions, its result type,
-        every reportgen function, class and constant they use (directly or through them, so
-        changing a shared helper or a seed reruns exactly the experiments that use it), its
-        settings, and the code that makes the inputs."""
+        every followed function, class and constant they use (directly or through them, so
+        changing a shared helper or a seed reruns exactly the experiments that use it, in
+        reportgen or in the user's own modules), its settings, and the code that makes the
+        inputs."""
         parts = [_source(self.result_type), self.settings]
         for function in self.code or (self.run,):
             parts += [_without_decorators(function)] + _code_used_by(function)
@@ -60,8 +76,15 @@ def _without_decorators(function: Callable) -> str:
 def _source(code_object: Callable | type) -> str:
     """inspect.getsource, once per function or class and process: for a class it parses the
     whole module, which made a run with nothing to compute twice as slow as it needs to be.
-    (Constants are read anew each time; only source text is remembered.)"""
-    return inspect.getsource(code_object)
+    (Constants are read anew each time; only source text is remembered.) Code without source
+    (defined at a prompt) is known by its compiled form, which changes with what it does."""
+    try:
+        return inspect.getsource(code_object)
+    except (OSError, TypeError):
+        code = getattr(code_object, "__code__", None)
+        if code is None:
+            return f"{code_object.__module__}.{code_object.__qualname__} (no source)"
+        return repr((code.co_code, code.co_consts, code.co_names))
 
 
 _CONSTANT_TYPES = (bool, int, float, complex, str, bytes, tuple, frozenset, type(None))
@@ -78,15 +101,41 @@ def _globals_read(function: Callable) -> Iterator[tuple[str, object]]:
                 yield name, function.__globals__[name]
 
 
-def _is_ours(value: object) -> bool:
-    """Code of reportgen itself; libraries are covered by their versions in the cache key."""
-    return (inspect.isfunction(value) or inspect.isclass(value)) and (
-        getattr(value, "__module__", "").split(".")[0] == "reportgen")
+@functools.cache
+def _library_roots() -> tuple[Path, ...]:
+    """Where installed libraries and the standard library live: code there is covered by its
+    version, not by its source."""
+    paths = sysconfig.get_paths()
+    roots = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+    roots |= set(site.getsitepackages()) | {site.getusersitepackages()}
+    return tuple(Path(root).resolve() for root in roots if root)
+
+
+@functools.cache
+def _followed_module(module_name: str, home: str) -> bool:
+    """Whether the digest follows code of `module_name` for an experiment whose own module's
+    top-level package is `home`: reportgen, `home`, or a file outside the libraries."""
+    top = module_name.split(".")[0]
+    if top in ("reportgen", home):
+        return True
+    module = sys.modules.get(module_name)
+    path = getattr(module, "__file__", None)
+    if not path:
+        return False  # built into the interpreter
+    resolved = Path(path).resolve()
+    return not any(resolved.is_relative_to(root) for root in _library_roots())
+
+
+def _is_followed(value: object, home: str) -> bool:
+    """Code the result depends on and no library version covers."""
+    return (inspect.isfunction(value) or inspect.isclass(value)) and _followed_module(
+        getattr(value, "__module__", None) or "", home)
 
 
 def _walk(function: Callable) -> tuple[dict[str, str], set]:
-    """The reportgen functions and classes `function` uses, transitively (by dotted name: their
+    """The followed functions and classes `function` uses, transitively (by dotted name: their
     source; constants: their value), and the set of those objects."""
+    home = (getattr(function, "__module__", None) or "").split(".")[0]
     found: dict[str, str] = {}
     pending, visited = [function], {function}
     while pending:
@@ -94,7 +143,7 @@ def _walk(function: Callable) -> tuple[dict[str, str], set]:
         for name, value in _globals_read(current):
             if isinstance(value, _CONSTANT_TYPES):
                 found[f"{current.__module__}.{name}"] = f"{name} = {value!r}"
-            elif _is_ours(value) and value not in visited:
+            elif _is_followed(value, home) and value not in visited:
                 visited.add(value)
                 found[f"{value.__module__}.{value.__qualname__}"] = _source(value)
                 if inspect.isclass(value):
@@ -105,82 +154,62 @@ def _walk(function: Callable) -> tuple[dict[str, str], set]:
 
 
 def _code_used_by(function: Callable) -> list[str]:
-    """Sources of the reportgen functions and classes `function` uses, transitively, and the
+    """Sources of the followed functions and classes `function` uses, transitively, and the
     values of the constants they read; sorted, so the digest does not depend on order."""
     found, _ = _walk(function)
     return [found[key] for key in sorted(found)]
 
 
 def _functions_used_by(function: Callable) -> set:
-    """`function` and every reportgen function and class it uses, transitively."""
+    """`function` and every followed function and class it uses, transitively."""
     return _walk(function)[1]
 
 
 _HERE = Path(__file__).parent
 _SHARED_CODE = (_HERE / "profiles.py",)  # make_inputs: how every experiment's inputs are made
-EXPERIMENTS: dict[str, Experiment] = {}
 
 
-def experiment(name: str, depends_on: tuple[str, ...] = (), cost: float = 1.0):
-    """Register a function as an experiment; its return annotation is its result type."""
-
-    def register(run: Callable) -> Callable:
-        result_type = typing.get_type_hints(run)["return"]
-        _add(Experiment(name, run, result_type, tuple(depends_on), cost))
-        return run
-
-    return register
+def experiment_of(name: str, run: Callable, depends_on: tuple[str, ...] = (),
+                  cost: float = 1.0) -> Experiment:
+    """An experiment from its function; the function's return annotation is its result type."""
+    result_type = typing.get_type_hints(run)["return"]
+    return Experiment(name, run, result_type, tuple(depends_on), cost)
 
 
-def _add(experiment: Experiment) -> None:
-    if experiment.name in EXPERIMENTS:
-        raise ValueError(f"experiment {experiment.name} registered twice")
-    EXPERIMENTS[experiment.name] = experiment
-
-
-def cross_validation_tasks(cv, cost: float = 1.0) -> tuple[str, ...]:
-    """Register one task per fold of `cv` (an `engine.cv.CrossValidation`); their names."""
+def cross_validation_tasks(cv, cost: float = 1.0) -> list[Experiment]:
+    """One task per fold of `cv` (an `engine.cv.CrossValidation`)."""
     from reportgen.engine.cv import FoldResult, fit_fold
 
     code = tuple(f for f in (fit_fold, cv.estimator, cv.training_data, cv.folds) if callable(f))
-    for index, name in enumerate(cv.tasks):
-        _add(Experiment(name, functools.partial(fit_fold, cv=cv, index=index), FoldResult, (),
-                        cost, code=code, settings=cv.settings(index), reshuffles=True))
-    return cv.tasks
+    return [Experiment(name, functools.partial(fit_fold, cv=cv, index=index), FoldResult, (),
+                       cost, code=code, settings=cv.settings(index), reshuffles=True)
+            for index, name in enumerate(cv.tasks)]
 
 
-def all_experiments() -> dict[str, Experiment]:
-    """Every registered experiment, importing the built-in sections that register theirs."""
-    from reportgen.sections import all_sections
-
-    all_sections()
-    return EXPERIMENTS
-
-
-def with_dependencies(names: list[str]) -> list[str]:
+def with_dependencies(names: list[str], experiments: Mapping[str, Experiment]) -> list[str]:
     """`names` and everything they depend on, transitively; an unknown name is an error."""
-    experiments = all_experiments()
     wanted, pending = set(), list(names)
     while pending:
         name = pending.pop()
         if name not in experiments:
-            raise KeyError(f"experiment {name} is not registered (a depends_on names it)")
+            raise ReportgenError(f"experiment {name} is not part of this chapter (a section's"
+                                 " depends_on names it); add the section that defines it")
         if name not in wanted:
             wanted.add(name)
             pending += experiments[name].depends_on
     return sorted(wanted)
 
 
-def in_dependency_order(names: list[str]) -> list[Experiment]:
+def in_dependency_order(names: list[str],
+                        experiments: Mapping[str, Experiment]) -> list[Experiment]:
     """A topological order of `names` (each after what it depends on), ties by name so the
     order is the same in every process; a cycle is an error naming its members."""
-    experiments = all_experiments()
     remaining = {name: set(experiments[name].depends_on) & set(names) for name in names}
     ordered: list[Experiment] = []
     while remaining:
         ready = sorted(name for name, needs in remaining.items() if not needs)
         if not ready:
-            raise RuntimeError(f"circular dependencies among {sorted(remaining)}")
+            raise ReportgenError(f"circular dependencies among {sorted(remaining)}")
         for name in ready:
             ordered.append(experiments[name])
             del remaining[name]

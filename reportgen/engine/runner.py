@@ -1,16 +1,18 @@
 """Run the chapter's tasks: from the cache where nothing changed, otherwise on a scheduler.
 
-Tasks are the registered experiments, fine-grained: a cross-validation is one task per fold
-(`engine.cv`), so the folds of the longest experiment spread over workers. The loop below keeps
-every worker busy: whenever one is free it starts the ready task with the longest chain of work
-ahead (`engine.schedule`, from the durations measured last time, kept beside the cache).
-Where the tasks run is the scheduler's business (`engine.schedulers`): this process, worker
-processes on this machine, or a Dask cluster; the numbers are the same to the bit.
+Tasks are the chapter's experiments (handed over by the command), fine-grained: a cross-
+validation is one task per fold (`engine.cv`), so the folds of the longest experiment spread
+over workers. The loop below keeps every worker busy: whenever one is free it starts the ready
+task with the longest chain of work ahead (`engine.schedule`, from the durations measured last
+time, kept beside the cache). Where the tasks run is the scheduler's business
+(`engine.schedulers`): this process, worker processes on this machine, or a Dask cluster; the
+numbers are the same to the bit.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,7 +24,6 @@ from reportgen.engine.repeats import split_name, task_name, varying, with_repeat
 from reportgen.engine.schedule import next_task, priorities
 from reportgen.engine.schedulers import RunFault, Scheduler, TaskOutcome, open_scheduler
 from reportgen.provenance import cpu_count
-from reportgen.sections import Section, select
 
 
 class Progress(Protocol):
@@ -70,7 +71,9 @@ class RunResult:
     jobs: int  # workers the tasks ran on (1: this process)
     wall_seconds: float
     scheduler: str = "this process"  # where the computed tasks ran
-    sections: list[Section] = field(default_factory=list)  # what was asked for, report order
+    # What was asked for, in the report's order: the caller's sections (`sections.api.Section`),
+    # carried for the report; the engine reads only their `tasks`.
+    sections: list[Any] = field(default_factory=list)
     runs: dict[str, ExperimentRun] = field(default_factory=dict)  # in dependency order
     repeats: int = 1  # repeat 0 is the chapter's run; see engine.repeats
     varying: set[str] = field(default_factory=set)  # experiments whose result has repeats
@@ -93,25 +96,28 @@ class RunResult:
 def run_experiments(
     dataset: Dataset,
     profile: Profile,
+    sections: Sequence[Any],
+    experiments: Mapping[str, Experiment] | None = None,
     jobs: int | None = None,
     force: bool = False,
     cache: ResultCache | None = None,
     progress: Progress | None = None,
     log=lambda message: None,
-    sections: list[Section] | None = None,
     scheduler: Scheduler | None = None,
     repeats: int = 1,
 ) -> RunResult:
-    """The results of the sections' experiments (all sections by default) and of the tasks
-    they depend on, for this dataset and profile, in `repeats` repeats (repeat 0 is the
-    chapter's run; see `engine.repeats`); only what changed is computed, on `scheduler` (see
-    `engine.schedulers.open_scheduler`; the runner closes it when done), else on `jobs`
-    processes of this machine."""
+    """The results of the sections' experiments and of the tasks they depend on (looked up in
+    `experiments`, the chapter's every task; default: the sections' own), for this dataset and
+    profile, in `repeats` repeats (repeat 0 is the chapter's run; see `engine.repeats`); only
+    what changed is computed, on `scheduler` (see `engine.schedulers.open_scheduler`; the
+    runner closes it when done), else on `jobs` processes of this machine."""
     started = time.perf_counter()
-    sections = sections if sections is not None else select()
-    names = with_dependencies([name for section in sections for name in section.experiments])
-    chapter = in_dependency_order(names)
-    experiments = {e.name: e for e in with_repeats(chapter, repeats)}
+    if experiments is None:
+        experiments = {name: task for section in sections for name, task in section.tasks.items()}
+    names = with_dependencies([name for section in sections for name in section.tasks],
+                              experiments)
+    chapter = in_dependency_order(names, experiments)
+    tasks = {e.name: e for e in with_repeats(chapter, repeats)}
     cache = cache or ResultCache()
     progress = progress or NoProgress()
     jobs = max(1, jobs or cpu_count())
@@ -119,11 +125,13 @@ def run_experiments(
                     sections=list(sections), repeats=repeats, varying=varying(chapter))
 
     keys: dict[str, str] = {}
+    digests: dict[str, str] = {}
     pending: list[Experiment] = []
-    for name, experiment in experiments.items():  # each after the experiments it needs
+    for name, experiment in tasks.items():  # each after the experiments it needs
+        digests[name] = experiment.code_digest()
         keys[name] = result_key(
             experiment, dataset.checksum, profile.as_dict(),
-            [keys[d] for d in experiment.depends_on],
+            [keys[d] for d in experiment.depends_on], digests[name],
         )
         hit = None if force else cache.get(experiment, keys[name], log)
         if hit is None:
@@ -133,7 +141,7 @@ def run_experiments(
             run.runs[name] = ExperimentRun(name, result, seconds, True, keys[name], messages,
                                            peak_rss, experiment.depends_on)
 
-    progress.start(total=len(experiments), cached=len(experiments) - len(pending))
+    progress.start(total=len(tasks), cached=len(tasks) - len(pending))
     workers = scheduler
     try:  # whatever ends the run, at any moment (Ctrl-C too), stops its workers, leaves nothing
         if pending:
@@ -141,8 +149,8 @@ def run_experiments(
             scope = f"{dataset.name}-{dataset.checksum[:12]}/{profile.name}"
             try:
                 run.scheduler, run.jobs = workers.description, workers.slots()
-                _compute(pending, compact_inputs(dataset, profile), workers, run, keys, cache,
-                         cache.durations(scope), progress, started)
+                _compute(pending, compact_inputs(dataset, profile), workers, run, keys, digests,
+                         cache, cache.durations(scope), progress, started)
             except RunFault as fault:
                 raise fault.kept(len(run.computed), len(pending)) from None
             cache.remember_durations(scope, {name: r.seconds for name, r in run.runs.items()
@@ -154,14 +162,14 @@ def run_experiments(
             workers.close(kill=True)
         raise
 
-    run.runs = {name: run.runs[name] for name in experiments}
+    run.runs = {name: run.runs[name] for name in tasks}
     run.wall_seconds = time.perf_counter() - started
     return run
 
 
 def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Scheduler, run: RunResult,
-             keys: dict[str, str], cache: ResultCache, measured: dict[str, float],
-             progress: Progress, started: float) -> None:
+             keys: dict[str, str], digests: dict[str, str], cache: ResultCache,
+             measured: dict[str, float], progress: Progress, started: float) -> None:
     """Keep every worker busy until every pending task has its result (cached as it comes)."""
     estimates = {e.name: measured.get(e.name, measured.get(split_name(e.name)[0], e.cost * 10))
                  for e in pending}  # a new repeat's task: as long as the chapter's took
@@ -185,7 +193,7 @@ def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Schedule
             experiment = running.pop(future)
             name = experiment.name
             outcome: TaskOutcome = workers.outcome(future)
-            _same_environment(outcome, here)
+            _same_environment(outcome, here, digests[name])
             cache.put(experiment, keys[name], outcome.result, outcome.seconds, outcome.warnings,
                       outcome.peak_rss)
             run.runs[name] = ExperimentRun(
@@ -194,11 +202,15 @@ def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Schedule
             progress.finished(name, outcome.seconds)
 
 
-def _same_environment(outcome: TaskOutcome, here: dict) -> None:
+def _same_environment(outcome: TaskOutcome, here: dict, code_digest: str) -> None:
     """A result is cached and used only if the process that computed it ran this process's
     code and libraries (the cache key says they did): a Dask worker from another environment
-    may join a cluster at any time."""
+    may join a cluster at any time, and a worker may import another copy of a section module
+    from outside reportgen (its digest of the task's code differs then)."""
     difference = fingerprint_difference(outcome.fingerprint, here)
+    if not difference and outcome.code_digest not in (None, code_digest):
+        difference = (f"the code of {outcome.name} (its section's module or a helper it uses)"
+                      f" has digest {outcome.code_digest[:12]} there, {code_digest[:12]} here")
     if difference:
         raise RunFault(f"worker {outcome.where} computed {outcome.name} with other code than"
                        f" this machine ({difference}), so its result was not kept",

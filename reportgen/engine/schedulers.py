@@ -52,6 +52,10 @@ class TaskOutcome:
     where: str  # the process that ran it ("pid 1234", a Dask worker's address)
     started_at: float  # when it began, by the clock of the machine that ran it (time.time())
     fingerprint: dict | None = None  # code_fingerprint() of the process that ran it
+    # The task's Experiment.code_digest() as the process that ran it sees its code (None: this
+    # process ran it): a worker that imported another version of a section module outside
+    # reportgen (the user's) differs here, where the package fingerprint cannot tell.
+    code_digest: str | None = None
 
 
 class RunFault(ReportgenError):
@@ -95,7 +99,8 @@ def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerI
     seconds = time.perf_counter() - started
     messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     return TaskOutcome(experiment.name, result, seconds, messages, peak["bytes"], _where(),
-                       started_at, code_fingerprint())
+                       started_at, code_fingerprint(),
+                       experiment.code_digest() if in_worker else None)
 
 
 def _where() -> str:

@@ -15,7 +15,12 @@ if TYPE_CHECKING:  # only for annotations: reading a version needs no engine
     from reportgen.figures import SavedFigure
     from reportgen.sections.api import Section
 
+# The built-in chapter's title page, and that of every version made before render.json held one
+BUILT_IN_TITLE = "Classification"
+BUILT_IN_SUBTITLE = ("The MNIST classification chapter of Hands-On Machine Learning, run,"
+                     " checked and reported")
 RENDER_DATA = "render.json"
+PARTIALS = "partials"  # a version's copies of the partials of sections outside the package
 RENDER_SCHEMA = 1
 # The top level of render.json as `build_render_data` writes it (checked before rendering;
 # "?": optional, for versions made before the part existed).
@@ -23,7 +28,8 @@ RENDER_SHAPE = {"schema": (int,), "version": (str,), "created_utc": (str,),
                 "sections": (list,), "figures": (list,), "headlines": (list,),
                 "provenance": (dict,), "seeds": (dict,), "changes": (dict, type(None)),
                 "previous_id": (str, type(None)), "benchmarks": (dict, type(None)),
-                "projection?": (dict, type(None)), "robustness?": (dict, type(None))}
+                "projection?": (dict, type(None)), "robustness?": (dict, type(None)),
+                "chapter?": (dict,)}
 
 
 def section_facts(run: RunResult) -> dict[str, dict]:
@@ -70,6 +76,7 @@ def build_render_data(
     benchmarks: dict | None,
     projection: dict | None = None,
     robustness: dict | None = None,
+    chapter: dict | None = None,
 ) -> dict:
     """What a version's `render.json` holds: per section its title, partial, facts, figures
     and metric descriptions; the figures in order; provenance, seeds, changes, benchmarks."""
@@ -90,6 +97,7 @@ def build_render_data(
         "benchmarks": benchmarks,
         "projection": projection,
         "robustness": robustness,  # {"chart": path} of a version with repeats
+        "chapter": chapter or {},  # {"title", "subtitle"}: the title page's
     }
 
 

@@ -17,6 +17,7 @@ from jinja2 import (
     ChoiceLoader,
     Environment,
     FileSystemLoader,
+    PrefixLoader,
     StrictUndefined,
     TemplateNotFound,
     UndefinedError,
@@ -25,7 +26,14 @@ from jinja2 import (
 from reportgen.compare import stored_status
 from reportgen.engine.repeats import split_name
 from reportgen.errors import ReportgenError
-from reportgen.report.model import RENDER_DATA, RENDER_SCHEMA, RENDER_SHAPE
+from reportgen.report.model import (
+    BUILT_IN_SUBTITLE,
+    BUILT_IN_TITLE,
+    PARTIALS,
+    RENDER_DATA,
+    RENDER_SCHEMA,
+    RENDER_SHAPE,
+)
 from reportgen.storage import atomic_write
 from reportgen.thresholds import passed_count
 
@@ -154,11 +162,13 @@ def fmt_status(status) -> str:
     return str(status)
 
 
-def environment(extra_dirs: list[Path] = ()) -> Environment:
-    """The Jinja environment: reportgen's templates, then the folders of sections that live
-    outside the package, with the few formatting filters templates may use."""
-    loaders = [FileSystemLoader(str(templates_dir()))]
-    loaders += [FileSystemLoader(str(folder)) for folder in extra_dirs]
+def environment(version_partials: Path | None = None) -> Environment:
+    """The Jinja environment: reportgen's templates, and the partials a version brought along
+    (of its sections from outside the package) as version/<id>.html.j2, with the few formatting
+    filters templates may use."""
+    loaders: list = [FileSystemLoader(str(templates_dir()))]
+    if version_partials is not None:
+        loaders.append(PrefixLoader({"version": FileSystemLoader(str(version_partials))}))
     env = Environment(
         loader=ChoiceLoader(loaders),
         autoescape=True,
@@ -173,8 +183,8 @@ def environment(extra_dirs: list[Path] = ()) -> Environment:
     return env
 
 
-def render_html(template: str, context: dict, extra_dirs: list[Path] = ()) -> str:
-    env = environment(extra_dirs)
+def render_html(template: str, context: dict, version_partials: Path | None = None) -> str:
+    env = environment(version_partials)
     css = (templates_dir() / "report.css").read_text(encoding="utf-8")
     return env.get_template(template).render(**context, inline_css=css)
 
@@ -241,9 +251,11 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
     return {
         "version": data["version"],
         "created_utc": data["created_utc"],
+        "chapter": data.get("chapter") or {"title": BUILT_IN_TITLE, "subtitle": BUILT_IN_SUBTITLE},
         "dataset": document["dataset"],
         "profile": document["profile"],
         "is_chapter_run": bool(published),
+        "has_published_values": any(section["has_published"] for section in sections),
         "m": metrics,
         "figures": figures,
         "sections": sections,
@@ -354,7 +366,6 @@ def render_version(folder: Path) -> str:
     """The report's HTML, from the files of a version (or of a build being staged) alone."""
     from reportgen.archive import METRICS_SHAPE
     from reportgen.matrix import MATRIX_DATA
-    from reportgen.sections import all_sections
 
     if (folder / MATRIX_DATA).is_file():  # a release matrix has a report of its own
         from reportgen.report.matrix import render_matrix
@@ -366,13 +377,13 @@ def render_version(folder: Path) -> str:
         raise ReportgenError(f"{folder / RENDER_DATA} has render schema {data.get('schema')};"
                              f" this reportgen renders schema {RENDER_SCHEMA}")
     document = _read_json(folder / "metrics.json", METRICS_SHAPE)
-    extra = [s.template_dir for s in all_sections() if s.template_dir is not None]
     try:
         context = report_context(document, data, folder)
-        return render_html("report.html.j2", context, extra)
+        return render_html("report.html.j2", context, folder / PARTIALS)
     except TemplateNotFound as exc:
-        raise ReportgenError(f"no template {exc.name}: the section that renders it is not"
-                             " registered in this reportgen") from None
+        raise ReportgenError(f"no template {exc.name}: {folder.name} was made by a reportgen"
+                             " that has it, or lost its partials/ folder; restore the version"
+                             " from git") from None
     except UndefinedError as exc:
         raise ReportgenError(f"the templates need data {folder.name} does not hold ({exc});"
                              " it was made by an older reportgen: build it anew") from None
@@ -457,7 +468,10 @@ def _chapter_files(folder: Path) -> list[str]:
 
     data = _read_json(folder / RENDER_DATA, RENDER_SHAPE)
     try:
-        return ["metrics.json", RENDER_DATA, *(str(path) for path in figure_files(data))]
+        partials = [f"{PARTIALS}/{entry['template'].removeprefix('version/')}"
+                    for entry in data["sections"] if entry["template"].startswith("version/")]
+        return ["metrics.json", RENDER_DATA, *(str(path) for path in figure_files(data)),
+                *partials]
     except (KeyError, TypeError, AttributeError) as exc:
         raise ReportgenError(f"{folder / RENDER_DATA} is not what reportgen wrote (its"
                              f" figures: {type(exc).__name__}: {exc}); restore the version"

@@ -1,20 +1,23 @@
-"""A chapter section is one registered unit: its experiments, its metrics, its figures, its
+"""A chapter section is one unit: its experiments, its metrics, its figures, its
 partial and the facts its prose uses all live in the section's own module.
 
 Everything the report lists per section (the contents, the include order, the metric table, the
-figures, the seeds table, each partial's facts) is derived from the registered sections, so
+figures, the seeds table, each partial's facts) is derived from the chapter's sections, so
 adding a section means writing its module and its partial, and nothing else.
 
     SECTION = Section("errors", "Error analysis", order=40, facts=_facts, ...)
 
     @SECTION.experiment("errors.analysis", depends_on=("multiclass.sgd_scaled",))
     def analysis(data: Inputs, scaled: ScaledSgdResult) -> ErrorAnalysisResult: ...
+
+A section is found as a module-level `Section` of a module the chapter names (see
+`reportgen.chapter`): defining it registers nothing anywhere, so importing a module has no
+effect beyond its own names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from reportgen.engine.cv import CrossValidation
-from reportgen.engine.registry import EXPERIMENTS, cross_validation_tasks, experiment
+from reportgen.engine.registry import Experiment, cross_validation_tasks, experiment_of
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,8 @@ class Section:
     from results that are not metrics); the title, the captions and the metric descriptions may
     name them as `{key}`. `seeds()` returns the seeds the section's code uses, for the
     provenance table. The partial is `templates/sections/<id>.html.j2` unless `template_dir`
-    (for a section outside the package) says where `<id>.html.j2` is.
+    (for a section outside the package) says where `<id>.html.j2` is; that file is copied into
+    every version, so the version renders again without the section's module.
     """
 
     id: str
@@ -91,26 +95,54 @@ class Section:
     template_dir: Path | None = None
     from_chapter: bool = True  # False: goes beyond the chapter (the test set); benchmarks that
     # compare with the chapter's own code run only the chapter's sections
-    experiments: list[str] = field(default_factory=list)  # filled by @section.experiment
+    tasks: dict[str, Experiment] = field(default_factory=dict)  # by @section.experiment
 
     def __post_init__(self) -> None:
+        if not self.id.isidentifier():
+            raise ValueError(f"section id {self.id!r} must be a Python identifier (it names"
+                             " the section's metrics, partial and figures)")
         for metric in self.metrics:
             if not metric.name.startswith(f"{self.id}."):
                 raise ValueError(f"metric {metric.name} of section {self.id} must start with"
                                  f" '{self.id}.'")
 
     @property
+    def experiments(self) -> list[str]:
+        """The names of its experiments and fold tasks, in the order they were defined."""
+        return list(self.tasks)
+
+    @property
+    def partial(self) -> Path | None:
+        """The partial's file, for a section outside the package (None: reportgen's own)."""
+        return None if self.template_dir is None else Path(self.template_dir) / f"{self.id}.html.j2"
+
+    def metric(self, name: str) -> Metric:
+        """One of its metrics by name (another section reads a value through it)."""
+        for metric in self.metrics:
+            if metric.name == name:
+                return metric
+        raise KeyError(f"section {self.id} has no metric {name}")
+
+    def _add(self, task: Experiment) -> None:
+        if task.name in self.tasks:
+            raise ValueError(f"experiment {task.name} defined twice in section {self.id}")
+        self.tasks[task.name] = task
+
+    @property
     def template(self) -> str:
-        """The partial's name for the Jinja loader."""
-        return f"{self.id}.html.j2" if self.template_dir else f"sections/{self.id}.html.j2"
+        """The partial's name for the Jinja loader: reportgen's own under sections/; a partial
+        from outside the package travels with each version (its partials/ folder), and is
+        loaded from there as version/<id>.html.j2."""
+        if self.template_dir is None:
+            return f"sections/{self.id}.html.j2"
+        return f"version/{self.id}.html.j2"
 
     def experiment(self, name: str, depends_on: tuple[str, ...] = (), cost: float = 1.0):
-        """Register a function as one of this section's experiments (see engine.registry)."""
-        register = experiment(name, depends_on=depends_on, cost=cost)
+        """Make a function one of this section's experiments (see engine.registry); its return
+        annotation is its result type."""
 
         def add(run: Callable) -> Callable:
-            register(run)
-            self.experiments.append(name)
+            self._add(experiment_of(name, run, depends_on, cost))
             return run
 
         return add
@@ -123,29 +155,6 @@ class Section:
         """Register a cross-validation of this section as one task per fold (see engine.cv);
         the experiment that uses it depends on `cv.tasks` and joins them with `join_folds`."""
         cv = CrossValidation(name, estimator, training_data, folds, methods)
-        self.experiments.extend(cross_validation_tasks(cv, cost=cost))
+        for task in cross_validation_tasks(cv, cost=cost):
+            self._add(task)
         return cv
-
-
-SECTIONS: dict[str, Section] = {}
-
-
-def register(section: Section) -> Section:
-    """Make a section part of every run and report (built-in ones register on import)."""
-    if section.id in SECTIONS:
-        raise ValueError(f"section {section.id} registered twice")
-    SECTIONS[section.id] = section
-    return section
-
-
-@contextmanager
-def registered(section: Section) -> Iterator[Section]:
-    """Within the block, `section` (and the experiments it registered) take part; for tests and
-    for tools that add a section of their own for one run."""
-    register(section)
-    try:
-        yield section
-    finally:
-        SECTIONS.pop(section.id, None)
-        for name in section.experiments:
-            EXPERIMENTS.pop(name, None)

@@ -27,7 +27,7 @@ from reportgen.engine.profiles import Inputs
 from reportgen.engine.repeats import current_repeat, reseeded
 from reportgen.errors import ReportgenError
 from reportgen.figures import mark_point, plot_display, roc_axes, subplots
-from reportgen.sections.api import FigureSpec, Metric, Section, field_of, mean_of, register
+from reportgen.sections.api import FigureSpec, Metric, Section, field_of, mean_of
 from reportgen.sections.prose import class_label, estimator_call
 
 POSITIVE_DIGIT = 5
@@ -222,7 +222,7 @@ def _seeds() -> dict[str, int]:
     }
 
 
-SECTION = register(Section(
+SECTION = Section(
     id="binary",
     title="A binary classifier: the {positive}-detector",
     order=20,
@@ -301,7 +301,7 @@ SECTION = register(Section(
     ),
     facts=_facts,
     seeds=_seeds,
-))
+)
 
 
 # -- the experiments: each returns plain data --------------------------------------------------

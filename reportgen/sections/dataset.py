@@ -8,7 +8,7 @@ import numpy as np
 
 from reportgen.engine.profiles import Inputs
 from reportgen.figures import show_digits, single_image, subplots
-from reportgen.sections.api import FigureSpec, Section, register
+from reportgen.sections.api import FigureSpec, Section
 
 FIRST_IMAGES = 100  # the chapter's "more digits" grid
 
@@ -45,7 +45,7 @@ def _facts(results, spec) -> dict:
     }
 
 
-SECTION = register(Section(
+SECTION = Section(
     id="dataset",
     title="The data",
     order=10,
@@ -56,7 +56,7 @@ SECTION = register(Section(
                    ("dataset.overview",), more_digits),
     ),
     facts=_facts,
-))
+)
 
 
 @SECTION.experiment("dataset.overview", cost=0.01)

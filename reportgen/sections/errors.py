@@ -9,7 +9,7 @@ from sklearn.metrics import confusion_matrix
 
 from reportgen.engine.profiles import Inputs
 from reportgen.figures import show_digits, subplots
-from reportgen.sections.api import FigureSpec, Metric, Section, field_of, register
+from reportgen.sections.api import FigureSpec, Metric, Section, field_of
 from reportgen.sections.multiclass import ScaledSgdResult
 from reportgen.sections.prose import class_label, class_plural
 
@@ -100,7 +100,7 @@ CONFUSION_DIFFERS = (  # by construction; which releases give the book's matrix 
     " (multiclass.sgd_scaled), so it differs wherever they do"
 )
 
-SECTION = register(Section(
+SECTION = Section(
     id="errors",
     title="Error analysis",
     order=40,
@@ -136,7 +136,7 @@ SECTION = register(Section(
                    " each).", ("errors.analysis",), pair_grids),
     ),
     facts=_facts,
-))
+)
 
 
 @SECTION.experiment("errors.analysis", depends_on=("multiclass.sgd_scaled",), cost=0.05)

@@ -12,7 +12,7 @@ from sklearn.svm import SVC
 
 from reportgen.engine.cv import FoldResult, join_folds
 from reportgen.engine.profiles import Inputs
-from reportgen.sections.api import Metric, Section, field_of, mean_of, register
+from reportgen.sections.api import Metric, Section, field_of, mean_of
 from reportgen.sections.binary import CV_FOLDS, sgd_classifier
 from reportgen.sections.prose import estimator_call
 
@@ -84,7 +84,7 @@ def _seeds() -> dict[str, int]:
     return {"OneVsRest SVC random_state": ovr_classifier().estimator.random_state}
 
 
-SECTION = register(Section(
+SECTION = Section(
     id="multiclass",
     title="Multiclass classification",
     order=30,
@@ -126,7 +126,7 @@ SECTION = register(Section(
     ),
     facts=_facts,
     seeds=_seeds,
-))
+)
 
 
 @SECTION.experiment("multiclass.svc", cost=21)

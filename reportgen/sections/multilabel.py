@@ -10,7 +10,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from reportgen.engine.cv import FoldResult, join_folds
 from reportgen.engine.profiles import Inputs
-from reportgen.sections.api import Metric, Section, field_of, register
+from reportgen.sections.api import Metric, Section, field_of
 from reportgen.sections.binary import CV_FOLDS
 from reportgen.sections.prose import estimator_call
 
@@ -43,7 +43,7 @@ def _facts(results, spec) -> dict:
     }
 
 
-SECTION = register(Section(
+SECTION = Section(
     id="multilabel",
     title="Multilabel classification",
     order=50,
@@ -56,7 +56,7 @@ SECTION = register(Section(
                0.9764102655606048, headline="Multilabel KNN macro F1"),
     ),
     facts=_facts,
-))
+)
 
 
 def multilabel_training_data(data: Inputs) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from reportgen.engine.profiles import Inputs
 from reportgen.engine.repeats import reseeded
 from reportgen.figures import single_image, subplots
-from reportgen.sections.api import FigureSpec, Metric, Section, field_of, register
+from reportgen.sections.api import FigureSpec, Metric, Section, field_of
 
 NOISE_SEED = 42  # the chapter's np.random.seed(42), the last seeding before its randint calls
 CHAPTER_NOISE_HIGH = 100  # randint(0, 100) on 0..255 pixels
@@ -78,7 +78,7 @@ def _seeds() -> dict[str, int]:
     return {"noise (np.random.seed)": NOISE_SEED}
 
 
-SECTION = register(Section(
+SECTION = Section(
     id="multioutput",
     title="Multioutput classification: cleaning digits",
     order=60,
@@ -99,7 +99,7 @@ SECTION = register(Section(
     ),
     facts=_facts,
     seeds=_seeds,
-))
+)
 
 
 @SECTION.experiment("multioutput.knn", cost=11)

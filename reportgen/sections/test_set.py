@@ -19,7 +19,7 @@ from sklearn.preprocessing import StandardScaler
 
 from reportgen.engine.profiles import Inputs
 from reportgen.figures import subplots
-from reportgen.sections.api import FigureSpec, Metric, Section, field_of, register
+from reportgen.sections.api import FigureSpec, Metric, Section, field_of
 from reportgen.sections.binary import (
     CV_FOLDS,
     POSITIVE_DIGIT,
@@ -105,7 +105,7 @@ def _metric(name: str, description: str, headline: str | None = None) -> Metric:
     return Metric(name, "test.scores", field_of(field), description, headline=headline)
 
 
-SECTION = register(Section(
+SECTION = Section(
     id="test",
     title="The test set",
     order=70,
@@ -134,7 +134,7 @@ SECTION = register(Section(
                    ("test.scores",), gap_figure),
     ),
     facts=_facts,
-))
+)
 
 
 @SECTION.experiment("test.forest", cost=4)

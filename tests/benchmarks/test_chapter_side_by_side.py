@@ -15,9 +15,8 @@ import pytest
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.memory import peak_memory
 from reportgen.engine.profiles import resolve_profile
-from reportgen.engine.runner import run_experiments
-from reportgen.sections import all_sections
 from tests.benchmarks.chapter_script import run_chapter
+from tests.chapter import CHAPTER, run_builtin
 
 TRAIN_SIZE = int(os.environ.get("REPORTGEN_BENCH_TRAIN_SIZE", "10000"))
 
@@ -39,9 +38,9 @@ def test_chapter_script(benchmark, mnist):
 def _chapter_run(mnist, cache: ResultCache, benchmark):
     """A run of the chapter's own sections (the test set goes beyond it); the peak memory of
     this process during the run and of every process that computed a task."""
-    chapter = [section for section in all_sections() if section.from_chapter]
+    chapter = [section for section in CHAPTER.sections if section.from_chapter]
     with peak_memory() as peak:
-        run = run_experiments(mnist, resolve_profile("full", mnist, train_size=TRAIN_SIZE),
+        run = run_builtin(mnist, resolve_profile("full", mnist, train_size=TRAIN_SIZE),
                               cache=cache, sections=chapter)
     tasks = [r.peak_rss or 0 for r in run.runs.values() if not r.cached]
     benchmark.extra_info["peak_rss_bytes"] = max([peak["bytes"] or 0, *tasks])

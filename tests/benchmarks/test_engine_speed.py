@@ -11,10 +11,9 @@ from sklearn.model_selection import cross_val_predict, cross_val_score
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.cv import fit_folds
 from reportgen.engine.profiles import resolve_profile
-from reportgen.engine.runner import run_experiments
-from reportgen.sections import all_sections
 from reportgen.sections.binary import sgd_classifier as sgd
 from tests.benchmarks.conftest import ROUNDS, SUBSETS
+from tests.chapter import CHAPTER, run_builtin
 
 
 def test_folds_three_separate_calls(benchmark, mnist_train):
@@ -45,9 +44,9 @@ def test_folds_fit_once(benchmark, mnist_train):
 
 def _engine_run(dataset, train_size: int, jobs: int, cache: ResultCache):
     """The chapter's own sections (as in earlier saved runs; the test set goes beyond it)."""
-    return run_experiments(dataset, resolve_profile("quick", dataset, train_size=train_size),
+    return run_builtin(dataset, resolve_profile("quick", dataset, train_size=train_size),
                            jobs=jobs, cache=cache,
-                           sections=[s for s in all_sections() if s.from_chapter])
+                           sections=[s for s in CHAPTER.sections if s.from_chapter])
 
 
 def test_run_one_job(benchmark, mnist, tmp_path_factory):

@@ -2,8 +2,8 @@
 
 from reportgen.engine import cache
 from reportgen.engine.cache import code_fingerprint, fingerprint_difference, result_key
-from reportgen.engine.registry import all_experiments
 from reportgen.provenance import blas
+from tests.chapter import CHAPTER
 
 
 def test_the_blas_kernel_is_part_of_the_environment():
@@ -17,7 +17,7 @@ def test_the_blas_kernel_is_part_of_the_environment():
 
 
 def test_another_blas_kernel_is_another_cache_key(monkeypatch):
-    experiment = all_experiments()["binary.sgd.fit"]
+    experiment = CHAPTER.experiments()["binary.sgd.fit"]
     before = result_key(experiment, "data", {"train_size": 1}, [])
     monkeypatch.setitem(cache.LIBRARY_VERSIONS, "BLAS", "openblas 0.3.30, Haswell kernels")
     assert result_key(experiment, "data", {"train_size": 1}, []) != before

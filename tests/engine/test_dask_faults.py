@@ -15,9 +15,10 @@ import pytest
 import reportgen
 from reportgen.engine.cache import ResultCache, code_fingerprint
 from reportgen.engine.profiles import resolve_profile
-from reportgen.engine.runner import NoProgress, run_experiments
+from reportgen.engine.runner import NoProgress
 from reportgen.engine.schedulers import DaskCluster
 from reportgen.errors import ReportgenError
+from tests.chapter import run_builtin
 from tests.engine.clusters import DaskProcesses, dask_processes
 
 distributed = pytest.importorskip("distributed")
@@ -31,7 +32,8 @@ from pathlib import Path
 from reportgen.data import load_dataset
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.profiles import resolve_profile
-from reportgen.engine.runner import NoProgress, run_experiments
+from reportgen.engine.runner import NoProgress
+from tests.chapter import run_builtin
 from reportgen.engine.schedulers import open_scheduler
 from reportgen.errors import ReportgenError
 
@@ -54,7 +56,7 @@ class KillAfterTheFirstTask(NoProgress):
 try:
     digits = load_dataset("digits", use_cache=False)
     scheduler = open_scheduler(address=address, worker_timeout=float(timeout))
-    run_experiments(digits, resolve_profile("quick", digits), cache=ResultCache(Path(cache)),
+    run_builtin(digits, resolve_profile("quick", digits), cache=ResultCache(Path(cache)),
                     scheduler=scheduler, progress=KillAfterTheFirstTask())
 except ReportgenError as exc:
     sys.exit(f"Error: {exc}")
@@ -80,7 +82,7 @@ def assert_one_line_error(done: subprocess.CompletedProcess, *parts: str) -> str
 
 def run_later(digits, cache: Path):
     """A local run with the same cache."""
-    return run_experiments(digits, resolve_profile("quick", digits), jobs=1,
+    return run_builtin(digits, resolve_profile("quick", digits), jobs=1,
                            cache=ResultCache(cache))
 
 
@@ -175,7 +177,7 @@ def test_a_worker_from_another_environment_that_joins_mid_run_is_refused(digits,
     with dask_processes(tmp_path, workers=1) as cluster:
         progress = JoinAndTakeOver(cluster, env)
         with pytest.raises(ReportgenError) as error:
-            run_experiments(digits, resolve_profile("quick", digits), cache=ResultCache(cache),
+            run_builtin(digits, resolve_profile("quick", digits), cache=ResultCache(cache),
                             scheduler=DaskCluster(cluster.address), progress=progress)
     message = str(error.value)
     assert "\n" not in message

@@ -32,8 +32,8 @@ from threadpoolctl import threadpool_limits
 
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.profiles import Profile
-from reportgen.engine.runner import run_experiments
 from reportgen.metrics import metric_values
+from tests.chapter import run_builtin
 
 N_TRAIN = int(os.environ.get("REPORTGEN_FIDELITY_TRAIN_SIZE", "1500"))
 N_TEST = 300 if N_TRAIN < 60000 else 10000
@@ -42,7 +42,7 @@ N_TEST = 300 if N_TRAIN < 60000 else 10000
 @pytest.fixture(scope="module")
 def engine(mnist, tmp_path_factory):
     profile = Profile("fidelity", N_TRAIN, N_TEST, N_TEST)
-    run = run_experiments(mnist, profile, jobs=2, cache=ResultCache(tmp_path_factory.mktemp("r")))
+    run = run_builtin(mnist, profile, jobs=2, cache=ResultCache(tmp_path_factory.mktemp("r")))
     return run, metric_values(run)
 
 

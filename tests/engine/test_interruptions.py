@@ -14,8 +14,9 @@ import pytest
 
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.profiles import resolve_profile
-from reportgen.engine.runner import NoProgress, run_experiments
+from reportgen.engine.runner import NoProgress
 from reportgen.engine.schedulers import LocalProcesses
+from tests.chapter import run_builtin
 
 
 def all_gone(pids: set[int], seconds: float = 10) -> bool:
@@ -81,7 +82,7 @@ def test_an_interruption_leaves_no_inputs_and_no_worker(digits, tmp_path, monkey
 
         scheduler.pool.shutdown = interrupted_while_waiting
     with pytest.raises(KeyboardInterrupt):
-        run_experiments(digits, resolve_profile("quick", digits), cache=ResultCache(tmp_path),
+        run_builtin(digits, resolve_profile("quick", digits), cache=ResultCache(tmp_path),
                         scheduler=scheduler, progress=progress)
     assert not list(tmp_path.glob(f"reportgen-inputs-{os.getpid()}-*"))
     assert moment == "start" or progress.workers
@@ -95,7 +96,8 @@ from pathlib import Path
 from reportgen.data import load_dataset
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.profiles import resolve_profile
-from reportgen.engine.runner import NoProgress, run_experiments
+from reportgen.engine.runner import NoProgress
+from tests.chapter import run_builtin
 
 class Say(NoProgress):
     def start(self, total, cached):
@@ -105,7 +107,7 @@ class Say(NoProgress):
         print("done", name, flush=True)
 
 digits = load_dataset("digits", use_cache=False)
-run_experiments(digits, resolve_profile("quick", digits), jobs=2,
+run_builtin(digits, resolve_profile("quick", digits), jobs=2,
                 cache=ResultCache(Path(sys.argv[1])), progress=Say())
 """
 
@@ -156,7 +158,7 @@ def test_an_interrupted_run_leaves_the_cluster_nothing_to_compute(digits, tmp_pa
                                   host="127.0.0.1", dashboard_address=None) as cluster, \
             distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
         with pytest.raises(KeyboardInterrupt):
-            run_experiments(digits, resolve_profile("quick", digits), cache=ResultCache(tmp_path),
+            run_builtin(digits, resolve_profile("quick", digits), cache=ResultCache(tmp_path),
                             scheduler=DaskCluster(cluster.scheduler_address),
                             progress=InterruptAtTheFirstTask())
 

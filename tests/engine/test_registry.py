@@ -3,12 +3,13 @@
 import pytest
 
 from reportgen.engine import registry
-from reportgen.engine.registry import all_experiments, in_dependency_order, with_dependencies
+from reportgen.engine.registry import in_dependency_order, with_dependencies
 from reportgen.sections import binary, multiclass, multioutput
+from tests.chapter import CHAPTER
 
 
 def digests() -> dict[str, str]:
-    return {name: e.code_digest() for name, e in all_experiments().items()}
+    return {name: e.code_digest() for name, e in CHAPTER.experiments().items()}
 
 
 def changed_after(monkeypatch, module, name, value) -> set[str]:
@@ -60,18 +61,19 @@ def test_an_edited_estimator_reruns_every_task_that_fits_it(monkeypatch):
     assert not changed & {*binary.FOREST_FOLDS.tasks, "test.forest", "multioutput.knn"}
 
 
-@pytest.mark.parametrize("name", sorted(all_experiments()))
+@pytest.mark.parametrize("name", sorted(CHAPTER.experiments()))
 def test_the_digest_is_stable(name):
-    experiment = all_experiments()[name]
+    experiment = CHAPTER.experiments()[name]
     assert experiment.code_digest() == experiment.code_digest()
 
 
 def test_every_experiment_comes_after_what_it_depends_on():
-    ordered = [e.name for e in in_dependency_order(sorted(all_experiments()))]
+    experiments = CHAPTER.experiments()
+    ordered = [e.name for e in in_dependency_order(sorted(experiments), experiments)]
     for position, name in enumerate(ordered):
-        assert set(all_experiments()[name].depends_on) <= set(ordered[:position])
+        assert set(CHAPTER.experiments()[name].depends_on) <= set(ordered[:position])
 
 
 def test_dependencies_are_followed_across_sections():
-    assert with_dependencies(["errors.analysis"]) == sorted(
+    assert with_dependencies(["errors.analysis"], CHAPTER.experiments()) == sorted(
         ["errors.analysis", "multiclass.sgd_scaled", *multiclass.SCALED_SGD_FOLDS.tasks])

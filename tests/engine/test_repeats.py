@@ -6,7 +6,7 @@ import pytest
 
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.profiles import resolve_profile
-from reportgen.engine.registry import all_experiments, in_dependency_order
+from reportgen.engine.registry import in_dependency_order
 from reportgen.engine.repeats import (
     in_repeat,
     repeat_seed,
@@ -16,8 +16,8 @@ from reportgen.engine.repeats import (
     varying,
     with_repeats,
 )
-from reportgen.engine.runner import run_experiments
 from reportgen.metrics import build_metrics_document, metric_values
+from tests.chapter import CHAPTER, run_builtin
 
 
 def test_repeat_zero_keeps_the_chapters_seed_and_others_follow_the_documented_sequence():
@@ -38,7 +38,7 @@ def test_task_names_carry_the_repeat():
 
 
 def test_deterministic_experiments_are_shared_by_every_repeat():
-    chapter = in_dependency_order(list(all_experiments()))
+    chapter = in_dependency_order(list(CHAPTER.experiments()), CHAPTER.experiments())
     changing = varying(chapter)
     assert "multiclass.svc" not in changing  # SVC: no seed, no split
     assert {"binary.forest.fold0", "binary.forest", "multioutput.knn", "binary.never5",
@@ -56,7 +56,7 @@ def runs(digits, tmp_path_factory):
     """Digits without repeats, with 2, then with 3 (one cache for all three)."""
     cache = ResultCache(tmp_path_factory.mktemp("results"))
     profile = resolve_profile("quick", digits)
-    return [run_experiments(digits, profile, jobs=1, cache=cache, repeats=n) for n in (1, 2, 3)]
+    return [run_builtin(digits, profile, jobs=1, cache=cache, repeats=n) for n in (1, 2, 3)]
 
 
 def test_the_chapters_values_are_unchanged_by_repeats(runs):
@@ -99,7 +99,7 @@ def test_metrics_json_holds_each_repeated_metrics_values_and_interval(runs):
 
 
 def test_repeats_on_two_processes_equal_one(runs, digits, tmp_path):
-    parallel = run_experiments(digits, resolve_profile("quick", digits), jobs=2,
+    parallel = run_builtin(digits, resolve_profile("quick", digits), jobs=2,
                                cache=ResultCache(tmp_path), repeats=3)
     assert build_metrics_document(parallel)["repeats"]["metrics"] == \
         build_metrics_document(runs[2])["repeats"]["metrics"]

@@ -8,11 +8,10 @@ import pytest
 
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.profiles import resolve_profile
-from reportgen.engine.registry import Experiment, all_experiments
-from reportgen.engine.runner import run_experiments
+from reportgen.engine.registry import Experiment
 from reportgen.engine.schedule import next_task, priorities
 from reportgen.metrics import metric_values
-from reportgen.sections import all_sections
+from tests.chapter import CHAPTER, run_builtin
 
 
 @pytest.fixture
@@ -21,14 +20,14 @@ def profile(digits):
 
 
 def test_first_run_computes_every_experiment(digits, profile, tmp_path):
-    run = run_experiments(digits, profile, jobs=1, cache=ResultCache(tmp_path))
-    assert set(run.computed) == {e for s in all_sections() for e in s.experiments}
+    run = run_builtin(digits, profile, jobs=1, cache=ResultCache(tmp_path))
+    assert set(run.computed) == {e for s in CHAPTER.sections for e in s.experiments}
 
 
 def test_second_run_takes_everything_from_the_cache_with_equal_numbers(digits, profile, tmp_path):
     cache = ResultCache(tmp_path)
-    first = run_experiments(digits, profile, jobs=1, cache=cache)
-    second = run_experiments(digits, profile, jobs=1, cache=cache)
+    first = run_builtin(digits, profile, jobs=1, cache=cache)
+    second = run_builtin(digits, profile, jobs=1, cache=cache)
     assert second.computed == []
     assert metric_values(second) == metric_values(first)
     assert [r.peak_rss for r in second.runs.values()] == [r.peak_rss for r in first.runs.values()]
@@ -38,41 +37,41 @@ def test_second_run_takes_everything_from_the_cache_with_equal_numbers(digits, p
 def test_changing_one_experiment_reruns_it_and_its_dependents(digits, profile, tmp_path,
                                                               monkeypatch):
     cache = ResultCache(tmp_path)
-    run_experiments(digits, profile, jobs=1, cache=cache)
+    run_builtin(digits, profile, jobs=1, cache=cache)
     original = Experiment.code_digest
 
     def touched(self):
         return original(self) + ("edited" if self.name == "multiclass.sgd_scaled" else "")
 
     monkeypatch.setattr(Experiment, "code_digest", touched)
-    rerun = run_experiments(digits, profile, jobs=1, cache=cache)
+    rerun = run_builtin(digits, profile, jobs=1, cache=cache)
     assert set(rerun.computed) == {"multiclass.sgd_scaled", "errors.analysis", "test.scores"}
 
 
 def test_force_recomputes_everything(digits, profile, tmp_path):
     cache = ResultCache(tmp_path)
-    run_experiments(digits, profile, jobs=1, cache=cache)
-    assert len(run_experiments(digits, profile, jobs=1, cache=cache, force=True).computed) == len(
-        all_experiments()
+    run_builtin(digits, profile, jobs=1, cache=cache)
+    assert len(run_builtin(digits, profile, jobs=1, cache=cache, force=True).computed) == len(
+        CHAPTER.experiments()
     )
 
 
 def test_another_profile_is_another_cache_entry(digits, tmp_path):
     cache = ResultCache(tmp_path)
-    run_experiments(digits, resolve_profile("quick", digits), jobs=1, cache=cache)
-    smaller = run_experiments(digits, resolve_profile("quick", digits, train_size=600), jobs=1,
+    run_builtin(digits, resolve_profile("quick", digits), jobs=1, cache=cache)
+    smaller = run_builtin(digits, resolve_profile("quick", digits, train_size=600), jobs=1,
                               cache=cache)
-    assert len(smaller.computed) == len(all_experiments())
+    assert len(smaller.computed) == len(CHAPTER.experiments())
 
 
 def test_corrupt_cache_entry_is_reported_and_recomputed(digits, profile, tmp_path):
     cache = ResultCache(tmp_path)
-    first = run_experiments(digits, profile, jobs=1, cache=cache)
-    experiment = all_experiments()["binary.forest"]
+    first = run_builtin(digits, profile, jobs=1, cache=cache)
+    experiment = CHAPTER.experiments()["binary.forest"]
     path = cache.path(experiment, first.runs["binary.forest"].key)
     path.write_bytes(path.read_bytes()[:200])
     lines = []
-    again = run_experiments(digits, profile, jobs=1, cache=cache, log=lines.append)
+    again = run_builtin(digits, profile, jobs=1, cache=cache, log=lines.append)
     assert again.computed == ["binary.forest"]
     assert any("binary.forest" in line and "corrupt" in line for line in lines)
     assert again["binary.forest"].roc_auc == first["binary.forest"].roc_auc
@@ -83,31 +82,31 @@ def test_a_cache_entry_that_is_no_regular_file_is_never_read_and_recomputed(
         digits, profile, tmp_path, replace_with):
     """A link to /dev/zero would be read until memory runs out; a FIFO would block for ever."""
     cache = ResultCache(tmp_path)
-    first = run_experiments(digits, profile, jobs=1, cache=cache)
-    path = cache.path(all_experiments()["binary.forest"], first.runs["binary.forest"].key)
+    first = run_builtin(digits, profile, jobs=1, cache=cache)
+    path = cache.path(CHAPTER.experiments()["binary.forest"], first.runs["binary.forest"].key)
     path.unlink()
     {"device": lambda: path.symlink_to("/dev/zero"), "fifo": lambda: os.mkfifo(path),
      "folder": path.mkdir}[replace_with]()
     lines = []
-    again = run_experiments(digits, profile, jobs=1, cache=cache, log=lines.append)
+    again = run_builtin(digits, profile, jobs=1, cache=cache, log=lines.append)
     assert again.computed == ["binary.forest"]
     assert any("not a regular file" in line for line in lines)
     assert path.is_file() and not path.is_symlink()  # stored again, as a plain file
 
 
 def test_parallel_run_gives_the_same_numbers(digits, profile, tmp_path):
-    serial = run_experiments(digits, profile, jobs=1, cache=ResultCache(tmp_path / "a"))
-    parallel = run_experiments(digits, profile, jobs=2, cache=ResultCache(tmp_path / "b"))
+    serial = run_builtin(digits, profile, jobs=1, cache=ResultCache(tmp_path / "a"))
+    parallel = run_builtin(digits, profile, jobs=2, cache=ResultCache(tmp_path / "b"))
     assert metric_values(parallel) == metric_values(serial)
 
 
 def test_tasks_start_after_what_they_need_longest_chain_first(digits, profile, tmp_path):
-    run = run_experiments(digits, profile, jobs=1, cache=ResultCache(tmp_path))
+    run = run_builtin(digits, profile, jobs=1, cache=ResultCache(tmp_path))
     for name, task in run.runs.items():
         for dependency in task.depends_on:
             before = run.runs[dependency]
             assert before.started + before.seconds <= task.started + 1e-3, (dependency, name)
-    experiments = all_experiments()
+    experiments = CHAPTER.experiments()
     estimates = {name: experiments[name].cost * 10 for name in run.runs}  # nothing measured yet
     priority = priorities(estimates, {name: t.depends_on for name, t in run.runs.items()})
     roots = [name for name, task in run.runs.items() if not task.depends_on]
@@ -118,10 +117,10 @@ def test_tasks_start_after_what_they_need_longest_chain_first(digits, profile, t
 def test_measured_durations_are_kept_beside_the_cache_and_order_the_next_run(
         digits, profile, tmp_path):
     cache = ResultCache(tmp_path)
-    first = run_experiments(digits, profile, jobs=1, cache=cache)
+    first = run_builtin(digits, profile, jobs=1, cache=cache)
     scope = f"{digits.name}-{digits.checksum[:12]}/{profile.name}"
     assert cache.durations(scope) == {name: t.seconds for name, t in first.runs.items()}
-    again = run_experiments(digits, profile, jobs=1, cache=cache, force=True)
+    again = run_builtin(digits, profile, jobs=1, cache=cache, force=True)
     measured = priorities({n: t.seconds for n, t in first.runs.items()},
                           {n: t.depends_on for n, t in first.runs.items()})
     roots = [name for name, task in again.runs.items() if not task.depends_on]
@@ -135,17 +134,17 @@ def test_results_are_plain_dataclasses(digits_run):
 
 def test_a_new_cost_hint_keeps_the_cache(digits, profile, tmp_path, monkeypatch):
     cache = ResultCache(tmp_path)
-    run_experiments(digits, profile, jobs=1, cache=cache)
-    experiments = all_experiments()
+    run_builtin(digits, profile, jobs=1, cache=cache)
+    experiments = CHAPTER.experiments()
     monkeypatch.setitem(experiments, "binary.forest",
                         dataclasses.replace(experiments["binary.forest"], cost=99.0))
-    assert run_experiments(digits, profile, jobs=1, cache=cache).computed == []
+    assert run_builtin(digits, profile, jobs=1, cache=cache).computed == []
 
 
 def test_an_unreadable_durations_file_only_loses_the_order(digits, profile, tmp_path):
     cache = ResultCache(tmp_path)
     (tmp_path / "durations.json").write_text("{not json")
-    run = run_experiments(digits, profile, jobs=1, cache=cache)
+    run = run_builtin(digits, profile, jobs=1, cache=cache)
     assert run.computed
     scope = f"{digits.name}-{digits.checksum[:12]}/{profile.name}"
     assert set(cache.durations(scope)) == set(run.runs)
@@ -179,11 +178,11 @@ def test_a_result_from_another_environment_is_refused_and_never_cached(digits, p
 
     cache, progress = ResultCache(tmp_path), Finished()
     with pytest.raises(ReportgenError) as error:
-        run_experiments(digits, profile, cache=cache, scheduler=OneElsewhere(), progress=progress)
+        run_builtin(digits, profile, cache=cache, scheduler=OneElsewhere(), progress=progress)
     assert str(error.value).startswith(
         "worker pid 99999 computed binary.forest with other code than this machine"
         f" (scikit-learn 1.6.1 there, {sklearn.__version__} here), so its result was not kept;"
         f" {len(progress.names)} of ")
-    later = run_experiments(digits, profile, jobs=1, cache=cache)
+    later = run_builtin(digits, profile, jobs=1, cache=cache)
     assert "binary.forest" in later.computed
     assert set(later.computed) == set(later.runs) - set(progress.names)

@@ -15,11 +15,10 @@ import pytest
 
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.profiles import resolve_profile
-from reportgen.engine.runner import run_experiments
 from reportgen.engine.schedulers import DaskCluster, open_scheduler
 from reportgen.errors import ReportgenError
 from reportgen.metrics import metric_values
-from reportgen.sections import select
+from tests.chapter import CHAPTER, run_builtin
 from tests.engine.clusters import dask_processes
 
 distributed = pytest.importorskip("distributed")
@@ -41,13 +40,13 @@ def results_equal(a, b) -> bool:
 @pytest.fixture(scope="module")
 def serial_digits(digits, tmp_path_factory):
     profile = resolve_profile("quick", digits)
-    return run_experiments(digits, profile, jobs=1,
+    return run_builtin(digits, profile, jobs=1,
                            cache=ResultCache(tmp_path_factory.mktemp("serial")))
 
 
 def test_local_processes_give_the_numbers_of_this_process(digits, serial_digits, tmp_path):
     profile = resolve_profile("quick", digits)
-    parallel = run_experiments(digits, profile, jobs=2, cache=ResultCache(tmp_path))
+    parallel = run_builtin(digits, profile, jobs=2, cache=ResultCache(tmp_path))
     assert parallel.scheduler == "2 local processes"
     assert results_equal(parallel, serial_digits)
     assert {run.where for run in parallel.runs.values()} != {""}
@@ -55,7 +54,7 @@ def test_local_processes_give_the_numbers_of_this_process(digits, serial_digits,
 
 def test_local_processes_leave_no_shared_inputs_behind(digits, tmp_path):
     scheduler = open_scheduler(jobs=2)
-    run_experiments(digits, resolve_profile("quick", digits), cache=ResultCache(tmp_path),
+    run_builtin(digits, resolve_profile("quick", digits), cache=ResultCache(tmp_path),
                     scheduler=scheduler)
     assert scheduler.folder is None
 
@@ -71,7 +70,7 @@ def test_a_local_dask_cluster_gives_the_same_numbers(digits, serial_digits, loca
                                                      tmp_path):
     scheduler = DaskCluster(local_cluster.scheduler_address)
     assert scheduler.slots() == 2
-    remote = run_experiments(digits, resolve_profile("quick", digits),
+    remote = run_builtin(digits, resolve_profile("quick", digits),
                              cache=ResultCache(tmp_path), scheduler=scheduler)
     assert remote.scheduler.startswith(f"Dask at {local_cluster.scheduler_address}")
     assert results_equal(remote, serial_digits)
@@ -83,9 +82,9 @@ def test_repeats_run_side_by_side_on_a_cluster_with_the_same_numbers(digits, loc
                                                                     tmp_path):
     """Each repeat is tasks of its own; on the cluster they give this process's numbers."""
     profile = resolve_profile("quick", digits)
-    remote = run_experiments(digits, profile, cache=ResultCache(tmp_path / "remote"),
+    remote = run_builtin(digits, profile, cache=ResultCache(tmp_path / "remote"),
                              scheduler=DaskCluster(local_cluster.scheduler_address), repeats=2)
-    here = run_experiments(digits, profile, jobs=1, cache=ResultCache(tmp_path / "here"),
+    here = run_builtin(digits, profile, jobs=1, cache=ResultCache(tmp_path / "here"),
                            repeats=2)
     assert "binary.forest.fold0@r1" in remote.runs
     assert results_equal(remote, here)
@@ -156,18 +155,18 @@ class WorkerKiller(threading.Thread):
 
 def test_a_worker_killed_mid_run_changes_no_number(mnist, tmp_path):
     profile = resolve_profile("quick", mnist, train_size=600)
-    sections = select(["multiclass"])
+    sections = CHAPTER.select(["multiclass"])
     with dask_processes(tmp_path, workers=2) as cluster:
         killer = WorkerKiller(cluster.address)
         scheduler = DaskCluster(cluster.address)
         killer.start()
-        remote = run_experiments(mnist, profile, cache=ResultCache(tmp_path / "remote"),
+        remote = run_builtin(mnist, profile, cache=ResultCache(tmp_path / "remote"),
                                  sections=sections, scheduler=scheduler)
         killer.join(timeout=30)
     assert killer.killed is not None, "no worker was killed"
     worker, task = killer.killed
     assert remote.runs[task].where != worker  # it was run again elsewhere
-    local = run_experiments(mnist, profile, jobs=1, cache=ResultCache(tmp_path / "local"),
+    local = run_builtin(mnist, profile, jobs=1, cache=ResultCache(tmp_path / "local"),
                             sections=sections)
     assert metric_values(remote) == metric_values(local)
     assert results_equal(remote, local)
@@ -178,7 +177,7 @@ def test_a_local_worker_that_dies_is_a_one_line_error(digits, tmp_path):
     a clear error instead of a hang."""
     from dataclasses import dataclass
 
-    from reportgen.sections import Section, registered
+    from reportgen.sections import Section
 
     @dataclass
     class Nothing:
@@ -190,8 +189,8 @@ def test_a_local_worker_that_dies_is_a_one_line_error(digits, tmp_path):
     def dies_now(data) -> Nothing:
         os.kill(os.getpid(), signal.SIGKILL)
 
-    with registered(section), pytest.raises(ReportgenError, match="a worker process died"):
-        run_experiments(digits, resolve_profile("quick", digits), jobs=2,
+    with pytest.raises(ReportgenError, match="a worker process died"):
+        run_builtin(digits, resolve_profile("quick", digits), jobs=2,
                         cache=ResultCache(tmp_path), sections=[section])
 
 
@@ -204,7 +203,7 @@ def test_the_inputs_of_a_killed_run_are_removed_by_the_next(digits, tmp_path, mo
     abandoned = tmp_path / f"reportgen-inputs-{dead.pid}-x"
     abandoned.mkdir()
     scheduler = open_scheduler(jobs=2)
-    run_experiments(digits, resolve_profile("quick", digits), cache=ResultCache(tmp_path / "c"),
+    run_builtin(digits, resolve_profile("quick", digits), cache=ResultCache(tmp_path / "c"),
                     scheduler=scheduler)
     assert not abandoned.exists()
     assert not list(tmp_path.glob("reportgen-inputs-*"))

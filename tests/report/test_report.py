@@ -17,10 +17,10 @@ from reportgen.report.render import (
     fmt_spread,
     write_pdf,
 )
-from reportgen.sections import all_sections
+from tests.chapter import CHAPTER
 from tests.test_benchmarks_history import save_run
 
-FIGURES = [figure for section in all_sections() for figure in section.figures]
+FIGURES = [figure for section in CHAPTER.sections for figure in section.figures]
 FRAME = ("summary", "thresholds", "timings", "changes", "metrics", "provenance")
 
 
@@ -44,7 +44,7 @@ def two_builds(tmp_path_factory):
 def test_html_is_self_contained_with_every_section_and_figure(two_builds):
     _, first, _ = two_builds
     html = (first.path / "report.html").read_text()
-    for section in [s.id for s in all_sections()] + list(FRAME):
+    for section in [s.id for s in CHAPTER.sections] + list(FRAME):
         assert f'<section id="{section}"' in html
     charts = 2  # the timeline of the tasks it computed, and its projection on more workers
     assert html.count('src="data:image/svg+xml;base64,') == len(FIGURES) + charts

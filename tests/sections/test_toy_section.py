@@ -12,8 +12,9 @@ import pytest
 from reportgen.build import build_report
 from reportgen.engine.profiles import Inputs
 from reportgen.figures import subplots
-from reportgen.sections import Metric, Section, registered
+from reportgen.sections import Metric, Section
 from reportgen.sections.api import FigureSpec, field_of
+from tests.chapter import CHAPTER
 
 HERE = Path(__file__).parent / "toy"
 
@@ -64,13 +65,12 @@ dataset = "digits"
 def toy_build(tmp_path):
     spec = tmp_path / "spec.toml"
     spec.write_text(SPEC)
-    with registered(toy_section()):
-        outcome = build_report("digits", "quick", reports_dir=tmp_path / "reports", jobs=1,
-                               thresholds_path=spec, benchmarks_dir=None)
-    return outcome
+    return build_report("digits", "quick", chapter=CHAPTER.adding(toy_section()),
+                        reports_dir=tmp_path / "reports", jobs=1, thresholds_path=spec,
+                        benchmarks_dir=None)
 
 
-def test_a_registered_section_is_built_and_rendered(toy_build):
+def test_an_added_section_is_built_and_rendered(toy_build):
     document = json.loads((toy_build.path / "metrics.json").read_text())
     assert document["sections"][-1] == "toy"
     assert document["metrics"]["toy.count.pixels_on"] > 5
@@ -86,10 +86,11 @@ def test_a_registered_section_is_built_and_rendered(toy_build):
     assert "Pixels that are on in the first image (lit pixels)" in html  # the metric table
 
 
-def test_a_section_leaves_when_unregistered(toy_build, tmp_path):
-    """The fixture's block has ended: the toy section and its experiment are gone."""
-    later = build_report("digits", "quick", reports_dir=tmp_path / "again", jobs=1,
-                         benchmarks_dir=None, pdf=False)
+def test_defining_a_section_adds_it_to_no_other_chapter(toy_build, tmp_path):
+    """Defining a section registers nothing: a chapter that does not name it builds without
+    it."""
+    later = build_report("digits", "quick", chapter=CHAPTER, reports_dir=tmp_path / "again",
+                         jobs=1, benchmarks_dir=None, pdf=False)
     assert "toy.count.pixels_on" not in later.document["metrics"]
     assert "toy" not in later.document["sections"]
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from reportgen.archive import Archive
-from reportgen.thresholds import DEFAULT_SPEC, applicable, load_spec
+from reportgen.thresholds import DEFAULT_SPEC, applicable
+from tests.chapter import builtin_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +45,7 @@ def _target(config) -> tuple[Archive, str | None, str]:
 def pytest_generate_tests(metafunc):
     if "threshold" in metafunc.fixturenames:
         _, _, profile = _target(metafunc.config)
-        spec = applicable(load_spec(DEFAULT_SPEC), "mnist", profile)
+        spec = applicable(builtin_spec(DEFAULT_SPEC), "mnist", profile)
         metafunc.parametrize("threshold", spec, ids=[t.id for t in spec])
 
 

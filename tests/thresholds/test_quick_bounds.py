@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.thresholds import DEFAULT_SPEC, derive_bound, load_spec
+from reportgen.thresholds import DEFAULT_SPEC, derive_bound
+from tests.chapter import builtin_spec
 
 MEASURED = json.loads((Path(__file__).parent / "quick_repeats.json").read_text())
-DERIVED = [t for t in load_spec(DEFAULT_SPEC)
+DERIVED = [t for t in builtin_spec(DEFAULT_SPEC)
            if t.bound_metric is None and t.op != "==" and t.bound_for("full") is not None]
 
 
