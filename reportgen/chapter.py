@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pkgutil
 import sys
 import tomllib
 import traceback
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from reportgen.sections.api import Metric, Section
 
 ENTRY_POINTS = "reportgen.sections"
+BUILT_IN = "the built-in chapter"
 NO_PLUGINS = "REPORTGEN_DISABLE_PLUGIN_AUTOLOAD"
 PROJECT_KEYS = {"sections", "builtin", "pythonpath", "thresholds", "title", "subtitle",
                 "dataset", "plugins"}
@@ -216,9 +218,7 @@ def load_chapter(project: Project | None = None, sections: Sequence[str] = (),
     project = project if project is not None else find_project()
     modules: list[tuple[str, str]] = []  # (module name, where it was named)
     if project.builtin:
-        from reportgen.sections import BUILT_IN
-
-        modules += [(f"reportgen.sections.{name}", "the built-in chapter") for name in BUILT_IN]
+        modules += [(name, BUILT_IN) for name in built_in_modules()]
     for folder in project.pythonpath:
         if str(folder) not in sys.path:
             sys.path.insert(0, str(folder))
@@ -232,6 +232,14 @@ def load_chapter(project: Project | None = None, sections: Sequence[str] = (),
         sys.path.insert(0, str(Path.cwd()))
     modules += [(name, "--section") for name in sections]
     return compose(_unique(modules), project)
+
+
+def built_in_modules() -> list[str]:
+    """Every module of the package `reportgen.sections` (those without a section are skipped)."""
+    import reportgen.sections
+
+    return [f"reportgen.sections.{info.name}"
+            for info in pkgutil.iter_modules(reportgen.sections.__path__)]
 
 
 def _unique(modules: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -250,6 +258,8 @@ def compose(modules: Sequence[tuple[str, str]], project: Project = Project()) ->
     for name, where in modules:
         module = import_section_module(name, where)
         section_list, dataset_list = contents(module)
+        if not section_list and not dataset_list and where == BUILT_IN:
+            continue  # a library module of the built-in chapter
         if not section_list and not dataset_list:
             raise ChapterError(f"module {name} (named by {where}) defines no Section; a section"
                                " module defines one at its top level: SECTION = Section(...)")

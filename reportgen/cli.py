@@ -756,6 +756,38 @@ def render_command(version, out, no_pdf, reports_dir) -> None:
         click.echo(f"wrote {path}")
 
 
+@cli.command("init")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--title", default=None, help="The chapter's title [default: from FOLDER].")
+@click.option("--package", default=None, help="Its Python package [default: from FOLDER].")
+def init_command(folder, title, package) -> None:
+    """Write a project with a chapter of its own into FOLDER (new or empty): pyproject.toml,
+    a section module and its partial, thresholds; it builds as generated."""
+    from reportgen.scaffold import scaffold
+
+    for path in scaffold(folder, title=title, package=package):
+        click.echo(f"wrote {path}")
+    click.echo(f"next:  cd {folder} && reportgen build --profile quick")
+
+
+@cli.command("sections")
+@section_option
+def sections_command(section_modules) -> None:
+    """List the sections a build here would run, and where each comes from (the project's
+    pyproject.toml, the built-in chapter, an installed plugin, --section)."""
+    from reportgen.chapter import describe
+
+    chapter = _chapter(section_modules)
+    project = chapter.project
+    click.echo(f"chapter:  {chapter.title}"
+               + (f" ({project.path})" if project.path else " (built in: no [tool.reportgen]"
+                  " in a pyproject.toml here or above)"))
+    click.echo(f"dataset:  {chapter.dataset}; thresholds: {chapter.thresholds}")
+    for row in describe(chapter):
+        click.echo(f"  {row['id']:<14} {row['title'][:38]:<38} {row['experiments']:>3} tasks"
+                   f" {row['metrics']:>3} metrics  {row['module']}")
+
+
 @cli.command("benchmarks")
 @click.option("--storage", type=click.Path(path_type=Path), default=Path("benchmarks"),
               show_default=True, help="pytest-benchmark's storage folder.")

@@ -90,15 +90,24 @@ def _source(code_object: Callable | type) -> str:
 _CONSTANT_TYPES = (bool, int, float, complex, str, bytes, tuple, frozenset, type(None))
 
 
-def _globals_read(function: Callable) -> Iterator[tuple[str, object]]:
-    """(name, value) of each module-level name the function's code reads, nested code too."""
+def _globals_read(function: Callable, home: str) -> Iterator[tuple[str, str, object]]:
+    """(module, name, value) of each module-level name the function's code reads, nested code
+    too; through a followed module it names (`helpers.forest()`), the module's names it uses."""
     codes = [function.__code__]
     while codes:
         code = codes.pop()
         codes += [const for const in code.co_consts if isinstance(const, types.CodeType)]
         for name in code.co_names:
-            if name in function.__globals__:
-                yield name, function.__globals__[name]
+            if name not in function.__globals__:
+                continue
+            value = function.__globals__[name]
+            if inspect.ismodule(value) and _followed_module(value.__name__, home):
+                namespace = vars(value)
+                for attribute in code.co_names:  # attribute names are among co_names too
+                    if attribute in namespace and not inspect.ismodule(namespace[attribute]):
+                        yield value.__name__, attribute, namespace[attribute]
+            else:
+                yield function.__module__, name, value
 
 
 @functools.cache
@@ -140,9 +149,9 @@ def _walk(function: Callable) -> tuple[dict[str, str], set]:
     pending, visited = [function], {function}
     while pending:
         current = pending.pop()
-        for name, value in _globals_read(current):
+        for module, name, value in _globals_read(current, home):
             if isinstance(value, _CONSTANT_TYPES):
-                found[f"{current.__module__}.{name}"] = f"{name} = {value!r}"
+                found[f"{module}.{name}"] = f"{name} = {value!r}"
             elif _is_followed(value, home) and value not in visited:
                 visited.add(value)
                 found[f"{value.__module__}.{value.__qualname__}"] = _source(value)

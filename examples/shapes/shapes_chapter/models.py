@@ -28,7 +28,7 @@ class ModelScores:
 def accuracy_figure(*results: ModelScores):
     """Fold accuracies (dots) and test accuracy (bar) of each model."""
     fig, ax = subplots(figsize=(7, 3.2))
-    for x, (result, (label, _)) in enumerate(zip(results, MODELS.values(), strict=True)):
+    for x, result in enumerate(results):
         ax.bar(x, result.test_accuracy, color="C0", alpha=0.35, width=0.6)
         ax.scatter([x] * len(result.cv_accuracy), result.cv_accuracy, color="C3", zorder=3)
     ax.set_xticks(range(len(MODELS)))
@@ -72,8 +72,9 @@ SECTION = Section(
 
 def _scores(make, data: Inputs, folds: tuple[FoldResult, ...]) -> ModelScores:
     fitted = make().fit(data.X_train, data.y_train)
+    test_accuracy = accuracy_score(data.y_test, fitted.predict(data.X_test))
     return ModelScores(cv_accuracy=join_folds(folds).fold_accuracy,
-                       test_accuracy=float(accuracy_score(data.y_test, fitted.predict(data.X_test))))
+                       test_accuracy=float(test_accuracy))
 
 
 LINEAR_FOLDS = SECTION.cross_validation("models.linear", helpers.linear, helpers.training_data,

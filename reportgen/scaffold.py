@@ -1,0 +1,172 @@
+"""`reportgen init DIR`: a project with a chapter of its own that builds as generated.
+
+The project is what `reportgen.chapter` looks for: a pyproject.toml whose [tool.reportgen] names
+a section module, its partial beside it, and a thresholds file with one claim. It uses the
+bundled digits, so `reportgen build --profile quick` works offline straight away; the files say
+where to change what.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from string import Template
+
+from reportgen.errors import ReportgenError
+from reportgen.storage import atomic_write
+
+_FILES = {
+    "pyproject.toml": '''\
+# reportgen finds this chapter through [tool.reportgen]: run `reportgen build --profile quick`
+# in this folder (or below it). See docs/writing-a-section.md of reportgen.
+[tool.reportgen]
+title = "$title"
+sections = ["$package.first"]   # section modules, importable from this folder
+thresholds = "thresholds.toml"  # the chapter's claims, checked by every build and `reportgen check`
+dataset = "digits"              # scikit-learn's bundled 8x8 digits: offline; a module-level
+                                # DatasetSpec in a section module brings a dataset of your own
+''',
+    "$package/__init__.py": '''\
+"""$title: a reportgen chapter."""
+''',
+    "$package/first.py": '''\
+"""The chapter's first section: nearest neighbours, cross-validated, and what k changes.
+
+Experiments return plain results (dataclasses of numbers and arrays); figures are drawn from
+results; metrics are named values of results. Seeds go through `reseeded`, so `--repeats`
+reaches them. reportgen's cache follows this module's code: change it and its experiments run
+again, nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+
+from reportgen.engine.profiles import Inputs
+from reportgen.engine.repeats import reseeded
+from reportgen.figures import subplots
+from reportgen.sections import FigureSpec, Metric, Section, field_of
+
+NEIGHBOURS = (1, 3, 5, 9, 15)
+FOLDS = 3
+SPLIT_SEED = 0
+
+
+@dataclass
+class NeighbourScores:
+    neighbours: list[int]
+    cv_accuracy: list[float]  # mean over the folds, per number of neighbours
+    best_accuracy: float
+
+
+def accuracy_by_k(result: NeighbourScores):
+    fig, ax = subplots(figsize=(6, 3))
+    ax.plot(result.neighbours, result.cv_accuracy, marker="o")
+    ax.set_xlabel("neighbours (k)")
+    ax.set_ylabel("cross-validated accuracy")
+    ax.grid(True, alpha=0.4)
+    fig.tight_layout()
+    return fig
+
+
+SECTION = Section(
+    id="first",
+    title="Nearest neighbours",
+    order=10,
+    template_dir=Path(__file__).parent / "templates",  # first.html.j2 lives there
+    metrics=(
+        Metric("first.knn.best_accuracy", "first.knn", field_of("best_accuracy"),
+               "Best cross-validated accuracy over k", headline="Best KNN accuracy"),
+        Metric("first.knn.cv_accuracy", "first.knn", field_of("cv_accuracy"),
+               "Cross-validated accuracy for each k"),
+    ),
+    figures=(FigureSpec("accuracy_by_k", "Cross-validated accuracy ({folds} folds) for each"
+                        " number of neighbours.", ("first.knn",), accuracy_by_k),),
+    facts=lambda results, spec: {"folds": FOLDS, "neighbours": list(NEIGHBOURS)},
+    seeds=lambda: {"fold split random_state": SPLIT_SEED},
+)
+
+
+@SECTION.experiment("first.knn", cost=0.1)
+def knn(data: Inputs) -> NeighbourScores:
+    """Cross-validate KNN for each k on the training images."""
+    folds = StratifiedKFold(FOLDS, shuffle=True, random_state=reseeded(SPLIT_SEED))
+    scores = [float(cross_val_score(KNeighborsClassifier(n_neighbors=k), data.X_train,
+                                    data.y_train, cv=folds).mean()) for k in NEIGHBOURS]
+    return NeighbourScores(neighbours=list(NEIGHBOURS), cv_accuracy=scores,
+                           best_accuracy=max(scores))
+''',
+    "$package/templates/first.html.j2": '''\
+{# The section's prose: plain data in (facts, m = metrics, figures), formatting by filters. #}
+{% import "partials/_macros.html.j2" as ui %}
+  <p>k-nearest neighbours, cross-validated with {{ facts.folds }} folds for k in
+  {{ facts.neighbours|join(", ") }}: the best reaches
+  <strong>{{ m['first.knn.best_accuracy']|num }}</strong>.</p>
+  {{ ui.figure(figures.accuracy_by_k) }}
+''',
+    "thresholds.toml": '''\
+# The chapter's claims: each is checked by `reportgen build` (a failure fails the build) and by
+# `reportgen check`. State the claim first, then the bound it implies; never tune a bound to pass.
+[[threshold]]
+id = "knn-beats-guessing"
+metric = "first.knn.best_accuracy"
+op = ">"
+bound = { full = 0.5, quick = 0.5 }
+claim = "Nearest neighbours recognize the digits far better than guessing (10 %)."
+dataset = "digits"
+''',
+    "README.md": '''\
+# $title
+
+A chapter of experiments run, checked and published by reportgen:
+
+    reportgen build --profile quick    # run, check and archive a report under reports/
+    reportgen list                     # the archived versions
+
+Sections: `$package/` (one module per section, its partial in `$package/templates/`).
+Claims: `thresholds.toml`. Configuration: `[tool.reportgen]` in `pyproject.toml`.
+''',
+}
+
+
+def package_name(folder: Path) -> str:
+    """A Python package name from the folder's name: "My chapter-2" -> "my_chapter_2"."""
+    name = re.sub(r"\W+", "_", folder.resolve().name.lower()).strip("_")
+    if not name or name[0].isdigit():
+        name = f"chapter_{name}".rstrip("_")
+    return name
+
+
+def scaffold(folder: Path, title: str | None = None, package: str | None = None) -> list[Path]:
+    """Write the project into `folder` (new or empty); returns the files written. A folder
+    that holds anything is refused: nothing of the user's is overwritten."""
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ReportgenError(f"{folder} is not an empty folder; give a new or empty one (init"
+                             " never overwrites)")
+    package = package or package_name(folder)
+    if not package.isidentifier():
+        raise ReportgenError(f"--package {package!r} is not a Python identifier")
+    title = title or folder.resolve().name.replace("-", " ").replace("_", " ").capitalize()
+    values = {"package": package, "title": title.replace('"', "'")}
+    created = not folder.exists()
+    written: list[Path] = []
+    try:
+        for relative, text in _FILES.items():
+            path = folder / Template(relative).substitute(values)
+            content = Template(text).safe_substitute(values)
+            atomic_write(path, lambda tmp, c=content: tmp.write_text(c, encoding="utf-8"))
+            written.append(path)
+    except BaseException:
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            for path in written:
+                path.unlink(missing_ok=True)
+        raise
+    return written

@@ -1,0 +1,294 @@
+"""The composition root: a chapter's sections come from the project, the built-in chapter,
+installed plugins and --section; every mistake in them is one line."""
+
+import ast
+import functools
+import linecache
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from reportgen.chapter import (
+    ChapterError,
+    Project,
+    built_in,
+    find_project,
+    load_chapter,
+)
+from reportgen.engine import registry
+from reportgen.engine.registry import Experiment
+
+PACKAGE = Path(__file__).resolve().parents[1] / "reportgen"
+
+SECTION_MODULE = '''
+from dataclasses import dataclass
+from pathlib import Path
+from reportgen.engine.profiles import Inputs
+from reportgen.sections import Metric, Section, field_of
+{imports}
+
+@dataclass
+class Count:
+    value: int
+
+SECTION = Section(id="{id}", title="{id}", order={order},
+                  template_dir=Path(__file__).parent,
+                  metrics=(Metric("{id}.count.value", "{id}.count", field_of("value"), "v"),))
+
+@SECTION.experiment("{id}.count")
+def count(data: Inputs) -> Count:
+    return Count({body})
+'''
+
+
+def write_module(folder: Path, name: str, section_id: str | None = None, order: int = 50,
+                 imports: str = "", body: str = "len(data.y_train)") -> Path:
+    path = folder / f"{name}.py"
+    path.write_text(SECTION_MODULE.format(id=section_id or name, order=order, imports=imports,
+                                          body=body))
+    (folder / f"{section_id or name}.html.j2").write_text("<p>{{ m['%s.count.value'] }}</p>"
+                                                         % (section_id or name))
+    return path
+
+
+def write_project(folder: Path, table: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "pyproject.toml"
+    path.write_text(f"[project]\nname = 'x'\n\n[tool.reportgen]\n{textwrap.dedent(table)}")
+    (folder / "thresholds.toml").write_text("")
+    return path
+
+
+@pytest.fixture
+def fresh_modules():
+    """Module names the test imports are forgotten afterwards (each test writes its own)."""
+    before, path = set(sys.modules), list(sys.path)
+    yield
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
+    sys.path[:] = path
+
+
+def test_without_a_project_the_chapter_is_the_built_in_one(tmp_path):
+    project = find_project(tmp_path)
+    assert project == Project()
+    chapter = load_chapter(project, plugins=False)
+    assert chapter.title == "Classification" and chapter.dataset == "mnist"
+    assert {s.id for s in chapter.sections} >= {"binary", "multiclass", "test"}
+    assert all(module.startswith("reportgen.sections.") for module in chapter.sources.values())
+
+
+def test_the_nearest_project_with_a_reportgen_table_is_found(tmp_path):
+    outer = write_project(tmp_path / "outer", 'sections = ["a"]\nthresholds = "thresholds.toml"')
+    inner = tmp_path / "outer" / "inner" / "deeper"
+    inner.mkdir(parents=True)
+    (tmp_path / "outer" / "inner" / "pyproject.toml").write_text("[project]\nname = 'y'\n")
+    project = find_project(inner)
+    assert project.path == outer.resolve()
+    assert project.sections == ("a",) and not project.builtin
+    assert project.thresholds_path == outer.parent.resolve() / "thresholds.toml"
+
+
+@pytest.mark.parametrize("table, message", [
+    ('section = ["a"]', "unknown key(s) section; allowed:"),
+    ('sections = "a"', "`sections` must be a list of strings"),
+    ('sections = ["a"]', "names its own sections but no thresholds file"),
+    ('builtin = "yes"', "`builtin` must be true or false"),
+    ('title = ""', "`title` must be a non-empty string"),
+])
+def test_a_wrong_project_table_is_one_line(tmp_path, table, message):
+    path = write_project(tmp_path, table)
+    with pytest.raises(ChapterError) as error:
+        find_project(tmp_path)
+    assert str(error.value).startswith(f"{path.resolve()} [tool.reportgen]: ")
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_project_chapter_has_its_sections_in_their_order(tmp_path, fresh_modules):
+    write_project(tmp_path, 'sections = ["late", "early"]\nthresholds = "thresholds.toml"\n'
+                            'title = "Mine"\ndataset = "digits"')
+    write_module(tmp_path, "late", order=20)
+    write_module(tmp_path, "early", order=10)
+    chapter = load_chapter(find_project(tmp_path), plugins=False)
+    assert [s.id for s in chapter.sections] == ["early", "late"]
+    assert chapter.title == "Mine" and chapter.dataset == "digits"
+    assert set(chapter.metrics()) == {"early.count.value", "late.count.value"}
+    assert chapter.sources == {"early": "early", "late": "late"}
+
+
+def test_builtin_true_adds_the_built_in_sections(tmp_path, fresh_modules):
+    write_project(tmp_path, 'sections = ["extra"]\nbuiltin = true')
+    write_module(tmp_path, "extra", order=99)
+    chapter = load_chapter(find_project(tmp_path), plugins=False)
+    ids = [s.id for s in chapter.sections]
+    assert ids[-1] == "extra" and "binary" in ids
+    assert chapter.thresholds == built_in().thresholds  # no spec of its own: the built-in one
+
+
+def test_a_section_module_from_the_command_line(tmp_path, monkeypatch, fresh_modules):
+    monkeypatch.chdir(tmp_path)
+    write_module(tmp_path, "cli_only", order=99)
+    chapter = load_chapter(Project(), sections=["cli_only"], plugins=False)
+    assert chapter.sections[-1].id == "cli_only"
+    assert chapter.sources["cli_only"] == "cli_only"
+
+
+@pytest.mark.parametrize("source, message", [
+    (None, "cannot import section module nowhere (named by --section): no module nowhere"),
+    ("x = 1\n", "module nowhere (named by --section) defines no Section"),
+    ("import json\n\n\ndef f():\n    return 1 / 0\n\n\nf()\n",
+     "section module nowhere (named by --section) failed to import at {path}:5:"
+     " ZeroDivisionError: division by zero"),  # the line of the user's code that failed
+    ("import not_installed_anywhere\n",
+     "section module nowhere (named by --section) failed to import at {path}:1:"
+     " ModuleNotFoundError: No module named 'not_installed_anywhere'"),
+])
+def test_a_module_that_fails_is_one_line(tmp_path, monkeypatch, fresh_modules, source, message):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "nowhere.py"
+    if source is not None:
+        path.write_text(source)
+    with pytest.raises(ChapterError) as error:
+        load_chapter(Project(), sections=["nowhere"], plugins=False)
+    assert str(error.value).startswith(message.format(path=path))
+    assert "\n" not in str(error.value)
+
+
+def test_two_sections_with_one_id_are_refused(tmp_path, monkeypatch, fresh_modules):
+    monkeypatch.chdir(tmp_path)
+    write_module(tmp_path, "one", section_id="same")
+    write_module(tmp_path, "two", section_id="same")
+    with pytest.raises(ChapterError, match="section id 'same' is defined by one and by two"):
+        load_chapter(Project(), sections=["one", "two"], plugins=False)
+
+
+def test_a_dependency_no_section_defines_is_refused(tmp_path, monkeypatch, fresh_modules):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "needs.py").write_text(textwrap.dedent('''
+        from dataclasses import dataclass
+        from reportgen.sections import Section
+
+        @dataclass
+        class R:
+            x: int
+
+        SECTION = Section(id="needs", title="t", order=1)
+
+        @SECTION.experiment("needs.it", depends_on=("missing.one",))
+        def it(data, missing) -> R:
+            return R(1)
+    '''))
+    with pytest.raises(Exception, match="experiment missing.one is not part of this chapter"):
+        load_chapter(Project(builtin=False), sections=["needs"], plugins=False)
+
+
+def test_installed_plugins_join_unless_disabled(tmp_path):
+    """A package that declares the entry point group `reportgen.sections` is found the way
+    pip installs it (a dist-info folder on the path); the environment variable turns it off."""
+    site = tmp_path / "site"
+    site.mkdir()
+    write_module(site, "plugged", order=98)
+    info = site / "plugged_pkg-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: plugged-pkg\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[reportgen.sections]\nplugged = plugged\n")
+    script = ("from reportgen.chapter import load_chapter, Project\n"
+              "c = load_chapter(Project())\n"
+              "print(c.sections[-1].id, c.sources.get('plugged'))")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    env.pop("REPORTGEN_DISABLE_PLUGIN_AUTOLOAD", None)
+    found = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                           text=True, check=True)
+    assert found.stdout.split() == ["plugged", "plugged"]
+    env["REPORTGEN_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    off = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, check=True)
+    assert off.stdout.split() == ["test", "None"]
+
+
+def _digest_of(folder: Path, module: str, experiment: str) -> Experiment:
+    for name in [m for m in sys.modules if m.split(".")[0] in (module, "helper_of_" + module)]:
+        del sys.modules[name]
+    registry._source.cache_clear()
+    registry._followed_module.cache_clear()
+    linecache.clearcache()
+    chapter = load_chapter(Project(builtin=False, pythonpath=(folder,)), sections=[module],
+                           plugins=False)
+    return chapter.experiments()[experiment]
+
+
+def test_the_cache_key_follows_a_helper_outside_the_package(tmp_path, fresh_modules):
+    """Change a constant in a helper module of the user's, and the experiment's code digest
+    changes (its cached result is not served); a seed asked for there makes it repeat."""
+    helper = tmp_path / "helper_of_ext.py"
+    helper.write_text("from reportgen.engine.repeats import reseeded\nSIZE = 3\n\n\n"
+                      "def seed():\n    return reseeded(42)\n\n\ndef size():\n    return SIZE\n")
+    write_module(tmp_path, "ext", imports="import helper_of_ext",
+                 body="helper_of_ext.size() + helper_of_ext.seed() * 0")
+    first = _digest_of(tmp_path, "ext", "ext.count")
+    assert first.draws_seeds()
+    again = _digest_of(tmp_path, "ext", "ext.count")
+    assert again.code_digest() == first.code_digest()
+    helper.write_text(helper.read_text().replace("SIZE = 3", "SIZE = 4"))
+    changed = _digest_of(tmp_path, "ext", "ext.count")
+    assert changed.code_digest() != first.code_digest()
+
+
+def test_library_code_is_covered_by_its_version_not_followed():
+    import numpy
+
+    assert not registry._is_followed(numpy.mean, "ext")
+    assert not registry._is_followed(functools.reduce, "ext")
+    assert registry._is_followed(registry.experiment_of, "ext")
+
+
+def _imports(path: Path, top_level_only: bool) -> set[str]:
+    """The reportgen modules a file imports (at import time only, or anywhere)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    found = set()
+    for node in nodes:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(
+                "reportgen"):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("reportgen")}
+    return found
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_the_engine_imports_no_section_and_no_composition():
+    for path in (PACKAGE / "engine").glob("*.py"):
+        imported = _imports(path, top_level_only=False)
+        assert not {m for m in imported if m.startswith(("reportgen.sections",
+                                                         "reportgen.chapter",
+                                                         "reportgen.build",
+                                                         "reportgen.cli"))}, path.name
+
+
+def test_no_import_circle_in_the_package():
+    graph = {_module_name(path): _imports(path, top_level_only=True)
+             for path in PACKAGE.rglob("*.py")}
+    state: dict[str, str] = {}
+
+    def visit(module: str, trail: list[str]) -> None:
+        if state.get(module) == "done" or module not in graph:
+            return
+        assert state.get(module) != "open", " -> ".join([*trail, module])
+        state[module] = "open"
+        for imported in graph[module]:
+            visit(imported, [*trail, module])
+        state[module] = "done"
+
+    for module in graph:
+        visit(module, [])

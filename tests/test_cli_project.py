@@ -1,0 +1,115 @@
+"""A chapter outside the package, through the real CLI, as its user would run it: the example
+chapter in examples/shapes and a project `reportgen init` writes are found through their
+pyproject.toml, built, cached by their own code, repeated, checked, diffed, listed, and
+rendered again from the archive without their modules."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "shapes"
+
+pytestmark = pytest.mark.slow
+
+
+def reportgen(folder: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "reportgen", *args], cwd=folder,
+                          capture_output=True, text=True, timeout=600)
+    if ok:
+        assert done.returncode == 0, done.stderr + done.stdout
+    return done
+
+
+def computed(done: subprocess.CompletedProcess) -> int:
+    """How many tasks a build computed, from its summary line."""
+    line = next(line for line in done.stdout.splitlines() if line.startswith("time:"))
+    return int(line.split("(")[1].split(" computed")[0])
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A copy of the example chapter, as a user's own folder (never the repository's)."""
+    folder = tmp_path_factory.mktemp("user") / "shapes"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("reports", "__pycache__"))
+    return folder
+
+
+def test_the_example_chapter_builds_checks_and_caches_by_its_own_code(project):
+    first = reportgen(project, "build", "--profile", "quick", "--no-pdf", "-q", "--jobs", "2")
+    assert "thresholds: 4 of 4 pass" in first.stdout
+    version = next(project.glob("reports/v0001-*"))
+    document = json.loads((version / "metrics.json").read_text())
+    assert document["dataset"]["name"] == "shapes"
+    assert document["sections"] == ["overview", "models"]
+    assert (version / "partials" / "models.html.j2").is_file()  # travels with the version
+    html = (version / "report.html").read_text()
+    assert "<h1 class=\"title\">Shapes</h1>" in html and "Three classifiers" in html
+
+    again = reportgen(project, "build", "--profile", "quick", "--no-pdf", "-q")
+    assert computed(again) == 0
+    helpers = project / "shapes_chapter" / "helpers.py"
+    helpers.write_text(helpers.read_text().replace("NEIGHBOURS = 3", "NEIGHBOURS = 5"))
+    changed = reportgen(project, "build", "--profile", "quick", "--no-pdf", "-q")
+    assert computed(changed) == 4  # the three KNN folds and the KNN experiment: nothing else
+    diff = reportgen(project, "diff", "v0002", "v0003", "--format", "json")
+    assert {row["metric"] for row in json.loads(diff.stdout)["metrics"]} >= {
+        "models.knn.cv_accuracy_mean"}
+
+
+def test_its_seeds_repeat_through_its_helper(project):
+    done = reportgen(project, "build", "--profile", "quick", "--no-pdf", "-q", "--repeats", "2")
+    version = sorted(project.glob("reports/v*"))[-1]
+    document = json.loads((version / "metrics.json").read_text())
+    repeated = document["repeats"]["metrics"]["models.forest.cv_accuracy_mean"]
+    assert len(repeated["values"]) == 2 and repeated["values"][0] != repeated["values"][1]
+    assert document["repeats"]["deterministic"] == ["overview.counts"]
+    assert "repeats:   2" in done.stdout
+
+
+def test_its_versions_render_and_check_without_its_modules(project, tmp_path):
+    hidden = tmp_path / "elsewhere"
+    shutil.move(project / "shapes_chapter", hidden)
+    try:
+        rendered = reportgen(project, "render", "latest", "--out", str(tmp_path / "out"),
+                             "--no-pdf")
+        assert "wrote" in rendered.stdout
+        html = (tmp_path / "out" / "report.html").read_text()
+        assert "Three classifiers" in html and "The forest is seeded with 7" in html
+        checked = reportgen(project, "check", "latest")
+        assert "4 of 4 thresholds pass" in checked.stdout
+        listed = reportgen(project, "list")
+        assert "shapes" in listed.stdout
+        shown = reportgen(project, "show", "latest", "--metric", "models.forest.test_accuracy")
+        assert 0 < float(shown.stdout) <= 1
+        build = reportgen(project, "build", "--profile", "quick", ok=False)
+        assert build.returncode == 1 and "Traceback" not in build.stderr
+        assert "cannot import section module shapes_chapter.overview" in build.stderr
+    finally:
+        shutil.move(hidden, project / "shapes_chapter")
+
+
+def test_a_check_without_the_sections_loads_no_estimator(project):
+    script = ("import sys\nfrom reportgen.cli import main\nsys.argv = ['reportgen', 'check',"
+              " 'latest']\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+              "print('sklearn' in sys.modules, file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True,
+                          text=True, timeout=120)
+    assert done.stderr.strip().splitlines()[-1] == "False"
+
+
+def test_an_init_project_builds_as_generated(tmp_path):
+    made = reportgen(tmp_path, "init", "my-chapter")
+    assert "wrote" in made.stdout
+    folder = tmp_path / "my-chapter"
+    listed = reportgen(folder, "sections")
+    assert "first" in listed.stdout and "my_chapter.first" in listed.stdout
+    built = reportgen(folder, "build", "--profile", "quick", "-q")
+    assert "thresholds: 1 of 1 pass" in built.stdout
+    version = next(folder.glob("reports/v0001-*"))
+    assert (version / "report.pdf").stat().st_size > 10_000
+    again = reportgen(tmp_path, "init", "my-chapter", ok=False)
+    assert again.returncode == 1 and "is not an empty folder" in again.stderr
