@@ -16,6 +16,7 @@ their versions in the key.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import inspect
@@ -27,8 +28,11 @@ import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from reportgen.errors import ReportgenError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,11 @@ class Experiment:
     settings: str = ""  # what else decides the result (a fold task: which fold of which split)
     reshuffles: bool = False  # a fold task: its split is drawn anew in every repeat
     repeat: int = 0  # which repeat of the chapter's run it computes (engine.repeats)
+    # Runs on the fitted model of its one dependency, in that experiment's task, right after
+    # it: `run(inputs, model)`. The model never leaves the process (results are plain data),
+    # so what only another section asks of a model (the test set's predictions) costs nothing
+    # when that section does not run, and no refit when it does.
+    on_model: bool = False
 
     def code_digest(self) -> str:
         """What the cache key knows of this experiment's code: its functions, its result type,
@@ -88,6 +97,58 @@ def _source(code_object: Callable | type) -> str:
 
 
 _CONSTANT_TYPES = (bool, int, float, complex, str, bytes, tuple, frozenset, type(None))
+_SCALARS = (bool, int, float, complex, str, bytes, type(None))
+
+
+def _is_plain(value: object) -> bool:
+    """A constant whose repr is its value: scalars, and tuples and frozensets of them."""
+    if isinstance(value, tuple | frozenset):
+        return all(_is_plain(item) for item in value)
+    return isinstance(value, _SCALARS)
+
+
+def _declared(value: object, home: str, reached: list) -> str | None:
+    """Data a section declares its work with (a tuple of dataclasses naming functions, say) as
+    stable text: functions and classes by their dotted names and what their closures hold (the
+    followed ones are added to `reached`, so their code is followed too), never by their
+    address in memory; None for anything else (an estimator, an array: covered by the code
+    that makes it)."""
+    def each(items) -> list[str] | None:
+        texts = [_declared(item, home, reached) for item in items]
+        return None if None in texts else texts
+
+    if isinstance(value, _SCALARS):
+        return repr(value)
+    if inspect.isfunction(value) or inspect.isclass(value):
+        name = f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+        if not _is_followed(value, home):
+            return name  # a library's: its version is in the key
+        reached.append(value)
+        cells = each(cell.cell_contents for cell in getattr(value, "__closure__", None) or ())
+        if cells is None:
+            return None
+        return name + (f"[{', '.join(cells)}]" if cells else "")
+    if isinstance(value, functools.partial):
+        parts = each((value.func, value.args, value.keywords))
+        return None if parts is None else f"partial({', '.join(parts)})"
+    if isinstance(value, tuple | list | frozenset | set):
+        texts = each(value)
+        if texts is None:
+            return None
+        return f"[{', '.join(sorted(texts) if isinstance(value, frozenset | set) else texts)}]"
+    if isinstance(value, dict):
+        keys, values = each(value.keys()), each(value.values())
+        if keys is None or values is None:
+            return None
+        return "{" + ", ".join(f"{k}: {v}" for k, v in sorted(zip(keys, values, strict=True))) + "}"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        texts = each(getattr(value, f.name) for f in dataclasses.fields(value))
+        if texts is None:
+            return None
+        names = [f.name for f in dataclasses.fields(value)]
+        return (f"{type(value).__qualname__}("
+                + ", ".join(f"{k}={v}" for k, v in zip(names, texts, strict=True)) + ")")
+    return None
 
 
 def _globals_read(function: Callable, home: str) -> Iterator[tuple[str, str, object]]:
@@ -143,22 +204,33 @@ def _is_followed(value: object, home: str) -> bool:
 
 def _walk(function: Callable) -> tuple[dict[str, str], set]:
     """The followed functions and classes `function` uses, transitively (by dotted name: their
-    source; constants: their value), and the set of those objects."""
+    source; constants and declared data: their value), and the set of those objects."""
     home = (getattr(function, "__module__", None) or "").split(".")[0]
     found: dict[str, str] = {}
     pending, visited = [function], {function}
+
+    def follow(code: Callable | type) -> None:
+        if code in visited:
+            return
+        visited.add(code)
+        found[f"{code.__module__}.{code.__qualname__}"] = _source(code)
+        if inspect.isclass(code):
+            pending.extend(f for f in vars(code).values() if inspect.isfunction(f))
+        else:
+            pending.append(code)
+
     while pending:
         current = pending.pop()
         for module, name, value in _globals_read(current, home):
-            if isinstance(value, _CONSTANT_TYPES):
+            if _is_plain(value):
                 found[f"{module}.{name}"] = f"{name} = {value!r}"
-            elif _is_followed(value, home) and value not in visited:
-                visited.add(value)
-                found[f"{value.__module__}.{value.__qualname__}"] = _source(value)
-                if inspect.isclass(value):
-                    pending += [f for f in vars(value).values() if inspect.isfunction(f)]
-                else:
-                    pending.append(value)
+            elif inspect.isfunction(value) or inspect.isclass(value):
+                if _is_followed(value, home):
+                    follow(value)
+            elif (declared := _declared(value, home, reached := [])) is not None:
+                found[f"{module}.{name}"] = f"{name} = {declared}"
+                for code in reached:
+                    follow(code)
     return found, visited
 
 
@@ -178,10 +250,29 @@ _HERE = Path(__file__).parent
 _SHARED_CODE = (_HERE / "profiles.py",)  # make_inputs: how every experiment's inputs are made
 
 
+@dataclass(frozen=True)
+class Fitted(typing.Generic[T]):
+    """What an experiment returns to keep its fitted model for the experiments that run on it
+    (`on_model`): its result (cached, plain data) and the model (used in the task, then
+    dropped)."""
+
+    result: T
+    model: Any
+
+
 def experiment_of(name: str, run: Callable, depends_on: tuple[str, ...] = (),
-                  cost: float = 1.0) -> Experiment:
-    """An experiment from its function; the function's return annotation is its result type."""
+                  cost: float = 1.0, on_model: str | None = None) -> Experiment:
+    """An experiment from its function; the function's return annotation is its result type
+    (`Fitted[R]`: R). With `on_model`, it runs on that experiment's fitted model (see
+    `Experiment.on_model`) and is called as `run(inputs, model)`."""
     result_type = typing.get_type_hints(run)["return"]
+    if typing.get_origin(result_type) is Fitted:
+        (result_type,) = typing.get_args(result_type)
+    if on_model is not None:
+        if depends_on:
+            raise ValueError(f"experiment {name} runs on the model of {on_model}: it depends"
+                             " on nothing else")
+        return Experiment(name, run, result_type, (on_model,), cost, on_model=True)
     return Experiment(name, run, result_type, tuple(depends_on), cost)
 
 

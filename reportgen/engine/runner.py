@@ -141,6 +141,7 @@ def run_experiments(
             run.runs[name] = ExperimentRun(name, result, seconds, True, keys[name], messages,
                                            peak_rss, experiment.depends_on)
 
+    pending = _with_leads(pending, tasks)
     progress.start(total=len(tasks), cached=len(tasks) - len(pending))
     workers = scheduler
     try:  # whatever ends the run, at any moment (Ctrl-C too), stops its workers, leaves nothing
@@ -167,14 +168,30 @@ def run_experiments(
     return run
 
 
+def _with_leads(pending: list[Experiment], tasks: Mapping[str, Experiment]) -> list[Experiment]:
+    """`pending`, plus the cached experiments whose model a pending `on_model` one needs: the
+    model is not cached (only results are), so its experiment runs again (to the same result)."""
+    names = {e.name for e in pending}
+    leads = [tasks[e.depends_on[0]] for e in pending
+             if e.on_model and e.depends_on[0] not in names]
+    return [*pending, *dict.fromkeys(leads)]
+
+
 def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Scheduler, run: RunResult,
              keys: dict[str, str], digests: dict[str, str], cache: ResultCache,
              measured: dict[str, float], progress: Progress, started: float) -> None:
-    """Keep every worker busy until every pending task has its result (cached as it comes)."""
+    """Keep every worker busy until every pending task has its result (cached as it comes).
+    An `on_model` experiment is no task of its own: it rides in its lead's."""
     estimates = {e.name: measured.get(e.name, measured.get(split_name(e.name)[0], e.cost * 10))
                  for e in pending}  # a new repeat's task: as long as the chapter's took
-    priority = priorities(estimates, {e.name: e.depends_on for e in pending})
-    waiting = {e.name: e for e in pending}
+    riders: dict[str, tuple[Experiment, ...]] = {}
+    for e in pending:
+        if e.on_model:
+            riders[e.depends_on[0]] = (*riders.get(e.depends_on[0], ()), e)
+            estimates[e.depends_on[0]] += estimates.pop(e.name)
+    leading = [e for e in pending if not e.on_model]
+    priority = priorities(estimates, {e.name: e.depends_on for e in leading})
+    waiting = {e.name: e for e in leading}
     running: dict[Any, Experiment] = {}  # future -> its task
     began = time.time() - (time.perf_counter() - started)  # the run's start, wall clock
     here = code_fingerprint()
@@ -187,19 +204,23 @@ def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Schedule
             ready.remove(name)
             experiment = waiting.pop(name)
             dependencies = tuple(run.runs[d].result for d in experiment.depends_on)
-            running[workers.submit(experiment, dependencies)] = experiment
+            future = workers.submit(experiment, dependencies, riders.get(name, ()))
+            running[future] = experiment
         progress.running([e.name for e in running.values()])
         for future in workers.wait(list(running)):
-            experiment = running.pop(future)
-            name = experiment.name
+            lead = running.pop(future)
             outcome: TaskOutcome = workers.outcome(future)
-            _same_environment(outcome, here, digests[name])
-            cache.put(experiment, keys[name], outcome.result, outcome.seconds, outcome.warnings,
-                      outcome.peak_rss)
-            run.runs[name] = ExperimentRun(
-                name, outcome.result, outcome.seconds, False, keys[name], outcome.warnings,
-                outcome.peak_rss, experiment.depends_on, outcome.started_at - began, outcome.where)
-            progress.finished(name, outcome.seconds)
+            for experiment, done in ((lead, outcome),
+                                     *zip(riders.get(lead.name, ()), outcome.companions,
+                                          strict=True)):
+                name = experiment.name
+                _same_environment(done, here, digests[name])
+                cache.put(experiment, keys[name], done.result, done.seconds, done.warnings,
+                          done.peak_rss)
+                run.runs[name] = ExperimentRun(
+                    name, done.result, done.seconds, False, keys[name], done.warnings,
+                    done.peak_rss, experiment.depends_on, done.started_at - began, done.where)
+                progress.finished(name, done.seconds)
 
 
 def _same_environment(outcome: TaskOutcome, here: dict, code_digest: str) -> None:

@@ -26,7 +26,7 @@ import warnings
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,7 +36,7 @@ from threadpoolctl import threadpool_limits
 from reportgen.engine.cache import code_fingerprint, fingerprint_difference
 from reportgen.engine.memory import peak_memory
 from reportgen.engine.profiles import CompactInputs, Inputs
-from reportgen.engine.registry import Experiment
+from reportgen.engine.registry import Experiment, Fitted
 from reportgen.engine.repeats import in_repeat
 from reportgen.errors import ReportgenError
 from reportgen.provenance import cpu_count
@@ -56,6 +56,7 @@ class TaskOutcome:
     # process ran it): a worker that imported another version of a section module outside
     # reportgen (the user's) differs here, where the package fingerprint cannot tell.
     code_digest: str | None = None
+    companions: list[TaskOutcome] = field(default_factory=list)  # of its `on_model` experiments
 
 
 class RunFault(ReportgenError):
@@ -76,9 +77,12 @@ def _first_line(exc: BaseException) -> str:
 
 
 def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerInputs,
-                 dependencies: tuple, in_worker: bool = True) -> TaskOutcome:
+                 dependencies: tuple, in_worker: bool = True,
+                 companions: tuple[Experiment, ...] = ()) -> TaskOutcome:
     """Run one task where the scheduler put it, under its repeat's seeds: time it, measure its
     memory, and keep its warnings as data for the report instead of letting them scroll by.
+    The `companions` (experiments `on_model` of this one) run right after it, on the model
+    it fitted; their outcomes come with its own.
 
     A worker process stays on one thread for good (a context would restore the old limits when
     a task ends, under another task running in the same process); this process restores them.
@@ -86,21 +90,33 @@ def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerI
     if isinstance(inputs, SharedInputs | WorkerInputs):
         inputs = inputs.load()
     limits = threadpool_limits(limits=1)  # takes effect now, in a worker for good
-    started_at = time.time()
-    started = time.perf_counter()
     try:
-        with warnings.catch_warnings(record=True) as caught, peak_memory() as peak, \
-                in_repeat(experiment.repeat):
-            warnings.simplefilter("always")
-            result = experiment.run(inputs, *dependencies)
+        outcome, model = _timed(experiment, inputs, dependencies, in_worker)
+        outcome.companions = [_timed(companion, inputs, (model,), in_worker)[0]
+                              for companion in companions]
     finally:
         if not in_worker:
             limits.restore_original_limits()
+    return outcome
+
+
+def _timed(experiment: Experiment, inputs: Inputs, arguments: tuple,
+           in_worker: bool) -> tuple[TaskOutcome, Any]:
+    """One experiment's outcome, and the model it fitted (None unless it returns `Fitted`)."""
+    started_at = time.time()
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught, peak_memory() as peak, \
+            in_repeat(experiment.repeat):
+        warnings.simplefilter("always")
+        result = experiment.run(inputs, *arguments)
     seconds = time.perf_counter() - started
+    model = None
+    if isinstance(result, Fitted):
+        result, model = result.result, result.model
     messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     return TaskOutcome(experiment.name, result, seconds, messages, peak["bytes"], _where(),
                        started_at, code_fingerprint(),
-                       experiment.code_digest() if in_worker else None)
+                       experiment.code_digest() if in_worker else None), model
 
 
 def _where() -> str:
@@ -117,7 +133,8 @@ class Scheduler(Protocol):
 
     def slots(self) -> int: ...  # how many tasks can run at once now
     def start(self, inputs: CompactInputs) -> None: ...  # ship the inputs, once
-    def submit(self, experiment: Experiment, dependencies: tuple) -> Any: ...  # a future
+    def submit(self, experiment: Experiment, dependencies: tuple,  # a future
+               companions: tuple[Experiment, ...] = ()) -> Any: ...
     def wait(self, futures: list) -> list: ...  # those done (at least one), in given order
     def outcome(self, future: Any) -> TaskOutcome: ...  # a task's error is raised here
     def close(self, kill: bool = False) -> None: ...  # never raises a fault of its own
@@ -138,9 +155,11 @@ class InProcess:
     def start(self, inputs: CompactInputs) -> None:
         self.inputs = inputs.expand()
 
-    def submit(self, experiment: Experiment, dependencies: tuple) -> concurrent.futures.Future:
+    def submit(self, experiment: Experiment, dependencies: tuple,
+               companions: tuple[Experiment, ...] = ()) -> concurrent.futures.Future:
         future: concurrent.futures.Future = concurrent.futures.Future()
-        future.set_result(execute_task(experiment, self.inputs, dependencies, in_worker=False))
+        future.set_result(execute_task(experiment, self.inputs, dependencies, in_worker=False,
+                                       companions=companions))
         return future
 
     def wait(self, futures: list) -> list:
@@ -273,9 +292,11 @@ class LocalProcesses:
                 plain[f.name] = value
         self.shared = SharedInputs(str(self.folder), plain)
 
-    def submit(self, experiment: Experiment, dependencies: tuple) -> concurrent.futures.Future:
+    def submit(self, experiment: Experiment, dependencies: tuple,
+               companions: tuple[Experiment, ...] = ()) -> concurrent.futures.Future:
         with _workers_spawned_deaf_to_ctrl_c():
-            return self.pool.submit(execute_task, experiment, self.shared, dependencies)
+            return self.pool.submit(execute_task, experiment, self.shared, dependencies,
+                                    companions=companions)
 
     def wait(self, futures: list) -> list:
         done, _ = concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED)
@@ -477,10 +498,12 @@ class DaskCluster:
             self.client.register_plugin(InputsPlugin(self.inputs, inputs), name=self.inputs)
         self.completed = self._distributed.as_completed(loop=self.client.loop)
 
-    def submit(self, experiment: Experiment, dependencies: tuple):
+    def submit(self, experiment: Experiment, dependencies: tuple,
+               companions: tuple[Experiment, ...] = ()):
         with self._faults():
             future = self.client.submit(execute_task, experiment, WorkerInputs(self.inputs),
-                                        dependencies, key=f"{experiment.name}-{uuid.uuid4().hex}",
+                                        dependencies, companions=companions,
+                                        key=f"{experiment.name}-{uuid.uuid4().hex}",
                                         pure=False)
         self.futures.add(future)
         self.completed.add(future)

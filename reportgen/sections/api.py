@@ -137,12 +137,15 @@ class Section:
             return f"sections/{self.id}.html.j2"
         return f"version/{self.id}.html.j2"
 
-    def experiment(self, name: str, depends_on: tuple[str, ...] = (), cost: float = 1.0):
+    def experiment(self, name: str, depends_on: tuple[str, ...] = (), cost: float = 1.0,
+                   on_model: str | None = None):
         """Make a function one of this section's experiments (see engine.registry); its return
-        annotation is its result type."""
+        annotation is its result type. `on_model="x.fit"`: it runs on the model experiment
+        x.fit keeps (x.fit returns `Fitted(result, model)`), as `run(inputs, model)`, in x.fit's
+        task: only when this section runs."""
 
         def add(run: Callable) -> Callable:
-            self._add(experiment_of(name, run, depends_on, cost))
+            self._add(experiment_of(name, run, depends_on, cost, on_model))
             return run
 
         return add

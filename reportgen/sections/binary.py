@@ -7,8 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import (
     PrecisionRecallDisplay,
     RocCurveDisplay,
@@ -24,31 +22,23 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from reportgen.engine.cv import FoldResult, join_folds, splitter_for
 from reportgen.engine.profiles import Inputs
+from reportgen.engine.registry import Fitted
 from reportgen.engine.repeats import current_repeat, reseeded
 from reportgen.errors import ReportgenError
 from reportgen.figures import mark_point, plot_display, roc_axes, subplots
 from reportgen.sections.api import FigureSpec, Metric, Section, field_of, mean_of
 from reportgen.sections.prose import class_label, estimator_call
+from reportgen.sections.shared import (
+    CV_FOLDS,
+    POSITIVE_DIGIT,
+    forest_classifier,
+    is_positive,
+    sgd_classifier,
+)
 
-POSITIVE_DIGIT = 5
 THRESHOLD_DEMO = (0, 8000)  # the chapter's two hand-picked thresholds
 TARGET_PRECISION = 0.90
-CV_FOLDS = 3
 MANUAL_FOLDS_SEED = 42  # the hand-written loop's StratifiedKFold(shuffle=True, random_state=42)
-
-
-def sgd_classifier() -> SGDClassifier:
-    """The chapter's SGD, for the 5-detector and (in multiclass) for all ten digits."""
-    return SGDClassifier(max_iter=1000, tol=1e-3, random_state=reseeded(42))
-
-
-def forest_classifier() -> RandomForestClassifier:
-    return RandomForestClassifier(n_estimators=100, random_state=reseeded(42))
-
-
-def is_positive(y: np.ndarray) -> np.ndarray:
-    """The chapter's y_train_5: the detector's target."""
-    return y == POSITIVE_DIGIT
 
 
 @dataclass
@@ -72,20 +62,15 @@ class SgdDetectorResult:
     pr_thresholds: np.ndarray
     roc_fpr: np.ndarray
     roc_tpr: np.ndarray
-    # The detector the chapter fits on the whole training set, asked about the test images
-    # (the test-set section scores them; the chapter itself never looks).
-    test_predictions: np.ndarray
-    test_decision_scores: np.ndarray
 
 
 @dataclass
 class DetectorFit:
-    """The detector the chapter fits on the whole training set, and what it is asked."""
+    """The detector the chapter fits on the whole training set, and what it is asked (the
+    model itself is kept for the experiments that run on it: the test set's)."""
 
     predict_first_digit: bool
     decision_first_digit: float
-    test_predictions: np.ndarray
-    test_decision_scores: np.ndarray
 
 
 @dataclass
@@ -327,16 +312,13 @@ FOREST_FOLDS = SECTION.cross_validation(
 
 
 @SECTION.experiment("binary.sgd.fit", cost=3)
-def sgd_detector_fit(data: Inputs) -> DetectorFit:
-    """The chapter's `sgd_clf.fit(X_train, y_train_5)`, asked about the first digit and (for
-    the test-set section) the test images."""
+def sgd_detector_fit(data: Inputs) -> Fitted[DetectorFit]:
+    """The chapter's `sgd_clf.fit(X_train, y_train_5)`, asked about the first digit."""
     sgd = sgd_classifier().fit(*detector_training_data(data))
-    return DetectorFit(
+    return Fitted(DetectorFit(
         predict_first_digit=bool(sgd.predict([data.some_digit])[0]),
         decision_first_digit=float(sgd.decision_function([data.some_digit])[0]),
-        test_predictions=sgd.predict(data.X_test),
-        test_decision_scores=sgd.decision_function(data.X_test),
-    )
+    ), sgd)
 
 
 @SECTION.experiment("binary.sgd", depends_on=("binary.sgd.fit", *SGD_FOLDS.tasks), cost=0.05)
@@ -383,8 +365,6 @@ def sgd_detector(data: Inputs, fit: DetectorFit, *fold_results: FoldResult) -> S
         pr_thresholds=thresholds,
         roc_fpr=fpr,
         roc_tpr=tpr,
-        test_predictions=fit.test_predictions,
-        test_decision_scores=fit.test_decision_scores,
     )
 
 

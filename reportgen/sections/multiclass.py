@@ -12,9 +12,10 @@ from sklearn.svm import SVC
 
 from reportgen.engine.cv import FoldResult, join_folds
 from reportgen.engine.profiles import Inputs
+from reportgen.engine.registry import Fitted
 from reportgen.sections.api import Metric, Section, field_of, mean_of
-from reportgen.sections.binary import CV_FOLDS, sgd_classifier
 from reportgen.sections.prose import estimator_call
+from reportgen.sections.shared import CV_FOLDS, sgd_classifier
 
 OVR_TRAIN_SIZE = 1000  # the chapter fits the one-vs-rest SVC on the first 1,000 images
 
@@ -35,7 +36,6 @@ class SvcResult:
     decision_first_digit: list[float]  # one score per class (ovr-shaped from one-vs-one votes)
     argmax_decision: int
     classes: list[int]
-    test_predictions: np.ndarray  # the chapter's fitted SVC on the test images
 
 
 @dataclass
@@ -50,16 +50,15 @@ class MulticlassSgdResult:
     predict_first_digit: int
     decision_first_digit: list[float]
     cv_accuracy: list[float]
-    test_predictions: np.ndarray  # the chapter's SGD fitted on all training images, on the test
 
 
 @dataclass
 class MulticlassSgdFit:
-    """The chapter's SGD fitted on all training images, and what it is asked."""
+    """The chapter's SGD fitted on all training images, and what it is asked (the model is
+    kept for the experiments that run on it)."""
 
     predict_first_digit: int
     decision_first_digit: list[float]
-    test_predictions: np.ndarray
 
 
 @dataclass
@@ -130,17 +129,16 @@ SECTION = Section(
 
 
 @SECTION.experiment("multiclass.svc", cost=21)
-def svc(data: Inputs) -> SvcResult:
+def svc(data: Inputs) -> Fitted[SvcResult]:
     """SVC on all training images (one-vs-one inside); its scores for the first digit."""
     svm_clf = svc_classifier().fit(data.X_train, data.y_train)
     scores = svm_clf.decision_function([data.some_digit])[0]
-    return SvcResult(
+    return Fitted(SvcResult(
         predict_first_digit=int(svm_clf.predict([data.some_digit])[0]),
         decision_first_digit=[float(s) for s in scores],
         argmax_decision=int(np.argmax(scores)),
         classes=[int(c) for c in svm_clf.classes_],
-        test_predictions=svm_clf.predict(data.X_test),
-    )
+    ), svm_clf)
 
 
 @SECTION.experiment("multiclass.ovr", cost=0.5)
@@ -173,14 +171,13 @@ SCALED_SGD_FOLDS = SECTION.cross_validation("multiclass.sgd_scaled", sgd_classif
 
 
 @SECTION.experiment("multiclass.sgd.fit", cost=22)
-def sgd_fit(data: Inputs) -> MulticlassSgdFit:
+def sgd_fit(data: Inputs) -> Fitted[MulticlassSgdFit]:
     """SGD on the raw pixels (one-vs-rest inside), one fit on all training images."""
     sgd_clf = sgd_classifier().fit(*training_data(data))
-    return MulticlassSgdFit(
+    return Fitted(MulticlassSgdFit(
         predict_first_digit=int(sgd_clf.predict([data.some_digit])[0]),
         decision_first_digit=[float(s) for s in sgd_clf.decision_function([data.some_digit])[0]],
-        test_predictions=sgd_clf.predict(data.X_test),
-    )
+    ), sgd_clf)
 
 
 @SECTION.experiment("multiclass.sgd", depends_on=("multiclass.sgd.fit", *SGD_FOLDS.tasks),
@@ -191,7 +188,6 @@ def sgd(data: Inputs, fit: MulticlassSgdFit, *fold_results: FoldResult) -> Multi
         predict_first_digit=fit.predict_first_digit,
         decision_first_digit=fit.decision_first_digit,
         cv_accuracy=join_folds(fold_results).fold_accuracy,
-        test_predictions=fit.test_predictions,
     )
 
 

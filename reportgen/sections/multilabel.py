@@ -10,16 +10,10 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from reportgen.engine.cv import FoldResult, join_folds
 from reportgen.engine.profiles import Inputs
+from reportgen.engine.registry import Fitted
 from reportgen.sections.api import Metric, Section, field_of
-from reportgen.sections.binary import CV_FOLDS
 from reportgen.sections.prose import estimator_call
-
-LARGE_FROM = 7  # "large" is 7, 8 or 9
-
-
-def multilabel_targets(y: np.ndarray) -> np.ndarray:
-    """The chapter's y_multilabel: [large, odd] per image."""
-    return np.c_[y >= LARGE_FROM, y % 2 == 1]
+from reportgen.sections.shared import CV_FOLDS, LARGE_FROM, multilabel_targets
 
 
 def knn_classifier() -> KNeighborsClassifier:
@@ -31,7 +25,6 @@ class MultilabelResult:
     predict_first_digit: list[bool]  # [large, odd]
     f1_macro: float
     f1_per_label: list[float]  # [large, odd]
-    test_predictions: np.ndarray  # (n_test, 2): the chapter's fitted KNN on the test images
 
 
 def _facts(results, spec) -> dict:
@@ -70,20 +63,19 @@ KNN_FOLDS = SECTION.cross_validation("multilabel.knn", knn_classifier, multilabe
 
 @dataclass
 class MultilabelFit:
-    """The chapter's KNN fitted on all training images, and what it is asked."""
+    """The chapter's KNN fitted on all training images, and what it is asked (the model is
+    kept for the experiments that run on it)."""
 
     predict_first_digit: list[bool]
-    test_predictions: np.ndarray
 
 
 @SECTION.experiment("multilabel.knn.fit", cost=5)
-def knn_fit(data: Inputs) -> MultilabelFit:
-    """`knn_clf.fit(X_train, y_multilabel)`, asked about the first digit and the test images."""
+def knn_fit(data: Inputs) -> Fitted[MultilabelFit]:
+    """`knn_clf.fit(X_train, y_multilabel)`, asked about the first digit."""
     knn_clf = knn_classifier().fit(*multilabel_training_data(data))
-    return MultilabelFit(
+    return Fitted(MultilabelFit(
         predict_first_digit=[bool(v) for v in knn_clf.predict([data.some_digit])[0]],
-        test_predictions=knn_clf.predict(data.X_test),
-    )
+    ), knn_clf)
 
 
 @SECTION.experiment("multilabel.knn", depends_on=("multilabel.knn.fit", *KNN_FOLDS.tasks),
@@ -97,5 +89,4 @@ def knn(data: Inputs, fit: MultilabelFit, *fold_results: FoldResult) -> Multilab
         predict_first_digit=fit.predict_first_digit,
         f1_macro=float(f1_score(y_multilabel, y_train_knn_pred, average="macro")),
         f1_per_label=[float(v) for v in f1_score(y_multilabel, y_train_knn_pred, average=None)],
-        test_predictions=fit.test_predictions,
     )

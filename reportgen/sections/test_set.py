@@ -3,14 +3,19 @@
 The chapter judges every model by cross-validation on its 60,000 training images and leaves the
 10,000 test images alone. Here each of its final models, fitted on the whole training set as the
 chapter builds it, is scored once on the test set, next to its cross-validated estimate: the
-generalization gap. Where the chapter already fits a model on the whole training set (the SGD
-5-detector, the SVC, the multiclass SGD, the multilabel KNN), that fit's test predictions are
-reused; the random forest and the scaled SGD, which the chapter only cross-validates, are fitted
-once here.
+generalization gap.
+
+The section is declared as data (`FINAL_MODELS`): per model, its test metric, the experiment
+that gives its test-set outputs, how they are scored, and the cross-validated metric it is
+compared with, read through that section's own `Metric`. Where the chapter already fits a model
+on the whole training set (the SGD 5-detector, the SVC, the multiclass SGD, the multilabel KNN),
+the outputs come from that very fit (`on_model`: in its task, only when this section runs); the
+random forest and the scaled SGD, which the chapter only cross-validates, are fitted once here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,43 +24,97 @@ from sklearn.preprocessing import StandardScaler
 
 from reportgen.engine.profiles import Inputs
 from reportgen.figures import subplots
-from reportgen.sections.api import FigureSpec, Metric, Section, field_of
-from reportgen.sections.binary import (
+from reportgen.sections import binary, multiclass, multilabel
+from reportgen.sections.api import FigureSpec, Metric, Section
+from reportgen.sections.prose import class_label, estimator_call
+from reportgen.sections.shared import (
     CV_FOLDS,
     POSITIVE_DIGIT,
-    ForestResult,
-    SgdDetectorResult,
     forest_classifier,
     is_positive,
+    multilabel_targets,
     sgd_classifier,
 )
-from reportgen.sections.multiclass import MulticlassSgdResult, ScaledSgdResult, SvcResult
-from reportgen.sections.multilabel import MultilabelResult, multilabel_targets
-from reportgen.sections.prose import class_label, estimator_call
 
 
 @dataclass
-class ForestTestResult:
-    test_scores: np.ndarray  # the forest's probability of the positive class, per test image
+class TestOutputs:
+    """A final model's outputs for every test image (labels, scores or label pairs)."""
+
+    values: np.ndarray
 
 
-@dataclass
-class ScaledSgdTestResult:
-    test_predictions: np.ndarray
+def _detector(score: Callable) -> Callable[[np.ndarray, np.ndarray], float]:
+    """A binary score of the detector's target (`y == POSITIVE_DIGIT`)."""
+    return lambda y_test, outputs: float(score(is_positive(y_test), outputs))
+
+
+def _multilabel_f1(y_test: np.ndarray, outputs: np.ndarray) -> float:
+    return float(f1_score(multilabel_targets(y_test), outputs, average="macro"))
+
+
+def _accuracy(y_test: np.ndarray, outputs: np.ndarray) -> float:
+    return float(accuracy_score(y_test, outputs))
+
+
+@dataclass(frozen=True)
+class FinalModel:
+    """One final model of the chapter on the test set: its metric (and what it says), the
+    experiment giving its test outputs, how they are scored against the test labels, and the
+    cross-validated metric it is compared with (None where the chapter does not cross-validate
+    the model: the SVC)."""
+
+    metric: str
+    label: str
+    description: str
+    outputs: str
+    score: Callable[[np.ndarray, np.ndarray], float]
+    cross_validated: Metric | None
+
+
+DETECTOR = f"SGD {POSITIVE_DIGIT}-detector"
+FINAL_MODELS = (
+    FinalModel("test.sgd.precision", f"{DETECTOR} precision",
+               "Precision of the SGD {positive}-detector's predict() on the test set",
+               "test.sgd.predictions", _detector(precision_score),
+               binary.SECTION.metric("binary.sgd.precision")),
+    FinalModel("test.sgd.recall", f"{DETECTOR} recall",
+               "Recall of the SGD {positive}-detector's predict() on the test set",
+               "test.sgd.predictions", _detector(recall_score),
+               binary.SECTION.metric("binary.sgd.recall")),
+    FinalModel("test.sgd.roc_auc", f"{DETECTOR} ROC AUC",
+               "ROC AUC of the SGD detector's decision scores on the test set",
+               "test.sgd.decision_scores", _detector(roc_auc_score),
+               binary.SECTION.metric("binary.sgd.roc_auc")),
+    FinalModel("test.forest.roc_auc", "Random forest ROC AUC",
+               "ROC AUC of the random forest's positive-class probability on the test set",
+               "test.forest", _detector(roc_auc_score),
+               binary.SECTION.metric("binary.forest.roc_auc")),
+    FinalModel("test.svc.accuracy", "SVC accuracy", "Accuracy of the SVC on the test set",
+               "test.svc.predictions", _accuracy, None),
+    FinalModel("test.sgd_multiclass.accuracy", "Multiclass SGD accuracy",
+               "Accuracy of the multiclass SGD (raw pixels) on the test set",
+               "test.sgd_multiclass.predictions", _accuracy,
+               multiclass.SECTION.metric("multiclass.sgd.cv_accuracy_mean")),
+    FinalModel("test.sgd_scaled.accuracy", "Scaled multiclass SGD accuracy",
+               "Accuracy of the scaled multiclass SGD on the test set (scaler fitted on the"
+               " training images)", "test.sgd_scaled", _accuracy,
+               multiclass.SECTION.metric("multiclass.sgd_scaled.cv_accuracy_mean")),
+    FinalModel("test.knn_multilabel.f1_macro", "Multilabel KNN macro F1",
+               "Macro F1 of the multilabel KNN's [large, odd] labels on the test set",
+               "test.knn_multilabel.predictions", _multilabel_f1,
+               multilabel.SECTION.metric("multilabel.knn.f1_macro")),
+)
+OUTPUTS = tuple(dict.fromkeys(model.outputs for model in FINAL_MODELS))
+CROSS_VALIDATED = tuple(dict.fromkeys(model.cross_validated.experiment for model in FINAL_MODELS
+                                      if model.cross_validated is not None))
 
 
 @dataclass
 class TestSetResult:
     n_train: int
     n_test: int
-    sgd_precision: float
-    sgd_recall: float
-    sgd_roc_auc: float
-    forest_roc_auc: float
-    svc_accuracy: float
-    sgd_multiclass_accuracy: float
-    sgd_scaled_accuracy: float
-    knn_multilabel_f1_macro: float
+    scores: dict  # test metric name -> its value
     # One row per model: {"metric", "label", "test", "cross_validated", "cv_metric", "gap"};
     # cross_validated is None where the chapter does not cross-validate the model (the SVC).
     rows: list[dict]
@@ -100,9 +159,8 @@ def _facts(results, spec) -> dict:
     }
 
 
-def _metric(name: str, description: str, headline: str | None = None) -> Metric:
-    field = name.removeprefix("test.").replace(".", "_")
-    return Metric(name, "test.scores", field_of(field), description, headline=headline)
+def _score_of(name: str) -> Callable[[TestSetResult], float]:
+    return lambda result: result.scores[name]
 
 
 SECTION = Section(
@@ -110,23 +168,8 @@ SECTION = Section(
     title="The test set",
     order=70,
     from_chapter=False,
-    metrics=(
-        _metric("test.sgd.precision", "Precision of the SGD {positive}-detector's predict()"
-                " on the test set"),
-        _metric("test.sgd.recall", "Recall of the SGD {positive}-detector's predict() on the"
-                " test set"),
-        _metric("test.sgd.roc_auc", "ROC AUC of the SGD detector's decision scores on the test"
-                " set"),
-        _metric("test.forest.roc_auc", "ROC AUC of the random forest's positive-class"
-                " probability on the test set"),
-        _metric("test.svc.accuracy", "Accuracy of the SVC on the test set"),
-        _metric("test.sgd_multiclass.accuracy", "Accuracy of the multiclass SGD (raw pixels) on"
-                " the test set"),
-        _metric("test.sgd_scaled.accuracy", "Accuracy of the scaled multiclass SGD on the test"
-                " set (scaler fitted on the training images)"),
-        _metric("test.knn_multilabel.f1_macro", "Macro F1 of the multilabel KNN's [large, odd]"
-                " labels on the test set"),
-    ),
+    metrics=tuple(Metric(model.metric, "test.scores", _score_of(model.metric),
+                         model.description) for model in FINAL_MODELS),
     figures=(
         FigureSpec("generalization_gap",
                    "Each final model's cross-validated estimate on the {n_train:,} training images"
@@ -137,61 +180,61 @@ SECTION = Section(
 )
 
 
+# -- the test-set outputs of the chapter's own fits, in their tasks ---------------------------
+@SECTION.experiment("test.sgd.predictions", on_model="binary.sgd.fit")
+def sgd_predictions(data: Inputs, sgd) -> TestOutputs:
+    return TestOutputs(sgd.predict(data.X_test))
+
+
+@SECTION.experiment("test.sgd.decision_scores", on_model="binary.sgd.fit")
+def sgd_decision_scores(data: Inputs, sgd) -> TestOutputs:
+    return TestOutputs(sgd.decision_function(data.X_test))
+
+
+@SECTION.experiment("test.svc.predictions", on_model="multiclass.svc", cost=3)
+def svc_predictions(data: Inputs, svc) -> TestOutputs:
+    return TestOutputs(svc.predict(data.X_test))
+
+
+@SECTION.experiment("test.sgd_multiclass.predictions", on_model="multiclass.sgd.fit")
+def sgd_multiclass_predictions(data: Inputs, sgd) -> TestOutputs:
+    return TestOutputs(sgd.predict(data.X_test))
+
+
+@SECTION.experiment("test.knn_multilabel.predictions", on_model="multilabel.knn.fit", cost=5)
+def knn_multilabel_predictions(data: Inputs, knn) -> TestOutputs:
+    return TestOutputs(knn.predict(data.X_test))
+
+
+# -- the two models the chapter only cross-validates, fitted once here -------------------------
 @SECTION.experiment("test.forest", cost=4)
-def forest_on_test(data: Inputs) -> ForestTestResult:
-    """The chapter only cross-validates the forest: fit it once on all training images."""
+def forest_on_test(data: Inputs) -> TestOutputs:
+    """The chapter only cross-validates the forest: fit it once on all training images; its
+    probability of the positive class per test image."""
     forest = forest_classifier().fit(data.X_train, is_positive(data.y_train))
-    return ForestTestResult(test_scores=forest.predict_proba(data.X_test)[:, 1])
+    return TestOutputs(forest.predict_proba(data.X_test)[:, 1])
 
 
 @SECTION.experiment("test.sgd_scaled", cost=60)
-def scaled_sgd_on_test(data: Inputs) -> ScaledSgdTestResult:
+def scaled_sgd_on_test(data: Inputs) -> TestOutputs:
     """The scaler is fitted on the training images only, then the chapter's SGD on them."""
     scaler = StandardScaler().fit(data.X_train)
     sgd = sgd_classifier().fit(scaler.transform(data.X_train), data.y_train)
-    return ScaledSgdTestResult(test_predictions=sgd.predict(scaler.transform(data.X_test)))
+    return TestOutputs(sgd.predict(scaler.transform(data.X_test)))
 
 
-@SECTION.experiment("test.scores", depends_on=(
-    "binary.sgd", "binary.forest", "test.forest", "multiclass.svc", "multiclass.sgd",
-    "multiclass.sgd_scaled", "test.sgd_scaled", "multilabel.knn"), cost=0.01)
-def scores(data: Inputs, sgd: SgdDetectorResult, forest_cv: ForestResult,
-           forest: ForestTestResult, svc: SvcResult, multiclass: MulticlassSgdResult,
-           scaled_cv: ScaledSgdResult, scaled: ScaledSgdTestResult,
-           multilabel: MultilabelResult) -> TestSetResult:
-    """Score each final model once on the test set; pair it with its cross-validated value."""
-    y_test, y_test_5 = data.y_test, is_positive(data.y_test)
-    values = {
-        "test.sgd.precision": float(precision_score(y_test_5, sgd.test_predictions)),
-        "test.sgd.recall": float(recall_score(y_test_5, sgd.test_predictions)),
-        "test.sgd.roc_auc": float(roc_auc_score(y_test_5, sgd.test_decision_scores)),
-        "test.forest.roc_auc": float(roc_auc_score(y_test_5, forest.test_scores)),
-        "test.svc.accuracy": float(accuracy_score(y_test, svc.test_predictions)),
-        "test.sgd_multiclass.accuracy": float(accuracy_score(y_test, multiclass.test_predictions)),
-        "test.sgd_scaled.accuracy": float(accuracy_score(y_test, scaled.test_predictions)),
-        "test.knn_multilabel.f1_macro": float(f1_score(
-            multilabel_targets(y_test), multilabel.test_predictions, average="macro")),
-    }
-    detector = f"SGD {POSITIVE_DIGIT}-detector"
-    estimates = (  # (test metric, label, the cross-validated estimate's metric and value)
-        ("test.sgd.precision", f"{detector} precision", "binary.sgd.precision", sgd.precision),
-        ("test.sgd.recall", f"{detector} recall", "binary.sgd.recall", sgd.recall),
-        ("test.sgd.roc_auc", f"{detector} ROC AUC", "binary.sgd.roc_auc", sgd.roc_auc),
-        ("test.forest.roc_auc", "Random forest ROC AUC", "binary.forest.roc_auc",
-         forest_cv.roc_auc),
-        ("test.svc.accuracy", "SVC accuracy", None, None),
-        ("test.sgd_multiclass.accuracy", "Multiclass SGD accuracy",
-         "multiclass.sgd.cv_accuracy_mean", float(np.mean(multiclass.cv_accuracy))),
-        ("test.sgd_scaled.accuracy", "Scaled multiclass SGD accuracy",
-         "multiclass.sgd_scaled.cv_accuracy_mean", float(np.mean(scaled_cv.cv_accuracy))),
-        ("test.knn_multilabel.f1_macro", "Multilabel KNN macro F1", "multilabel.knn.f1_macro",
-         multilabel.f1_macro),
-    )
-    rows = [{"metric": name, "label": label, "test": values[name], "cross_validated": cv,
-             "cv_metric": cv_metric, "gap": None if cv is None else values[name] - cv}
-            for name, label, cv_metric, cv in estimates]
-    return TestSetResult(
-        n_train=len(data.y_train), n_test=len(y_test),
-        **{name.removeprefix("test.").replace(".", "_"): value for name, value in values.items()},
-        rows=rows,
-    )
+@SECTION.experiment("test.scores", depends_on=(*OUTPUTS, *CROSS_VALIDATED), cost=0.01)
+def scores(data: Inputs, *results) -> TestSetResult:
+    """Score each final model once on the test set; pair it with its cross-validated value,
+    read through its section's own metric."""
+    by_name = dict(zip((*OUTPUTS, *CROSS_VALIDATED), results, strict=True))
+    rows = []
+    for model in FINAL_MODELS:
+        test = model.score(data.y_test, by_name[model.outputs].values)
+        estimate = model.cross_validated
+        cv = None if estimate is None else float(estimate.read(by_name[estimate.experiment]))
+        rows.append({"metric": model.metric, "label": model.label, "test": test,
+                     "cross_validated": cv, "cv_metric": estimate and estimate.name,
+                     "gap": None if cv is None else test - cv})
+    return TestSetResult(n_train=len(data.y_train), n_test=len(data.y_test),
+                         scores={row["metric"]: row["test"] for row in rows}, rows=rows)

@@ -11,7 +11,7 @@ from sklearn.model_selection import cross_val_predict, cross_val_score
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.cv import fit_folds
 from reportgen.engine.profiles import resolve_profile
-from reportgen.sections.binary import sgd_classifier as sgd
+from reportgen.sections.shared import sgd_classifier as sgd
 from tests.benchmarks.conftest import ROUNDS, SUBSETS
 from tests.chapter import CHAPTER, run_builtin
 

@@ -10,7 +10,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import SVC
 
-from reportgen.sections.binary import sgd_classifier as sgd
+from reportgen.sections.shared import sgd_classifier as sgd
 from tests.benchmarks.conftest import ROUNDS, SUBSETS
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from reportgen.engine import registry
 from reportgen.engine.registry import in_dependency_order, with_dependencies
-from reportgen.sections import binary, multiclass, multioutput
+from reportgen.sections import binary, multiclass, multioutput, shared
 from tests.chapter import CHAPTER
 
 
@@ -27,7 +27,7 @@ def test_a_shared_constant_reruns_every_reader(monkeypatch):
     """The 5-detector's target is read by its fits, by every fold task, and where results are
     scored; the hand-written loop's join only averages its folds' accuracies."""
     folds = {*binary.SGD_FOLDS.tasks, *binary.MANUAL_FOLDS.tasks, *binary.FOREST_FOLDS.tasks}
-    assert changed_after(monkeypatch, binary, "POSITIVE_DIGIT", 3) == folds | {
+    assert changed_after(monkeypatch, shared, "POSITIVE_DIGIT", 3) == folds | {
         "binary.sgd.fit", "binary.sgd", "binary.never5", "binary.forest", "test.forest",
         "test.scores"}
 
@@ -51,7 +51,7 @@ def test_an_edited_estimator_reruns_every_task_that_fits_it(monkeypatch):
     original = registry._source
 
     def edited(code):
-        return original(code) + ("  # edited" if code is binary.sgd_classifier else "")
+        return original(code) + ("  # edited" if code is shared.sgd_classifier else "")
 
     monkeypatch.setattr(registry, "_source", edited)
     after = digests()

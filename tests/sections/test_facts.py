@@ -4,7 +4,7 @@ labels and text follow (and the experiments that read it rerun)."""
 import pytest
 
 from reportgen.build import build_report
-from reportgen.sections import binary, errors
+from reportgen.sections import binary, errors, shared
 from reportgen.sections.prose import estimator_call
 
 
@@ -22,7 +22,7 @@ def html_with(tmp_path_factory):
 
 
 def test_the_positive_digit_drives_labels_and_prose(html_with):
-    html = html_with({(binary, "POSITIVE_DIGIT"): 3})
+    html = html_with({(shared, "POSITIVE_DIGIT"): 3, (binary, "POSITIVE_DIGIT"): 3})
     assert "<h1>A binary classifier: the 3-detector</h1>" in html
     assert "<th>not 3</th>" in html and "a classifier that <em>never</em> says 3" in html
     assert "the 5-detector" not in html and "<th>not 5</th>" not in html
@@ -36,7 +36,7 @@ def test_the_error_pair_drives_prose_and_captions(html_with):
 
 
 def test_estimator_calls_are_read_from_the_estimators():
-    assert estimator_call(binary.sgd_classifier(), "max_iter", "tol") == (
+    assert estimator_call(shared.sgd_classifier(), "max_iter", "tol") == (
         "SGDClassifier(max_iter=1000, tol=0.001, random_state=42)")
     from reportgen.sections.multiclass import ovr_classifier
     assert estimator_call(ovr_classifier()) == (
