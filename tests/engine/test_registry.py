@@ -1,5 +1,10 @@
 """The cache key's view of an experiment's code: exactly what its result depends on."""
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
 from reportgen.engine import registry
@@ -61,10 +66,33 @@ def test_an_edited_estimator_reruns_every_task_that_fits_it(monkeypatch):
     assert not changed & {*binary.FOREST_FOLDS.tasks, "test.forest", "multioutput.knn"}
 
 
+DIGESTS_OF_A_FRESH_PROCESS = """
+import json
+from reportgen.chapter import built_in
+print(json.dumps({name: e.code_digest() for name, e in built_in().experiments().items()}))
+"""
+
+
+@pytest.fixture(scope="module")
+def digests_elsewhere() -> list[dict[str, str]]:
+    """Every digest as two fresh interpreters compute it, each with other string hashing (a
+    PYTHONHASHSEED of its own): as a later run, or a worker process, keys the cache."""
+    found = []
+    for seed in ("0", "4242"):
+        done = subprocess.run([sys.executable, "-c", DIGESTS_OF_A_FRESH_PROCESS],
+                              capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "PYTHONHASHSEED": seed})
+        assert done.returncode == 0, done.stderr
+        found.append(json.loads(done.stdout))
+    return found
+
+
 @pytest.mark.parametrize("name", sorted(CHAPTER.experiments()))
-def test_the_digest_is_stable(name):
-    experiment = CHAPTER.experiments()[name]
-    assert experiment.code_digest() == experiment.code_digest()
+def test_the_digest_is_stable(name, digests_elsewhere):
+    """The same code has the same digest in every process, whatever its hash seed or where its
+    objects live in memory: else a result cached by one run is never found by the next."""
+    here = CHAPTER.experiments()[name].code_digest()
+    assert [digests[name] for digests in digests_elsewhere] == [here, here]
 
 
 def test_every_experiment_comes_after_what_it_depends_on():
