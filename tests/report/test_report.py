@@ -18,6 +18,7 @@ from reportgen.report.render import (
     write_pdf,
 )
 from tests.chapter import CHAPTER
+from tests.sections.test_toy_section import toy_section
 from tests.test_benchmarks_history import save_run
 
 FIGURES = [figure for section in CHAPTER.sections for figure in section.figures]
@@ -55,10 +56,28 @@ def test_html_is_self_contained_with_every_section_and_figure(two_builds):
     assert first.version_id in html
 
 
-def test_html_escapes_what_it_shows(two_builds):
-    _, first, _ = two_builds
-    html = (first.path / "report.html").read_text()
-    assert "<script" not in html
+HOSTILE = "<script>alert(1)</script> & co"
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"
+
+
+def test_html_escapes_what_it_shows(tmp_path):
+    """A section's facts reach its title, the contents, its prose, a figure's caption and the
+    metric table, and a claim reaches the thresholds table: all shown as text, never markup."""
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[[threshold]]\nid = "toy"\nmetric = "toy.count.pixels_on"\nop = ">"\n'
+                    f'bound = {{ quick = 5 }}\nclaim = "{HOSTILE}"\ndataset = "digits"\n')
+    outcome = build_report("digits", "quick", chapter=CHAPTER.adding(toy_section(what=HOSTILE)),
+                           only=("toy",), reports_dir=tmp_path / "r", jobs=1, pdf=False,
+                           thresholds_path=spec, benchmarks_dir=None)
+    html = (outcome.path / "report.html").read_text()
+    assert "<script" not in html and "& co" not in html
+    for shown in (f"<h1>A toy section about {ESCAPED}</h1>",
+                  f'<a href="#toy">A toy section about {ESCAPED}</a>',
+                  f"The toy section counts {ESCAPED}:",
+                  f"Histogram of {ESCAPED}.</figcaption>",
+                  f"<td>Pixels that are on in the first image ({ESCAPED})</td>",
+                  f'<td class="claim">{ESCAPED} <code>toy: toy.count.pixels_on</code>'):
+        assert shown in html
 
 
 def test_pdf_has_pages_bookmarks_and_extractable_text(two_builds):

@@ -31,14 +31,14 @@ def histogram(result: PixelCount):
     return fig
 
 
-def toy_section() -> Section:
+def toy_section(what: str = "lit pixels") -> Section:
     section = Section(
         id="toy", title="A toy section about {what}", order=99, template_dir=HERE,
         metrics=(Metric("toy.count.pixels_on", "toy.count", field_of("pixels_on"),
                         "Pixels that are on in the first image ({what})"),),
         figures=(FigureSpec("toy_histogram", "Histogram of {what}.", ("toy.count",),
                             histogram),),
-        facts=lambda results, spec: {"what": "lit pixels"},
+        facts=lambda results, spec: {"what": what},
     )
 
     @section.experiment("toy.count")
