@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import cli
+from reportgen.provenance import collect
 
 
 def run(*args):
@@ -234,7 +236,8 @@ def test_only_builds_and_reports_just_the_named_sections(tmp_path):
                  "--no-pdf", "--only", "errors", "--reports-dir", str(reports))
     assert result.exit_code == 0, result.output
     version = next(p for p in reports.iterdir() if p.name.startswith("v0001"))
-    assert version.name.endswith(version.name.split("-only-errors-")[1])
+    stamp, commit = r"\d{8}T\d{6}Z", re.escape(collect().short_commit)
+    assert re.fullmatch(f"v0001-{stamp}-digits-quick-only-errors-{commit}", version.name)
     document = json.loads((version / "metrics.json").read_text())
     assert document["sections"] == ["errors"]
     assert {name.split(".")[0] for name in document["metrics"]} == {"errors"}
