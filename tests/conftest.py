@@ -12,6 +12,15 @@ from tests.chapter import run_builtin
 _REAL_CACHE = os.environ.get("REPORTGEN_CACHE")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory):
+    """Module- and session-scoped fixtures are set up before a test's own cache (monkeypatch is
+    per test): they get an empty temporary cache too, never the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REPORTGEN_CACHE", str(tmp_path_factory.mktemp("session-cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Every test gets its own empty cache, so no test sees another's (or the user's) data."""
