@@ -22,10 +22,12 @@ def run(*args):
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory):
     reports = tmp_path_factory.mktemp("reports")
-    for _ in range(2):
-        result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1",
-                     "--quiet", "--no-pdf", "--reports-dir", str(reports))
-        assert result.exit_code == 0, result.output
+    with pytest.MonkeyPatch.context() as patch:  # a cache of its own, never the user's
+        patch.setenv("REPORTGEN_CACHE", str(tmp_path_factory.mktemp("cache")))
+        for _ in range(2):
+            result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1",
+                         "--quiet", "--no-pdf", "--reports-dir", str(reports))
+            assert result.exit_code == 0, result.output
     return reports
 
 

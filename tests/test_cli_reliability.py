@@ -33,11 +33,13 @@ def one_line_error(result, message: str) -> None:
 def archive(tmp_path_factory):
     """Two versions of the same measurement, and a third of other sizes (--train-size)."""
     reports = tmp_path_factory.mktemp("reports")
-    for extra in ([], [], ["--train-size", "1000"]):
-        result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1",
-                     "--quiet", "--no-pdf", "--reports-dir", str(reports), "--only", "dataset",
-                     *extra)
-        assert result.exit_code == 0, result.output
+    with pytest.MonkeyPatch.context() as patch:  # a cache of its own, never the user's
+        patch.setenv("REPORTGEN_CACHE", str(tmp_path_factory.mktemp("cache")))
+        for extra in ([], [], ["--train-size", "1000"]):
+            result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1",
+                         "--quiet", "--no-pdf", "--reports-dir", str(reports), "--only",
+                         "dataset", *extra)
+            assert result.exit_code == 0, result.output
     return reports
 
 

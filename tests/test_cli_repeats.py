@@ -24,9 +24,11 @@ def build(reports, *args):
 def twice(tmp_path_factory):
     """Two builds of the same code with three repeats each (the second from the cache)."""
     reports = tmp_path_factory.mktemp("reports")
-    for _ in range(2):
-        result = build(reports, "--no-pdf")
-        assert result.exit_code == 0, result.output
+    with pytest.MonkeyPatch.context() as patch:  # a cache of its own, never the user's
+        patch.setenv("REPORTGEN_CACHE", str(tmp_path_factory.mktemp("cache")))
+        for _ in range(2):
+            result = build(reports, "--no-pdf")
+            assert result.exit_code == 0, result.output
     return reports
 
 

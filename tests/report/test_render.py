@@ -19,7 +19,10 @@ def run(*args):
 @pytest.fixture(scope="module")
 def archived(tmp_path_factory):
     reports = tmp_path_factory.mktemp("reports")
-    outcome = build_report("digits", "quick", reports_dir=reports, jobs=1, benchmarks_dir=None)
+    with pytest.MonkeyPatch.context() as patch:  # a cache of its own, never the user's
+        patch.setenv("REPORTGEN_CACHE", str(tmp_path_factory.mktemp("cache")))
+        outcome = build_report("digits", "quick", reports_dir=reports, jobs=1,
+                               benchmarks_dir=None)
     return reports, outcome
 
 
