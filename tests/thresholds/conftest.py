@@ -2,7 +2,8 @@
 
 By default the newest archived MNIST version of --thresholds-profile (full) in --reports-dir
 (reports/); --report-version picks one; with none archived, a fresh quick build is made once
-per session in a temporary archive.
+per session in a temporary archive, with a temporary cache (the user's verified MNIST is
+linked into it; nothing is written to the user's cache, so it computes every result).
 """
 
 from __future__ import annotations
@@ -55,9 +56,12 @@ def checked_document(request, tmp_path_factory, mnist):
     if version_id is not None:
         return archive.resolve(version_id).metrics()
     from reportgen.build import build_report
-    from tests.conftest import real_cache
 
-    with real_cache():  # the verified MNIST, and experiment results a previous session cached
+    cache = tmp_path_factory.mktemp("cache")  # its results go here, never to the user's cache
+    (cache / "datasets").mkdir()
+    (cache / "datasets" / "mnist.npz").symlink_to(mnist.cache_path)  # the verified MNIST, read
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REPORTGEN_CACHE", str(cache))
         fresh = build_report("mnist", "quick", reports_dir=tmp_path_factory.mktemp("reports"),
                              pdf=False)
     return fresh.document
