@@ -51,6 +51,12 @@ def pytest_generate_tests(metafunc):
 
 
 @pytest.fixture(scope="session")
+def checked_version(request) -> str | None:
+    """The archived version the threshold tests check; None for a fresh build."""
+    return _target(request.config)[1]
+
+
+@pytest.fixture(scope="session")
 def checked_document(request, tmp_path_factory, mnist):
     archive, version_id, _ = _target(request.config)
     if version_id is not None:
