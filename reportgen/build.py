@@ -93,18 +93,58 @@ def run_chapter(
             cluster.close()
 
 
+def open_archive(reports_dir: Path) -> Archive:
+    """The archive a build publishes into, checked before any work: not inside another
+    archive, writable; what an interrupted build left there is cleared."""
+    refuse_inside_archive(reports_dir, f"--reports-dir {reports_dir}", may_be_archive=True)
+    writable_folder(Path(reports_dir), f"--reports-dir {reports_dir}")
+    archive = Archive(reports_dir)
+    archive.clear_abandoned()
+    return archive
+
+
+def missing_partials(sections) -> None:
+    """A section from outside the package must bring its partial: said before any work."""
+    for section in sections:
+        if section.partial is not None and not section.partial.is_file():
+            raise ReportgenError(f"section {section.id} has no partial {section.partial}; write"
+                                 " it (the section's prose and figures, a Jinja template)")
+
+
 def copy_partials(run: RunResult, folder: Path) -> None:
     """Each section from outside the package brings its partial into the version, so the
     version renders again without the section's module."""
+    missing_partials(run.sections)
     for section in run.sections:
-        source = section.partial
-        if source is None:
-            continue
-        if not source.is_file():
-            raise ReportgenError(f"section {section.id} has no partial {source}; write it (the"
-                                 " section's prose and figures, a Jinja template)")
-        target = folder / PARTIALS / source.name
-        atomic_write(target, lambda tmp, s=source: shutil.copyfile(s, tmp))
+        if section.partial is not None:
+            atomic_write(folder / PARTIALS / section.partial.name,
+                         lambda tmp, source=section.partial: shutil.copyfile(source, tmp))
+
+
+def _write_svg(folder: Path, relative: str, svg: bytes) -> str:
+    atomic_write(folder / relative, lambda tmp: tmp.write_bytes(svg))
+    return relative
+
+
+def write_run_charts(run: RunResult, document: dict, folder: Path,
+                     benchmarks_dir: Path | None) -> dict:
+    """The charts of the report's frame (benchmark history, projection, timeline, the repeats'
+    spread) drawn into a version being staged; what render.json says of them."""
+    benchmarks = benchmark_context(benchmarks_dir) if benchmarks_dir else None
+    if benchmarks and benchmarks["chart"]:
+        benchmarks = {**benchmarks,
+                      "chart": _write_svg(folder, BENCHMARK_CHART, benchmarks["chart"])}
+    projection = projection_data(run)
+    projection["chart"] = _write_svg(folder, PROJECTION_CHART, figure_svg(
+        projection_chart(projection["rows"], projection["measured"])))
+    if projection["timeline"]:
+        projection["timeline_chart"] = _write_svg(folder, TIMELINE_CHART, figure_svg(
+            timeline_chart(projection["timeline"])))
+    leading = [h["metric"] for h in headlines(run.sections)]
+    spread = [row for row in robustness_rows(document, leading) if varies(row)]
+    robustness = ({"chart": _write_svg(folder, SPREAD_CHART, figure_svg(spread_chart(spread)))}
+                  if spread else None)
+    return {"benchmarks": benchmarks, "projection": projection, "robustness": robustness}
 
 
 @dataclass
@@ -148,10 +188,8 @@ def build_report(
     chapter = chapter or built_in()
     spec = chapter_spec(chapter, thresholds_path)  # a malformed spec fails before any work
     sections = chapter.select(only)  # so does an unknown section
-    refuse_inside_archive(reports_dir, f"--reports-dir {reports_dir}", may_be_archive=True)
-    writable_folder(Path(reports_dir), f"--reports-dir {reports_dir}")  # and a bad archive
-    archive = Archive(reports_dir)
-    archive.clear_abandoned()
+    missing_partials(sections)  # and a section outside the package without its partial
+    archive = open_archive(reports_dir)  # and a bad archive
     run = run_chapter(chapter, dataset, profile, data_file=data_file, train_size=train_size,
                       jobs=jobs, force=force, only=only, scheduler=scheduler,
                       worker_timeout=worker_timeout, repeats=repeats, progress=progress, log=log)
@@ -170,32 +208,12 @@ def build_report(
         previous = archive.previous(ds.name, chosen.name + scope,
                                     scikit_learn=origin.libraries["scikit-learn"])
         changes = compare_documents(previous.metrics(), document) if previous else None
-        benchmarks = benchmark_context(benchmarks_dir) if benchmarks_dir else None
-        if benchmarks and benchmarks["chart"]:
-            svg = benchmarks["chart"]
-            atomic_write(staging.path / BENCHMARK_CHART, lambda tmp: tmp.write_bytes(svg))
-            benchmarks = {**benchmarks, "chart": BENCHMARK_CHART}
-        projection = projection_data(run)
-        chart = figure_svg(projection_chart(projection["rows"], projection["measured"]))
-        atomic_write(staging.path / PROJECTION_CHART, lambda tmp: tmp.write_bytes(chart))
-        projection["chart"] = PROJECTION_CHART
-        if projection["timeline"]:
-            timeline = figure_svg(timeline_chart(projection["timeline"]))
-            atomic_write(staging.path / TIMELINE_CHART, lambda tmp: tmp.write_bytes(timeline))
-            projection["timeline_chart"] = TIMELINE_CHART
-        robustness = None
-        spread = [row for row in robustness_rows(document, [h["metric"] for h in
-                                                           headlines(sections)]) if varies(row)]
-        if spread:
-            svg_spread = figure_svg(spread_chart(spread))
-            atomic_write(staging.path / SPREAD_CHART, lambda tmp: tmp.write_bytes(svg_spread))
-            robustness = {"chart": SPREAD_CHART}
         render_data = build_render_data(
             run=run, facts=facts, figures=figures, version_id=staging.id,
             created_utc=staging.created.strftime("%Y-%m-%d %H:%M:%S"),
             provenance=origin.as_dict(), changes=changes,
-            previous_id=previous.id if previous else None, benchmarks=benchmarks,
-            projection=projection, robustness=robustness,
+            previous_id=previous.id if previous else None,
+            **write_run_charts(run, document, staging.path, benchmarks_dir),
             chapter={"title": chapter.title, "subtitle": chapter.project.subtitle},
         )
         write_json(staging.path / RENDER_DATA, render_data)
@@ -259,10 +277,7 @@ def build_matrix(
     dataset = spec_of_dataset.name
     resolve_profile(profile, load_dataset(spec_of_dataset, data_file=data_file, log=log),
                     train_size)
-    refuse_inside_archive(reports_dir, f"--reports-dir {reports_dir}", may_be_archive=True)
-    writable_folder(Path(reports_dir), f"--reports-dir {reports_dir}")
-    archive = Archive(reports_dir)
-    archive.clear_abandoned()
+    archive = open_archive(reports_dir)
     arguments = run_arguments(profile, dataset, data_file, train_size, only, repeats, force,
                               quiet, section_modules)
     runs = run_releases(pins, arguments, jobs, log)

@@ -406,7 +406,7 @@ def _manifest_labels(path: Path) -> dict[str, str]:
 
 def _print_summary(document: dict, version_id: str, labels: dict[str, str]) -> None:
     """What a version holds, in a few lines; `labels` names its headline metrics."""
-    from reportgen.report.render import fmt_number, fmt_seconds, fmt_spread
+    from reportgen.report.filters import fmt_number, fmt_seconds, fmt_spread
     from reportgen.thresholds import passed_count
 
     click.echo(f"version:   {version_id}")
@@ -523,7 +523,7 @@ def env_group() -> None:
 def env_list() -> None:
     """List the environments under the cache, with their releases and size."""
     from reportgen.environments import environments_root, list_environments
-    from reportgen.report.render import fmt_bytes
+    from reportgen.report.filters import fmt_bytes
 
     found = list_environments()
     if not found:
@@ -573,7 +573,7 @@ def env_remove(names, remove_all) -> None:
 def list_command(reports_dir) -> None:
     """List the archived versions, oldest first."""
     from reportgen.archive import Archive
-    from reportgen.report.render import fmt_number, fmt_seconds
+    from reportgen.report.filters import fmt_number, fmt_seconds
 
     archive = Archive(reports_dir)
     for path in archive.clear_abandoned():
@@ -794,7 +794,7 @@ def sections_command(section_modules) -> None:
 def benchmarks_command(storage) -> None:
     """Compare the newest saved benchmark run with the previous one; exit 1 on a regression."""
     from reportgen.benchmarks import REGRESSION_RATIO, comparison, in_run_ratios, load_runs
-    from reportgen.report.render import fmt_bytes, fmt_ratio, fmt_seconds
+    from reportgen.report.filters import fmt_bytes, fmt_ratio, fmt_seconds
 
     runs = load_runs(storage)
     if not runs:

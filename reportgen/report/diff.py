@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 
-from reportgen.report.render import (
+from reportgen.report.filters import (
     fmt_brief,
     fmt_number,
     fmt_ratio,

@@ -6,7 +6,7 @@ from matplotlib.ticker import MaxNLocator
 
 from reportgen.archive import Archive, Version
 from reportgen.figures import figure_svg, plt
-from reportgen.report.render import render_html, svg_data_url
+from reportgen.report.jinja import render_html, svg_data_url
 
 
 def headline_columns(versions: list[Version]) -> list[tuple[str, str]]:

@@ -112,7 +112,7 @@ def timing_state(oldest: float | None, seconds: float | None) -> str:
 def matrix_context(data: dict, folder: Path) -> dict:
     """What the template shows: the data, the summary counts, rows ready to print, and the
     figures inlined from the version's own files."""
-    from reportgen.report.render import inline_figure
+    from reportgen.report.context import inline_figure
 
     labels = [r["label"] for r in data["releases"]]
     sums = totals(data)
@@ -176,7 +176,7 @@ def render_matrix(folder: Path) -> str:
     """The matrix report's HTML from the files of a matrix version (or one being staged)."""
     from jinja2 import UndefinedError
 
-    from reportgen.report.render import render_html
+    from reportgen.report.jinja import render_html
 
     data = read_json(folder / MATRIX_DATA, MATRIX_SHAPE)
     if data["schema"] != MATRIX_SCHEMA:

@@ -3,7 +3,7 @@
 import numpy as np
 
 from reportgen.engine.memory import peak_memory
-from reportgen.report.render import fmt_bytes
+from reportgen.report.filters import fmt_bytes
 
 MiB = 1 << 20
 

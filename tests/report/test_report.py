@@ -6,17 +6,16 @@ import pytest
 from pypdf import PdfReader
 
 from reportgen.build import build_report
-from reportgen.report.render import (
-    ExternalResourceError,
-    environment,
+from reportgen.report.filters import (
     fmt_brief,
     fmt_interval,
     fmt_number,
     fmt_percent,
     fmt_seconds,
     fmt_spread,
-    write_pdf,
 )
+from reportgen.report.jinja import environment
+from reportgen.report.pdf import ExternalResourceError, write_pdf
 from tests.chapter import CHAPTER
 from tests.sections.test_toy_section import toy_section
 from tests.test_benchmarks_history import save_run

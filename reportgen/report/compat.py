@@ -1,0 +1,34 @@
+"""Versions made by older reportgens: the parts of their files that today's templates need and
+they lack, filled in as "—" (unknown) rather than failing to render."""
+
+from __future__ import annotations
+
+from reportgen.compare import stored_status
+
+
+def threshold_of_any_release(outcome: dict) -> dict:
+    """Stored threshold outcomes from before repeats and severities: as if checked on the
+    value with severity fail."""
+    return {"on": "value", "checked": "value", "severity": "fail", "repeats_holding": None,
+            "repeat_count": None, "chapter_holds": outcome["passed"], **outcome,
+            "status": stored_status(outcome)}
+
+
+def changes_of_any_release(changes: dict | None) -> dict | None:
+    """Changes stored before diffs knew the noise have no verdicts: shown as "—"."""
+    if changes is None:
+        return None
+    rows = [{"verdict": None, "method": None, "p_value": None, **row}
+            for row in changes["metrics"]]
+    return {"significant": None, **changes, "metrics": rows}
+
+
+def projection_of_any_release(projection: dict, tasks: int) -> dict:
+    """Versions made before tasks were split into folds lack some of the projection's fields:
+    shown as "—" rather than failing to render."""
+    measured = projection.get("measured")
+    if measured:
+        measured = {"scheduler": "local processes", "idle_seconds": None, **measured}
+    rows = [{"idle_seconds": None, "bounding_task": None, **row} for row in projection["rows"]]
+    return {"tasks": tasks, "timeline_chart": None, **projection, "rows": rows,
+            "measured": measured}

@@ -1,0 +1,156 @@
+"""A version's files (metrics.json, render.json, figures/) -> the templates' context: plain data,
+figures inlined, every older version's gaps filled (`compat`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reportgen.engine.repeats import split_name
+from reportgen.errors import ReportgenError
+from reportgen.report.compat import (
+    changes_of_any_release,
+    projection_of_any_release,
+    threshold_of_any_release,
+)
+from reportgen.report.jinja import svg_data_url
+from reportgen.report.model import BUILT_IN_SUBTITLE, BUILT_IN_TITLE
+from reportgen.thresholds import passed_count
+
+
+def read_version_json(path: Path, shape: dict) -> dict:
+    """A JSON file of a version (or of a build being staged), of the shape `shape` names."""
+    from reportgen.archive import read_json
+
+    if not path.exists():
+        raise ReportgenError(f"{path} is missing: this version was made before reportgen kept"
+                             " its render data; build it anew to render it")
+    return read_json(path, shape)
+
+
+def inline_figure(folder: Path, relative: str) -> str:
+    try:
+        return svg_data_url((folder / relative).read_bytes())
+    except OSError as exc:
+        raise ReportgenError(f"{folder / relative}: {exc.strerror}; restore the version's"
+                             " figures from git or build anew") from None
+
+
+def report_context(document: dict, data: dict, folder: Path) -> dict:
+    """The templates' context: `metrics.json` and `render.json` combined, figures inlined."""
+    metrics, published = document["metrics"], document["published"]
+    experiments = document["timings"]["experiments"]
+    thresholds = [threshold_of_any_release(t) for t in document.get("thresholds", [])]
+    repeats = (document.get("repeats") or {}).get("metrics", {})
+    figures = {
+        figure["id"]: {"number": number, "caption": figure["caption"], "file": figure["file"],
+                       "src": inline_figure(folder, figure["file"])}
+        for number, figure in enumerate(data["figures"], start=1)
+    }
+    sections = []
+    for entry in data["sections"]:
+        names = {metric["name"] for metric in entry["metrics"]}
+        sections.append({
+            **entry,
+            "published": [{**row, "spread": repeats.get(row["metric"])}
+                          for row in published if row["metric"] in names],
+            "has_published": any(metric["published"] for metric in entry["metrics"]),
+            "metrics": [{**metric, "value": metrics[metric["name"]],
+                         "spread": repeats.get(metric["name"])}
+                        for metric in entry["metrics"]],
+        })
+    benchmarks, projection = data["benchmarks"], data.get("projection")
+    if benchmarks:
+        in_run = [{"peak_rss": None, "baseline_peak_rss": None, "run": None, **row}
+                  for row in benchmarks.get("in_run") or []]  # older versions have no peaks
+        benchmarks = {**benchmarks, "in_run": in_run}
+        if benchmarks.get("chart"):
+            benchmarks = {**benchmarks, "chart": inline_figure(folder, benchmarks["chart"])}
+    if projection:
+        projection = projection_of_any_release(projection, len(experiments))
+        for chart in ("chart", "timeline_chart"):
+            if projection.get(chart):
+                projection = {**projection, chart: inline_figure(folder, projection[chart])}
+    return {
+        "version": data["version"],
+        "created_utc": data["created_utc"],
+        "chapter": data.get("chapter") or {"title": BUILT_IN_TITLE, "subtitle": BUILT_IN_SUBTITLE},
+        "dataset": document["dataset"],
+        "profile": document["profile"],
+        "is_chapter_run": bool(published),
+        "has_published_values": any(section["has_published"] for section in sections),
+        "m": metrics,
+        "figures": figures,
+        "sections": sections,
+        "headlines": [{**h, "value": metrics[h["metric"]], "spread": repeats.get(h["metric"])}
+                      for h in data["headlines"]],
+        "robustness": _robustness(document, data, thresholds, folder),
+        "published_summary": {"total": len(published),
+                              "agree": sum(row["agrees"] for row in published),
+                              "book_releases": document.get("book_releases")},
+        "thresholds": thresholds,
+        "thresholds_passed": passed_count(thresholds),
+        "timings": [
+            {"experiment": name, "seconds": t["seconds"], "cached": t["cached"],
+             "peak_rss": t.get("peak_rss_bytes"), "warnings": document["warnings"].get(name, [])}
+            for name, t in experiments.items() if split_name(name)[1] == 0
+        ],
+        "repeat_timings": _repeat_timings(experiments, document["warnings"]),
+        "task_count": len(experiments),
+        "peak_rss": max((t.get("peak_rss_bytes") or 0 for t in experiments.values()),
+                        default=0) or None,
+        "wall_seconds": document["timings"]["wall_seconds"],
+        "compute_seconds": sum(t["seconds"] for t in experiments.values()),
+        "computed_count": sum(not t["cached"] for t in experiments.values()),
+        "cached_count": sum(t["cached"] for t in experiments.values()),
+        "jobs": document["timings"]["jobs"],
+        "scheduler": document["timings"].get("scheduler", "local processes"),
+        "provenance": data["provenance"],
+        "seeds": data["seeds"],
+        "changes": changes_of_any_release(data["changes"]),
+        "previous_id": data["previous_id"],
+        "benchmarks": benchmarks,
+        "projection": projection,
+    }
+
+
+def _robustness(document: dict, data: dict, thresholds: list[dict], folder: Path) -> dict | None:
+    """The robustness section's data, for a version with repeats: how they were made, which
+    experiments did not need them, each claim at the chapter's seed and in every repeat, and
+    the headline and threshold metrics' spread (with the figure of it)."""
+    from reportgen.report.model import robustness_rows, varies
+
+    repeats = document.get("repeats")
+    if not repeats:
+        return None
+    chart = (data.get("robustness") or {}).get("chart")
+    rows = robustness_rows(document, [h["metric"] for h in data["headlines"]])
+    return {
+        "count": repeats["count"],
+        "seeds": repeats["seeds"],
+        "interval": repeats["interval"],
+        "deterministic": repeats["deterministic"],
+        "claims": thresholds,
+        "every_repeat": sum(t["repeats_holding"] == t["repeat_count"] for t in thresholds
+                            if not t["missing"]),
+        "metrics": rows,
+        "constant": [row["metric"] for row in rows if not varies(row)],
+        "chart": inline_figure(folder, chart) if chart else None,
+    }
+
+
+def _repeat_timings(experiments: dict, warnings: dict) -> list[dict]:
+    """The tasks of repeats 1..N-1, one row per repeat (the chapter's tasks are listed one by
+    one): how many, their time, how many computed, the largest peak, the warnings."""
+    rows: dict[int, dict] = {}
+    for name, t in experiments.items():
+        repeat = split_name(name)[1]
+        if repeat == 0:
+            continue
+        row = rows.setdefault(repeat, {"repeat": repeat, "tasks": 0, "seconds": 0.0,
+                                       "computed": 0, "peak_rss": None, "warnings": 0})
+        row["tasks"] += 1
+        row["seconds"] += t["seconds"]
+        row["computed"] += not t["cached"]
+        row["peak_rss"] = max(row["peak_rss"] or 0, t.get("peak_rss_bytes") or 0) or None
+        row["warnings"] += bool(warnings.get(name))
+    return [rows[repeat] for repeat in sorted(rows)]
