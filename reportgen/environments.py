@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from reportgen.errors import ReportgenError
-from reportgen.storage import cache_root
+from reportgen.places import cache_root
 
 # The libraries an environment pins; everything else is what the resolver picks for them.
 PINNABLE = ("scikit-learn", "numpy")

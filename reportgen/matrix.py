@@ -35,7 +35,7 @@ from reportgen.environments import (
     release_tuple,
 )
 from reportgen.errors import ReportgenError
-from reportgen.storage import cache_root
+from reportgen.places import cache_root
 from reportgen.thresholds import Threshold, evaluate
 
 MATRIX_DATA = "matrix.json"

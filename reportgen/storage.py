@@ -9,22 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import platformdirs
-
 from reportgen.errors import ReportgenError
-
-
-def cache_root() -> Path:
-    """The cache folder, made if missing: $REPORTGEN_CACHE, else the user's cache folder."""
-    from reportgen.archive import refuse_inside_archive  # archive writes through storage
-
-    configured = os.environ.get("REPORTGEN_CACHE")
-    if configured:
-        what = f"the cache folder $REPORTGEN_CACHE={configured}"
-        return writable_folder(refuse_inside_archive(Path(configured), what), what)
-    default = Path(platformdirs.user_cache_dir("reportgen"))
-    what = f"the cache folder {default} (set $REPORTGEN_CACHE)"
-    return writable_folder(refuse_inside_archive(default, what), what)
 
 
 def writable_folder(path: Path, what: str) -> Path:

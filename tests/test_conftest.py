@@ -9,7 +9,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from reportgen.storage import cache_root
+from reportgen.places import cache_root
 from tests.conftest import _REAL_CACHE
 
 ROOT = Path(__file__).resolve().parents[1]

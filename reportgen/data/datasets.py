@@ -24,7 +24,8 @@ from reportgen.data.sources import (
     SourceUnavailable,
 )
 from reportgen.errors import DataError, ReportgenError
-from reportgen.storage import atomic_write, cache_root
+from reportgen.places import cache_root
+from reportgen.storage import atomic_write
 
 Log = Callable[[str], None]
 

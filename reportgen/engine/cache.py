@@ -20,8 +20,9 @@ import sklearn
 
 from reportgen.engine.registry import Experiment
 from reportgen.engine.results_io import CorruptResult, result_from_bytes, result_to_bytes
+from reportgen.places import cache_root
 from reportgen.provenance import blas
-from reportgen.storage import atomic_write, cache_root
+from reportgen.storage import atomic_write
 
 # What computes the numbers, in every cache key and every process's fingerprint. The BLAS and
 # the CPU kernel it chose are part of it: measured on full MNIST, the 5-detector's decision

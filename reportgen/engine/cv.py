@@ -13,6 +13,7 @@ registered experiments named `<name>.fold<i>`, and the experiment that needs the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import check_cv
 
+from reportgen.engine.registry import Experiment
 from reportgen.engine.repeats import UNSHUFFLED_SPLIT_SEED, current_repeat, reseeded
 
 METHODS = ("predict", "decision_function", "predict_proba")
@@ -139,3 +141,11 @@ def fit_folds(estimator, X, y, cv: int = 3, decision_function: bool = False) -> 
     methods = ("predict", "decision_function") if decision_function else ("predict",)
     plan = CrossValidation("inline", lambda: estimator, lambda data: (X, y), cv, methods)
     return join_folds([fit_fold(None, plan, i) for i in range(plan.n_folds)])
+
+
+def cross_validation_tasks(cv: CrossValidation, cost: float = 1.0) -> list[Experiment]:
+    """One task per fold of `cv`: each fits one fold, reshuffled in every repeat."""
+    code = tuple(f for f in (fit_fold, cv.estimator, cv.training_data, cv.folds) if callable(f))
+    return [Experiment(name, functools.partial(fit_fold, cv=cv, index=index), FoldResult, (),
+                       cost, code=code, settings=cv.settings(index), reshuffles=True)
+            for index, name in enumerate(cv.tasks)]

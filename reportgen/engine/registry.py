@@ -1,6 +1,6 @@
 """Experiments are named units: a function from the chapter's inputs (and results it depends on)
 to a plain result dataclass. They are the tasks the runner schedules: an experiment that
-cross-validates depends on one task per fold (`engine.cv`, made by `cross_validation_tasks`).
+cross-validates depends on one task per fold (`engine.cv.cross_validation_tasks`).
 
 The engine keeps no registry of its own and imports no section: whoever composes a run (the
 command, through `reportgen.chapter`) hands it the experiments, and the functions below take
@@ -274,16 +274,6 @@ def experiment_of(name: str, run: Callable, depends_on: tuple[str, ...] = (),
                              " on nothing else")
         return Experiment(name, run, result_type, (on_model,), cost, on_model=True)
     return Experiment(name, run, result_type, tuple(depends_on), cost)
-
-
-def cross_validation_tasks(cv, cost: float = 1.0) -> list[Experiment]:
-    """One task per fold of `cv` (an `engine.cv.CrossValidation`)."""
-    from reportgen.engine.cv import FoldResult, fit_fold
-
-    code = tuple(f for f in (fit_fold, cv.estimator, cv.training_data, cv.folds) if callable(f))
-    return [Experiment(name, functools.partial(fit_fold, cv=cv, index=index), FoldResult, (),
-                       cost, code=code, settings=cv.settings(index), reshuffles=True)
-            for index, name in enumerate(cv.tasks)]
 
 
 def with_dependencies(names: list[str], experiments: Mapping[str, Experiment]) -> list[str]:

@@ -18,11 +18,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reportgen.engine.registry import Experiment
 from reportgen.errors import ReportgenError
+
+if TYPE_CHECKING:  # repeats know experiments only by their fields: no import circle
+    from reportgen.engine.registry import Experiment
 
 # The most repeats a run may ask for: 100 repeats of the full chapter are about 38 hours on 2
 # cores (scaled from 68 min 26 s for 3 repeats, measured for v0005), and a 95 % interval from

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from reportgen.engine.cv import CrossValidation
-from reportgen.engine.registry import Experiment, cross_validation_tasks, experiment_of
+from reportgen.engine.cv import CrossValidation, cross_validation_tasks
+from reportgen.engine.registry import Experiment, experiment_of
 
 
 @dataclass(frozen=True)
