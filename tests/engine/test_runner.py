@@ -186,3 +186,60 @@ def test_a_result_from_another_environment_is_refused_and_never_cached(digits, p
     later = run_builtin(digits, profile, jobs=1, cache=cache)
     assert "binary.forest" in later.computed
     assert set(later.computed) == set(later.runs) - set(progress.names)
+
+
+def _chapter_sections():
+    return [section for section in CHAPTER.sections if section.from_chapter]
+
+
+def test_the_chapters_own_sections_never_predict_the_test_set(digits, profile, tmp_path):
+    """What only the test section asks of a fit (its test-set outputs) is not computed when
+    the test section does not run."""
+    run = run_builtin(digits, profile, jobs=1, cache=ResultCache(tmp_path),
+                      sections=_chapter_sections())
+    assert not [name for name in run.runs if name.startswith("test.")]
+    assert "multiclass.svc" in run.computed
+
+
+def test_outputs_on_a_model_come_from_the_fit_itself_in_its_task(digits, profile, tmp_path):
+    """The test section's SVC predictions are made by the chapter's own SVC, in its task (the
+    same worker), after it; a plain refit and predict gives the same labels."""
+    from sklearn.svm import SVC
+
+    from reportgen.engine.profiles import make_inputs
+
+    run = run_builtin(digits, profile, jobs=2, cache=ResultCache(tmp_path))
+    fit, predictions = run.runs["multiclass.svc"], run.runs["test.svc.predictions"]
+    assert predictions.where == fit.where and predictions.started >= fit.started
+    data = make_inputs(digits, profile)
+    expected = SVC().fit(data.X_train, data.y_train).predict(data.X_test)
+    assert np.array_equal(predictions.result.values, expected)
+
+
+def test_a_cached_fit_runs_again_when_a_new_section_needs_its_model(digits, profile, tmp_path):
+    """Only results are cached, never models: the chapter's run first, then the test section
+    needs the SVC's model, so the SVC is fitted again, to the same result."""
+    cache = ResultCache(tmp_path)
+    chapter = run_builtin(digits, profile, jobs=1, cache=cache, sections=_chapter_sections())
+    everything = run_builtin(digits, profile, jobs=1, cache=cache)
+    assert {"multiclass.svc", "test.svc.predictions"} <= set(everything.computed)
+    assert "multiclass.ovr" not in everything.computed  # needed by no model
+    assert everything["multiclass.svc"] == chapter["multiclass.svc"]
+    again = run_builtin(digits, profile, jobs=1, cache=cache)
+    assert again.computed == []
+
+
+def test_a_worker_whose_section_code_differs_is_refused():
+    """A worker that imported another copy of a section's module (the user's, outside the
+    package) computes under another code digest: its result is not kept."""
+    from reportgen.engine.cache import code_fingerprint
+    from reportgen.engine.runner import _same_environment
+    from reportgen.engine.schedulers import RunFault, TaskOutcome
+
+    here = code_fingerprint()
+    outcome = TaskOutcome("ext.count", None, 0.1, [], None, "pid 1", 0.0, here, "b" * 64)
+    with pytest.raises(RunFault, match="the code of ext.count .* has digest bbbbbbbbbbbb"
+                                       " there, aaaaaaaaaaaa here"):
+        _same_environment(outcome, here, "a" * 64)
+    _same_environment(outcome, here, "b" * 64)  # the same code: kept
+    _same_environment(dataclasses.replace(outcome, code_digest=None), here, "a" * 64)
