@@ -715,7 +715,13 @@ def check_command(version, reports_dir, thresholds_path) -> None:
     threshold of severity "warn" is shown as WARN and does not)."""
     from reportgen.archive import Archive
     from reportgen.chapter import find_project
-    from reportgen.thresholds import evaluate, load_spec, require_applicable, version_metrics
+    from reportgen.thresholds import (
+        evaluate,
+        load_spec,
+        not_built,
+        require_applicable,
+        version_metrics,
+    )
 
     path = thresholds_path or find_project().thresholds_path
     found = Archive(reports_dir).resolve(version, kind="chapter")
@@ -725,6 +731,9 @@ def check_command(version, reports_dir, thresholds_path) -> None:
     outcomes = evaluate(spec, document)
     for outcome in outcomes:
         click.echo(outcome.message)
+    for threshold, sections in not_built(spec, document):
+        click.echo(f"NOT CHECKED {threshold.id}: {found.id} ran no section"
+                   f" {', '.join(sections)} (built: {', '.join(document['sections'])})")
     failed = [o for o in outcomes if o.blocks]
     missing = [o for o in failed if o.missing]
     warned = sum(o.status == "WARN" for o in outcomes)

@@ -123,7 +123,7 @@ def load_spec(path: Path, metrics: Collection[str],
     error naming the file and line. This is the one place a spec is validated: what passes
     here is evaluated as written."""
     path = Path(path)
-    known = set(metrics)
+    known = metrics
     datasets = sorted(datasets)
     text = _read_text(path)
     try:
@@ -198,16 +198,17 @@ def load_spec(path: Path, metrics: Collection[str],
 
 @dataclass(frozen=True)
 class _VersionMetrics(Collection):
-    """The metric names a version holds, for `load_spec`; a name in a section the version did
-    not build is let through (its threshold is then not checked on it, see `_built`)."""
+    """The metric names a version holds, for `load_spec` in `check`, which cannot know the
+    names of a chapter whose modules it does not import."""
 
     names: frozenset[str]
     sections: frozenset[str] | None  # None: a version from before sections were recorded
 
     def __contains__(self, name: object) -> bool:
-        return name in self.names or (
-            isinstance(name, str) and self.sections is not None
-            and name.split(".")[0] not in self.sections)
+        """A name the version holds; any other is let through to be reported by `evaluate` as
+        MISSING (a section it built: a metric it lacks) or by `not_built` (a section it did not
+        build, or a typo in the section: said, never silently skipped)."""
+        return name in self.names or (isinstance(name, str) and "." in name)
 
     def __iter__(self):
         return iter(sorted(self.names))
@@ -333,6 +334,15 @@ def _built(t: Threshold, sections: list[str] | None) -> bool:
     """Whether the document's build ran the section of the threshold's metrics (a document
     from before sections were recorded ran them all)."""
     return sections is None or _sections_of(t) <= set(sections)
+
+
+def not_built(spec: list[Threshold], document: dict) -> list[tuple[Threshold, list[str]]]:
+    """The thresholds of the document's dataset and profile that name a section its build did
+    not run, with those sections: `check` says each one, so a typo is never a silent skip."""
+    dataset, profile = document["dataset"]["name"], document["profile"]["name"]
+    built = set(document.get("sections") or ())
+    return [(t, sorted(_sections_of(t) - built)) for t in applicable(spec, dataset, profile)
+            if not _built(t, document.get("sections"))]
 
 
 def _checked(spec: list[Threshold], document: dict) -> list[Threshold]:

@@ -92,6 +92,30 @@ def test_its_versions_render_and_check_without_its_modules(project, tmp_path):
         shutil.move(hidden, project / "shapes_chapter")
 
 
+def test_check_says_which_claims_name_a_section_the_version_did_not_build(project, tmp_path):
+    """Without the chapter's modules, check knows only the version's metric names: a claim on
+    a section it did not build (or a misspelt one) is said to be not checked, never skipped
+    silently; one on a metric a built section lacks is MISSING."""
+    spec = tmp_path / "spec.toml"
+    spec.write_text((project / "thresholds.toml").read_text() + """
+[[threshold]]
+id = "misspelt"
+metric = "modles.forest.cv_accuracy_mean"
+op = ">"
+bound = { quick = 0.5 }
+claim = "c"
+dataset = "shapes"
+""")
+    done = reportgen(project, "check", "latest", "--thresholds", str(spec))
+    assert "NOT CHECKED misspelt:" in done.stdout and "ran no section modles" in done.stdout
+    assert "4 of 4 thresholds pass" in done.stdout
+    spec.write_text(spec.read_text().replace("modles.forest.cv_accuracy_mean",
+                                             "models.forest.no_such_metric"))
+    missing = reportgen(project, "check", "latest", "--thresholds", str(spec), ok=False)
+    assert missing.returncode == 1
+    assert "MISSING misspelt: models.forest.no_such_metric" in missing.stdout
+
+
 def test_a_check_without_the_sections_loads_no_estimator(project):
     script = ("import sys\nfrom reportgen.cli import main\nsys.argv = ['reportgen', 'check',"
               " 'latest']\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
