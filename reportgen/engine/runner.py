@@ -195,7 +195,7 @@ def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Schedule
     running: dict[Any, Experiment] = {}  # future -> its task
     began = time.time() - (time.perf_counter() - started)  # the run's start, wall clock
     here = code_fingerprint()
-    workers.start(inputs)
+    workers.start(inputs, _modules_outside_reportgen(pending))
     while waiting or running:
         ready = [name for name, e in waiting.items() if all(d in run.runs for d in e.depends_on)]
         free = workers.slots() - len(running)  # asked once a round: a cluster's answer is a call
@@ -221,6 +221,19 @@ def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Schedule
                     name, done.result, done.seconds, False, keys[name], done.warnings,
                     done.peak_rss, experiment.depends_on, done.started_at - began, done.where)
                 progress.finished(name, done.seconds)
+
+
+def _modules_outside_reportgen(experiments: list[Experiment]) -> tuple[str, ...]:
+    """The modules the experiments' code is defined in, other than reportgen's: a chapter of the
+    user's, which a remote process must import to run its tasks."""
+    modules = set()
+    for experiment in experiments:
+        for code in experiment.code or (experiment.run,):
+            code = getattr(code, "func", code)  # a fold task's functools.partial
+            module = getattr(code, "__module__", None) or ""
+            if module and module.split(".")[0] != "reportgen":
+                modules.add(module)
+    return tuple(sorted(modules))
 
 
 def _same_environment(outcome: TaskOutcome, here: dict, code_digest: str) -> None:

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -119,6 +120,30 @@ def _timed(experiment: Experiment, inputs: Inputs, arguments: tuple,
                        experiment.code_digest() if in_worker else None), model
 
 
+def unimportable(modules: tuple[str, ...]) -> list[str]:
+    """Which of `modules` this process cannot import, each with why (run on the Dask scheduler
+    and workers)."""
+    import importlib
+
+    missing = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # any failure to import is the answer
+            missing.append(f"{name} ({type(exc).__name__}: {exc})")
+    return missing
+
+
+def _import_root(module: str) -> str | None:
+    """The folder `module` is imported from here (its top-level package's parent)."""
+    top = sys.modules.get(module.split(".")[0])
+    path = getattr(top, "__file__", None)
+    if not path:
+        return None
+    file = Path(path).resolve()
+    return str(file.parent.parent if hasattr(top, "__path__") else file.parent)
+
+
 def _where() -> str:
     try:
         from distributed import get_worker
@@ -132,7 +157,9 @@ class Scheduler(Protocol):
     description: str  # for the report: "2 local processes", "Dask at tcp://..., 3 workers"
 
     def slots(self) -> int: ...  # how many tasks can run at once now
-    def start(self, inputs: CompactInputs) -> None: ...  # ship the inputs, once
+    # Ship the inputs, once; `modules`: where the tasks' code lives outside reportgen (a
+    # chapter of the user's), which every process that unpickles a task must import.
+    def start(self, inputs: CompactInputs, modules: tuple[str, ...] = ()) -> None: ...
     def submit(self, experiment: Experiment, dependencies: tuple,  # a future
                companions: tuple[Experiment, ...] = ()) -> Any: ...
     def wait(self, futures: list) -> list: ...  # those done (at least one), in given order
@@ -152,7 +179,7 @@ class InProcess:
     def slots(self) -> int:
         return 1
 
-    def start(self, inputs: CompactInputs) -> None:
+    def start(self, inputs: CompactInputs, modules: tuple[str, ...] = ()) -> None:
         self.inputs = inputs.expand()
 
     def submit(self, experiment: Experiment, dependencies: tuple,
@@ -275,8 +302,9 @@ class LocalProcesses:
     def slots(self) -> int:
         return self.workers
 
-    def start(self, inputs: CompactInputs) -> None:
-        """Write the inputs for the workers to map. The folder is named before it is made and
+    def start(self, inputs: CompactInputs, modules: tuple[str, ...] = ()) -> None:
+        """Write the inputs for the workers to map (they start with this process's import
+        path, so they import what it imports). The folder is named before it is made and
         removed at exit at the latest, so no interruption, at any moment, leaves it behind."""
         _clear_abandoned_inputs()
         folder = Path(tempfile.gettempdir()) / f"{_INPUTS_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
@@ -423,6 +451,20 @@ class DaskCluster:
                 " address") from None
         return client
 
+    def _check_importable(self, modules: tuple[str, ...]) -> None:
+        with self._faults():
+            where = {"the Dask scheduler": self.client.run_on_scheduler(unimportable, modules),
+                     **{f"Dask worker {address}": missing for address, missing in
+                        self.client.run(unimportable, modules).items()}}
+        lacking = {place: missing for place, missing in where.items() if missing}
+        if lacking:
+            place, missing = next(iter(lacking.items()))
+            folders = ":".join(sorted(filter(None, map(_import_root, modules))))
+            raise ReportgenError(
+                f"{place}{' and others' if len(lacking) > 1 else ''} cannot import the"
+                f" chapter's module {missing[0]}; start the scheduler and every worker with"
+                f" the project on their path (PYTHONPATH={folders}), then run again")
+
     def _check_workers_match(self) -> None:
         """Workers must run the code this process computes cache keys from: a worker with
         another reportgen or scikit-learn would cache numbers under the wrong key. (The runner
@@ -489,10 +531,15 @@ class DaskCluster:
     def slots(self) -> int:
         return max(1, sum(w.get("nthreads", 1) for w in self._workers().values()))
 
-    def start(self, inputs: CompactInputs) -> None:
-        """Every worker, and any that joins during the run, makes the inputs once."""
+    def start(self, inputs: CompactInputs, modules: tuple[str, ...] = ()) -> None:
+        """Every worker, and any that joins during the run, makes the inputs once. The
+        scheduler and the workers must import the chapter's own `modules` to unpickle its
+        tasks: checked first, so a missing one is one line, not a traceback or a worker that
+        dies unpickling its first task."""
         from reportgen.engine.dask_inputs import InputsPlugin
 
+        if modules:
+            self._check_importable(modules)
         self.inputs = f"reportgen-inputs-{uuid.uuid4().hex}"
         with self._faults():
             self.client.register_plugin(InputsPlugin(self.inputs, inputs), name=self.inputs)

@@ -187,3 +187,65 @@ def test_a_worker_from_another_environment_that_joins_mid_run_is_refused(digits,
     assert "; 2 of " in message and "install the same reportgen" in message
     later = run_later(digits, cache)  # computes again all but the first worker's two tasks
     assert set(later.computed) == set(later.runs) - set(progress.done)
+
+
+EXTERNAL_SECTION = '''
+from dataclasses import dataclass
+from reportgen.sections import Section
+
+@dataclass
+class Size:
+    n: int
+
+SECTION = Section(id="outside", title="Outside", order=99)
+
+@SECTION.experiment("outside.size")
+def size(data) -> Size:
+    return Size(len(data.y_train))
+'''
+
+
+@pytest.fixture
+def outside_section(tmp_path, monkeypatch):
+    """A section module of the user's, importable here (its folder on this process's path)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "outside_dask.py").write_text(EXTERNAL_SECTION)
+    monkeypatch.syspath_prepend(str(project))
+    import importlib
+
+    module = importlib.import_module("outside_dask")
+    yield project, module.SECTION
+    sys.modules.pop("outside_dask", None)
+
+
+def test_a_cluster_that_cannot_import_the_chapters_module_is_one_line(digits, tmp_path,
+                                                                      outside_section):
+    """The scheduler unpickles every task: a section module of the user's it cannot import was
+    a traceback from the scheduler (or a worker dying on its first task, then a wait for the
+    worker timeout); now one line, before any task, naming the module and the path to give."""
+    project, section = outside_section
+    (tmp_path / "cluster").mkdir()
+    with dask_processes(tmp_path / "cluster", workers=1) as cluster:
+        started = time.perf_counter()
+        with pytest.raises(ReportgenError) as error:
+            run_builtin(digits, resolve_profile("quick", digits), sections=[section],
+                        cache=ResultCache(tmp_path / "cache"),
+                        scheduler=DaskCluster(cluster.address))
+    message = str(error.value)
+    assert message.startswith("the Dask scheduler and others cannot import the chapter's module"
+                              " outside_dask (ModuleNotFoundError")
+    assert f"(PYTHONPATH={project})" in message and "\n" not in message
+    assert time.perf_counter() - started < 30
+
+
+def test_a_cluster_that_imports_the_chapters_module_runs_it(digits, tmp_path, outside_section):
+    """Workers started from this process (a LocalCluster) have its path: the section runs."""
+    distributed = pytest.importorskip("distributed")
+    _, section = outside_section
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        run = run_builtin(digits, resolve_profile("quick", digits), sections=[section],
+                          cache=ResultCache(tmp_path / "cache"),
+                          scheduler=DaskCluster(cluster.scheduler_address))
+    assert run["outside.size"].n == resolve_profile("quick", digits).train_size
