@@ -104,11 +104,25 @@ def open_archive(reports_dir: Path) -> Archive:
 
 
 def missing_partials(sections) -> None:
-    """A section from outside the package must bring its partial: said before any work."""
+    """A section from outside the package must bring its partial, and one that parses: said
+    before any work."""
+    from jinja2 import TemplateSyntaxError
+
+    from reportgen.report.jinja import environment
+
     for section in sections:
-        if section.partial is not None and not section.partial.is_file():
+        if section.partial is None:
+            continue
+        if not section.partial.is_file():
             raise ReportgenError(f"section {section.id} has no partial {section.partial}; write"
                                  " it (the section's prose and figures, a Jinja template)")
+        try:
+            environment().parse(section.partial.read_text(encoding="utf-8"))
+        except (TemplateSyntaxError, UnicodeDecodeError) as exc:
+            line = getattr(exc, "lineno", None)
+            raise ReportgenError(f"{section.partial}{f':{line}' if line else ''}: not a Jinja"
+                                 f" template the report can use ({exc}); fix the partial"
+                                 ) from None
 
 
 def copy_partials(run: RunResult, folder: Path) -> None:

@@ -93,7 +93,10 @@ def _tool_table(path: Path) -> dict | None:
         raise ChapterError(f"cannot read {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ChapterError(f"{path}: not valid TOML ({exc})") from None
-    table = data.get("tool", {}).get("reportgen")
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ChapterError(f"{path}: `tool` must be a table ([tool.NAME] sections)")
+    table = tool.get("reportgen")
     if table is not None and not isinstance(table, dict):
         raise ChapterError(f"{path}: [tool.reportgen] must be a table")
     return table
@@ -136,6 +139,9 @@ def _project(path: Path, config: dict) -> Project:
         raise fail("names its own sections but no thresholds file; add thresholds ="
                    " \"thresholds.toml\" with the chapter's claims (`reportgen init` writes one)")
     pythonpath = tuple(root / folder for folder in (strings("pythonpath") or (".",)))
+    for folder in pythonpath:
+        if not folder.is_dir():
+            raise fail(f"pythonpath folder {folder} does not exist")
     return Project(path=path, sections=sections, builtin=builtin, pythonpath=pythonpath,
                    thresholds=thresholds, title=text("title", BUILT_IN_TITLE),
                    subtitle=(text("subtitle", "") if "subtitle" in config
@@ -225,8 +231,9 @@ def load_chapter(project: Project | None = None, sections: Sequence[str] = (),
     modules += [(name, str(project.path)) for name in project.sections]
     use_plugins = project.plugins if plugins is None else plugins
     if use_plugins and not os.environ.get(NO_PLUGINS):
-        modules += [(entry.value, f"the entry point {entry.name} of"
-                     f" {entry.dist.name if entry.dist else 'an installed package'}")
+        modules += [(entry.module, f"the entry point {entry.name} of"
+                     f" {entry.dist.name if entry.dist else 'an installed package'}; to build"
+                     f" without it, set {NO_PLUGINS}=1 or plugins = false in [tool.reportgen]")
                     for entry in metadata.entry_points(group=ENTRY_POINTS)]
     if sections and "" not in sys.path and str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
@@ -264,6 +271,10 @@ def compose(modules: Sequence[tuple[str, str]], project: Project = Project()) ->
             raise ChapterError(f"module {name} (named by {where}) defines no Section; a section"
                                " module defines one at its top level: SECTION = Section(...)")
         for section in section_list:
+            if where != BUILT_IN and section.template_dir is None:
+                raise ChapterError(f"section {section.id} (module {name}) has no template_dir:"
+                                   f" give it the folder that holds its partial"
+                                   f" {section.id}.html.j2")
             if section.id in found and found[section.id] is not section:
                 raise ChapterError(f"section id {section.id!r} is defined by {sources[section.id]}"
                                    f" and by {name}; give one of them another id")
@@ -294,7 +305,15 @@ def _checked(chapter: Chapter) -> Chapter:
                 raise ChapterError(f"experiment {task} is defined by sections {owner[task]} and"
                                    f" {section.id}; experiment names must be unique")
             owner[task] = section.id
-    with_dependencies(list(owner), chapter.experiments())  # an unknown dependency: one line
+    experiments = chapter.experiments()
+    with_dependencies(list(owner), experiments)  # an unknown dependency: one line
+    for section in chapter.sections:
+        for what, named in ([(f"metric {m.name}", m.experiment) for m in section.metrics]
+                            + [(f"figure {f.id}", e) for f in section.figures
+                               for e in f.experiments]):
+            if named not in experiments:
+                raise ChapterError(f"section {section.id}'s {what} reads experiment {named},"
+                                   " which no section of the chapter defines")
     return chapter
 
 
@@ -326,9 +345,18 @@ def import_section_module(name: str, where: str) -> ModuleType:
 
 
 def _import_failure(name: str, where: str, exc: BaseException) -> str:
+    """One line: the module, who named it, the line of the user's code that failed (not
+    reportgen's, which may have raised the error about it), and the error."""
+    package = str(Path(__file__).resolve().parent)
     frames = traceback.extract_tb(exc.__traceback__)
-    theirs = [f for f in frames if "importlib" not in f.filename] or frames
-    at = f" at {theirs[-1].filename}:{theirs[-1].lineno}" if theirs else ""
+    theirs = [f for f in frames if "importlib" not in f.filename
+              and not f.filename.startswith("<")  # code a dataclass generated
+              and not str(Path(f.filename).resolve()).startswith(package)]
+    if isinstance(exc, SyntaxError) and exc.filename:
+        at = f" at {exc.filename}:{exc.lineno}"
+        exc = SyntaxError(exc.msg)
+    else:
+        at = f" at {theirs[-1].filename}:{theirs[-1].lineno}" if theirs else ""
     return (f"section module {name} (named by {where}) failed to import{at}:"
             f" {type(exc).__name__}: {exc}")
 

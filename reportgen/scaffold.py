@@ -8,6 +8,9 @@ where to change what.
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import keyword
 import re
 import shutil
 from pathlib import Path
@@ -21,14 +24,14 @@ _FILES = {
 # reportgen finds this chapter through [tool.reportgen]: run `reportgen build --profile quick`
 # in this folder (or below it). See docs/writing-a-section.md of reportgen.
 [tool.reportgen]
-title = "$title"
+title = $title_toml
 sections = ["$package.first"]   # section modules, importable from this folder
 thresholds = "thresholds.toml"  # the chapter's claims, checked by every build and `reportgen check`
 dataset = "digits"              # scikit-learn's bundled 8x8 digits: offline; a module-level
                                 # DatasetSpec in a section module brings a dataset of your own
 ''',
     "$package/__init__.py": '''\
-"""$title: a reportgen chapter."""
+"""$title_doc: a reportgen chapter."""
 ''',
     "$package/first.py": '''\
 """The chapter's first section: nearest neighbours, cross-validated, and what k changes.
@@ -150,10 +153,17 @@ def scaffold(folder: Path, title: str | None = None, package: str | None = None)
         raise ReportgenError(f"{folder} is not an empty folder; give a new or empty one (init"
                              " never overwrites)")
     package = package or package_name(folder)
-    if not package.isidentifier():
-        raise ReportgenError(f"--package {package!r} is not a Python identifier")
+    if not package.isidentifier() or keyword.iskeyword(package):
+        raise ReportgenError(f"--package {package!r} is not a name Python can import; give"
+                             " --package a lowercase identifier")
+    if importlib.util.find_spec(package) is not None:
+        raise ReportgenError(f"a module {package} is already importable here (a library's?),"
+                             " so the project's would be shadowed; give --package another name")
     title = title or folder.resolve().name.replace("-", " ").replace("_", " ").capitalize()
-    values = {"package": package, "title": title.replace('"', "'")}
+    title = " ".join(title.split())  # one line
+    values = {"package": package, "title": title.replace('"', "'"),
+              "title_toml": json.dumps(title, ensure_ascii=False),  # a TOML basic string
+              "title_doc": title.replace("\\", "\\\\").replace('"', "'")}
     created = not folder.exists()
     written: list[Path] = []
     try:
@@ -162,11 +172,15 @@ def scaffold(folder: Path, title: str | None = None, package: str | None = None)
             content = Template(text).safe_substitute(values)
             atomic_write(path, lambda tmp, c=content: tmp.write_text(c, encoding="utf-8"))
             written.append(path)
-    except BaseException:
+    except BaseException as exc:
         if created:
             shutil.rmtree(folder, ignore_errors=True)
         else:
             for path in written:
                 path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ReportgenError(f"cannot write the project into {folder}:"
+                                 f" {exc.strerror or exc}; choose a folder you can write in"
+                                 ) from None
         raise
     return written

@@ -170,13 +170,14 @@ def test_a_dependency_no_section_defines_is_refused(tmp_path, monkeypatch, fresh
     monkeypatch.chdir(tmp_path)
     (tmp_path / "needs.py").write_text(textwrap.dedent('''
         from dataclasses import dataclass
+        from pathlib import Path
         from reportgen.sections import Section
 
         @dataclass
         class R:
             x: int
 
-        SECTION = Section(id="needs", title="t", order=1)
+        SECTION = Section(id="needs", title="t", order=1, template_dir=Path(__file__).parent)
 
         @SECTION.experiment("needs.it", depends_on=("missing.one",))
         def it(data, missing) -> R:
@@ -233,7 +234,8 @@ def test_the_cache_key_follows_a_helper_outside_the_package(tmp_path, fresh_modu
     assert first.draws_seeds()
     again = _digest_of(tmp_path, "ext", "ext.count")
     assert again.code_digest() == first.code_digest()
-    helper.write_text(helper.read_text().replace("SIZE = 3", "SIZE = 4"))
+    # another length too: Python would take the old .pyc for a same-size edit in one second
+    helper.write_text(helper.read_text().replace("SIZE = 3", "SIZE = 40"))
     changed = _digest_of(tmp_path, "ext", "ext.count")
     assert changed.code_digest() != first.code_digest()
 
@@ -301,3 +303,96 @@ def test_no_import_circle_in_the_package():
 
     for module in graph:
         visit(module, [])
+
+
+def test_the_cache_key_follows_default_values(tmp_path, fresh_modules):
+    """`def g(scale=SCALE)` reads SCALE once, where g is defined, not in g's code: a change of
+    it must still change the digest of the experiments that call g."""
+    helper = tmp_path / "helper_of_dflt.py"
+    helper.write_text("SCALE = 22\n\n\ndef g(scale=SCALE):\n    return float(scale)\n")
+    write_module(tmp_path, "dflt", imports="import helper_of_dflt",
+                 body="int(helper_of_dflt.g())")
+    first = _digest_of(tmp_path, "dflt", "dflt.count")
+    helper.write_text(helper.read_text().replace("SCALE = 22", "SCALE = 230"))
+    changed = _digest_of(tmp_path, "dflt", "dflt.count")
+    assert changed.code_digest() != first.code_digest()
+
+
+@pytest.mark.parametrize("source, message", [
+    ("{header}SECTION = Section(id='bad id', title='t', order=1, template_dir=HERE)\n",
+     "at {path}:{first}: ValueError: section id 'bad id' must be a Python identifier"),
+    ("{header}SECTION = Section(id='s', title='t', order=1)\n",
+     "section s (module probe_mod) has no template_dir: give it the folder that holds its"
+     " partial s.html.j2"),
+    ("{header}SECTION = Section(id='s', title='t', order=1, template_dir=HERE)\n\n"
+     "@SECTION.experiment('../../escape')\ndef f(data) -> R:\n    return R(1)\n",
+     "at {path}:{third}: ValueError: experiment of section s: '../../escape' must be dotted Python"
+     " identifiers"),
+    ("{header}SECTION = Section(id='s', title='t', order=1, template_dir=HERE)\n\n"
+     "@SECTION.experiment('s.f')\ndef f(data):\n    return R(1)\n",
+     "ValueError: experiment s.f: annotate what f() returns"),
+    ("{header}SECTION = Section(id='s', title='t', order=1, template_dir=HERE,\n"
+     "    metrics=(Metric('s.m', 'nowhere.exp', field_of('x'), 'd'),))\n",
+     "section s's metric s.m reads experiment nowhere.exp, which no section of the chapter"
+     " defines"),
+    ("{header}SECTION = Section(id='s', title='t', order=1, template_dir=HERE,\n"
+     "    figures=(FigureSpec('../x', 'c', (), None),))\n",
+     "ValueError: figure id '../x' of section s must be a Python identifier"),
+    ("x = (\n", "at {path}:1: SyntaxError: '(' was never closed"),
+])
+def test_a_section_defined_wrong_is_one_line_pointing_at_its_code(tmp_path, monkeypatch,
+                                                                  fresh_modules, source,
+                                                                  message):
+    monkeypatch.chdir(tmp_path)
+    header = ("from dataclasses import dataclass\nfrom pathlib import Path\n"
+              "from reportgen.sections import FigureSpec, Metric, Section, field_of\n"
+              "HERE = Path(__file__).parent\n@dataclass\nclass R:\n    x: int\n")
+    header_lines = header.count("\n")
+    path = tmp_path / "probe_mod.py"
+    path.write_text(source.format(header=header))
+    expected = message.format(path=path, first=header_lines + 1, third=header_lines + 3)
+    with pytest.raises(ChapterError) as error:
+        load_chapter(Project(builtin=False), sections=["probe_mod"], plugins=False)
+    assert expected in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_pyproject_whose_tool_is_not_a_table_is_one_line(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("tool = 3\n")
+    with pytest.raises(ChapterError, match=r"`tool` must be a table"):
+        find_project(tmp_path)
+
+
+def test_a_broken_plugin_says_how_to_build_without_it(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "broken_plugin.py").write_text("raise ImportError('half installed')\n")
+    info = site / "broken_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[reportgen.sections]\nbroken = broken_plugin:SECTION\n")
+    script = ("from reportgen.chapter import load_chapter, Project\n"
+              "try:\n    load_chapter(Project())\nexcept Exception as exc:\n    print(exc)")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    env.pop("REPORTGEN_DISABLE_PLUGIN_AUTOLOAD", None)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, check=True)
+    assert "section module broken_plugin (named by the entry point broken of broken-plugin;" \
+           " to build without it, set REPORTGEN_DISABLE_PLUGIN_AUTOLOAD=1 or plugins = false" \
+           " in [tool.reportgen])" in done.stdout
+    assert "ImportError: half installed" in done.stdout
+
+
+def test_an_experiment_that_returns_the_wrong_thing_is_named(digits, tmp_path, fresh_modules,
+                                                             monkeypatch):
+    from reportgen.engine.cache import ResultCache
+    from reportgen.engine.profiles import resolve_profile
+    from reportgen.errors import ReportgenError
+    from tests.chapter import run_builtin
+
+    monkeypatch.chdir(tmp_path)
+    write_module(tmp_path, "wrong", body="0) if False else 42  # (")
+    chapter = load_chapter(Project(builtin=False), sections=["wrong"], plugins=False)
+    with pytest.raises(ReportgenError, match="experiment wrong.count returned int, not the Count"
+                                             " its annotation says"):
+        run_builtin(digits, resolve_profile("quick", digits), sections=list(chapter.sections),
+                    cache=ResultCache(tmp_path / "c"), jobs=1)

@@ -137,3 +137,35 @@ def test_an_init_project_builds_as_generated(tmp_path):
     assert (version / "report.pdf").stat().st_size > 10_000
     again = reportgen(tmp_path, "init", "my-chapter", ok=False)
     assert again.returncode == 1 and "is not an empty folder" in again.stderr
+
+
+def test_a_partial_that_does_not_parse_is_one_line_before_any_work(project, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(project, broken, ignore=shutil.ignore_patterns("reports"))
+    partial = broken / "shapes_chapter" / "templates" / "models.html.j2"
+    partial.write_text(partial.read_text() + "{% if facts.x %}never closed\n")
+    done = reportgen(broken, "build", "--profile", "quick", "--no-pdf", "-q", ok=False)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1 and "Traceback" not in done.stderr
+    assert lines[0].startswith(f"Error: {partial}:") and "fix the partial" in lines[0]
+    assert not (broken / "reports").exists() or not list((broken / "reports").glob("v*"))
+
+
+def test_an_archived_partial_cannot_run_code_when_rendered(project, tmp_path):
+    """A version's partials come from its archive, which may come from anyone: rendering is
+    sandboxed, even when the partial and its manifest digest were both rewritten."""
+    import hashlib
+
+    copy = tmp_path / "reports"
+    shutil.copytree(project / "reports", copy)
+    version = sorted(copy.glob("v*"))[-1]
+    partial = version / "partials" / "models.html.j2"
+    partial.write_text("{{ cycler.__init__.__globals__.os.popen('echo ran').read() }}")
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["files"]["partials/models.html.j2"] = hashlib.sha256(partial.read_bytes()).hexdigest()
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    done = reportgen(project, "render", version.name, "--reports-dir", str(copy), "--out",
+                     str(tmp_path / "out"), "--no-pdf", ok=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "tried what the report's templates may not" in done.stderr
+    assert not (tmp_path / "out" / "report.html").exists()

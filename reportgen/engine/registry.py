@@ -221,6 +221,13 @@ def _walk(function: Callable) -> tuple[dict[str, str], set]:
 
     while pending:
         current = pending.pop()
+        defaults = (*(current.__defaults__ or ()), *(current.__kwdefaults__ or {}).values())
+        if defaults:  # `def f(scale=SCALE)`: SCALE is read once, at the def, not in f's code
+            text = _declared(defaults, home, reached := [])
+            found[f"{current.__module__}.{current.__qualname__}.__defaults__"] = (
+                text if text is not None else repr([type(d).__qualname__ for d in defaults]))
+            for code in reached:
+                follow(code)
         for module, name, value in _globals_read(current, home):
             if _is_plain(value):
                 found[f"{module}.{name}"] = f"{name} = {value!r}"
@@ -265,7 +272,14 @@ def experiment_of(name: str, run: Callable, depends_on: tuple[str, ...] = (),
     """An experiment from its function; the function's return annotation is its result type
     (`Fitted[R]`: R). With `on_model`, it runs on that experiment's fitted model (see
     `Experiment.on_model`) and is called as `run(inputs, model)`."""
-    result_type = typing.get_type_hints(run)["return"]
+    hints = typing.get_type_hints(run)
+    if "return" not in hints:
+        raise ValueError(f"experiment {name}: annotate what {run.__name__}() returns (its"
+                         " result dataclass, e.g. `-> MyResult`): the cache reads it back by it")
+    result_type = hints["return"]
+    if not (dataclasses.is_dataclass(result_type) or typing.get_origin(result_type) is Fitted):
+        raise ValueError(f"experiment {name}: {run.__name__}() must return a dataclass of"
+                         f" numbers and arrays, not {result_type!r}")
     if typing.get_origin(result_type) is Fitted:
         (result_type,) = typing.get_args(result_type)
     if on_model is not None:

@@ -114,6 +114,10 @@ def _timed(experiment: Experiment, inputs: Inputs, arguments: tuple,
     model = None
     if isinstance(result, Fitted):
         result, model = result.result, result.model
+    if not isinstance(result, experiment.result_type):
+        raise ReportgenError(f"experiment {experiment.name} returned {type(result).__name__},"
+                             f" not the {experiment.result_type.__name__} its annotation says;"
+                             " return an instance of its result dataclass")
     messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     return TaskOutcome(experiment.name, result, seconds, messages, peak["bytes"], _where(),
                        started_at, code_fingerprint(),

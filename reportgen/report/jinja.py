@@ -7,7 +7,8 @@ import base64
 from importlib import resources
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
 
 from reportgen.report.filters import FILTERS
 
@@ -17,14 +18,16 @@ def templates_dir() -> Path:
     return Path(str(resources.files("reportgen.templates")))
 
 
-def environment(version_partials: Path | None = None) -> Environment:
+def environment(version_partials: Path | None = None) -> SandboxedEnvironment:
     """The Jinja environment: reportgen's templates, and the partials a version brought along
     (of its sections from outside the package) as version/<id>.html.j2, with the few formatting
     filters templates may use."""
     loaders: list = [FileSystemLoader(str(templates_dir()))]
     if version_partials is not None:
         loaders.append(PrefixLoader({"version": FileSystemLoader(str(version_partials))}))
-    env = Environment(
+    # Sandboxed: a version's partial comes from its archive, which may come from anyone (a pull
+    # request's reports/): rendering it must not run code.
+    env = SandboxedEnvironment(
         loader=ChoiceLoader(loaders),
         autoescape=True,
         undefined=StrictUndefined,

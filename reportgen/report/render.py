@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jinja2 import TemplateNotFound, UndefinedError
+from jinja2.exceptions import SecurityError
 
 from reportgen.errors import ReportgenError
 from reportgen.report.context import read_version_json, report_context
@@ -46,8 +47,14 @@ def render_version(folder: Path) -> str:
                              " that has it, or lost its partials/ folder; restore the version"
                              " from git") from None
     except UndefinedError as exc:
-        raise ReportgenError(f"the templates need data {folder.name} does not hold ({exc});"
-                             " it was made by an older reportgen: build it anew") from None
+        raise ReportgenError(f"the templates need data {folder.name} does not hold ({exc}):"
+                             " a partial of the chapter's own names what its facts, metrics"
+                             " or figures do not give (fix the partial), or the version was"
+                             " made by an older reportgen (build it anew)") from None
+    except SecurityError as exc:
+        raise ReportgenError(f"a template of {folder.name} tried what the report's templates"
+                             f" may not ({exc}); its partials/ were not written by reportgen"
+                             ) from None
     except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
         # Both files passed their digests and top-level shape, so a part deeper down was
         # edited by hand or written by another tool: what it is, in one line.

@@ -17,6 +17,7 @@ effect beyond its own names.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,17 @@ class Metric:
     # release matrix and said by `release_findings.explanation`, never written here.
     why_different: str = ""
     headline: str | None = None  # a label: the summary, the index and `list` lead with it
+
+
+_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+\Z")
+
+
+def _check_name(name: str, what: str) -> None:
+    """A dotted name ("binary.sgd.fit"): it becomes a file name in the cache and a key of
+    metrics.json, so nothing else (no "/", no "..") gets in."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"{what}: {name!r} must be dotted Python identifiers, like"
+                         " 'section.unit'")
 
 
 def field_of(name: str) -> Callable[[Any], Any]:
@@ -102,9 +114,19 @@ class Section:
             raise ValueError(f"section id {self.id!r} must be a Python identifier (it names"
                              " the section's metrics, partial and figures)")
         for metric in self.metrics:
+            _check_name(metric.name, f"metric of section {self.id}")
             if not metric.name.startswith(f"{self.id}."):
                 raise ValueError(f"metric {metric.name} of section {self.id} must start with"
                                  f" '{self.id}.'")
+        for figure in self.figures:
+            if not figure.id.isidentifier():
+                raise ValueError(f"figure id {figure.id!r} of section {self.id} must be a Python"
+                                 " identifier (it names the figure's file)")
+        for kind, names in (("metric", [m.name for m in self.metrics]),
+                            ("figure", [f.id for f in self.figures])):
+            twice = sorted({name for name in names if names.count(name) > 1})
+            if twice:
+                raise ValueError(f"section {self.id} defines {kind} {', '.join(twice)} twice")
 
     @property
     def experiments(self) -> list[str]:
@@ -124,6 +146,7 @@ class Section:
         raise KeyError(f"section {self.id} has no metric {name}")
 
     def _add(self, task: Experiment) -> None:
+        _check_name(task.name, f"experiment of section {self.id}")
         if task.name in self.tasks:
             raise ValueError(f"experiment {task.name} defined twice in section {self.id}")
         self.tasks[task.name] = task
