@@ -137,8 +137,8 @@ def test_ctrl_c_while_the_workers_start_is_still_one_line(tmp_path, delay):
     _, stderr = process.communicate(timeout=60)
     lines = stderr.decode().strip().splitlines()
     # 0: it finished first. -SIGINT: it said so, then died of SIGINT itself, which a shell
-    # reports as 130 too (seen in 2 of 36 runs under load since the chapter is composed at
-    # the start of the command; the second signal's origin is not found).
+    # reports as 130 too (seen in 2 of 36 runs of this code under load, never in 18 of the
+    # previous release's; why is not found).
     assert process.returncode in (INTERRUPTED, 0, -signal.SIGINT), lines
     assert len(lines) <= 1 and "Traceback" not in stderr.decode(), lines
 
