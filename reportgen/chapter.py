@@ -174,8 +174,7 @@ class Chapter:
     def adding(self, *sections: Section) -> Chapter:
         """This chapter with more sections, checked like any (for tools and tests that add a
         section of their own for one run)."""
-        return _checked(Chapter(tuple(sorted((*self.sections, *sections),
-                                             key=lambda s: (s.order, s.id))),
+        return _checked(Chapter(_in_report_order((*self.sections, *sections)),
                                 self.project, self.datasets,
                                 {**self.sources, **{s.id: "added" for s in sections}}))
 
@@ -285,21 +284,24 @@ def compose(modules: Sequence[tuple[str, str]], project: Project = Project()) ->
     if not found:
         raise ChapterError("the chapter has no sections: name section modules in"
                            " [tool.reportgen] sections, or pass --section MODULE")
-    ordered = tuple(sorted(found.values(), key=lambda s: (s.order, s.id)))
-    return _checked(Chapter(ordered, project, datasets, sources))
+    return _checked(Chapter(_in_report_order(found.values()), project, datasets, sources))
+
+
+def _in_report_order(sections: Iterable[Section]) -> tuple[Section, ...]:
+    return tuple(sorted(sections, key=lambda section: (section.order, section.id)))
 
 
 def _checked(chapter: Chapter) -> Chapter:
     """`chapter`, once its ids and experiment names are unique and every dependency defined."""
     from reportgen.engine.registry import with_dependencies
 
-    seen: dict[str, str] = {}
+    seen: set[str] = set()
     owner: dict[str, str] = {}
     for section in chapter.sections:
         if section.id in seen:
             raise ChapterError(f"section id {section.id!r} is used by two sections; give one"
                                " of them another id")
-        seen[section.id] = section.id
+        seen.add(section.id)
         for task in section.tasks:
             if task in owner:
                 raise ChapterError(f"experiment {task} is defined by sections {owner[task]} and"

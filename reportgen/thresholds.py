@@ -202,12 +202,11 @@ class _VersionMetrics(Collection):
     names of a chapter whose modules it does not import."""
 
     names: frozenset[str]
-    sections: frozenset[str] | None  # None: a version from before sections were recorded
 
     def __contains__(self, name: object) -> bool:
-        """A name the version holds; any other is let through to be reported by `evaluate` as
-        MISSING (a section it built: a metric it lacks) or by `not_built` (a section it did not
-        build, or a typo in the section: said, never silently skipped)."""
+        """A name the version holds; any other dotted name is let through to be reported by
+        `evaluate` as MISSING (a section it built: a metric it lacks) or by `not_built` (a
+        section it did not build, or a typo in the section: said, never silently skipped)."""
         return name in self.names or (isinstance(name, str) and "." in name)
 
     def __iter__(self):
@@ -221,9 +220,7 @@ def version_metrics(document: dict) -> Collection[str]:
     """What `check` validates a spec against: the version's own metric names, not the sections
     this reportgen happens to import (a version of a chapter from elsewhere is checked
     without its modules)."""
-    sections = document.get("sections")
-    return _VersionMetrics(frozenset(document["metrics"]),
-                           None if sections is None else frozenset(sections))
+    return _VersionMetrics(frozenset(document["metrics"]))
 
 
 def _finite(value: Any) -> bool:
