@@ -372,7 +372,7 @@ METRICS_SHAPE = {
     "published?": [{"metric": STR}],
     "timings?": {"wall_seconds": NUMBER, "jobs?": INT,
                  "experiments": Each({"seconds": NUMBER, "cached": BOOL,
-                                      "peak_rss_bytes?": Maybe(INT)})},
+                                      "peak_rss_bytes?": Maybe(INT), "threads?": INT})},
     "repeats?": Maybe({"count": INT, "deterministic?": [STR],
                        "metrics?": Each({"values": (list,)})}),
 }

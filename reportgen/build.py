@@ -65,6 +65,7 @@ def run_chapter(
     data_file: Path | None = None,
     train_size: int | None = None,
     jobs: int | None = None,
+    threads: int | None = None,
     force: bool = False,
     only: tuple[str, ...] | None = None,
     scheduler: str | None = None,
@@ -76,7 +77,8 @@ def run_chapter(
 ) -> RunResult:
     """The run phase of `run` and `build`: the chapter's sections (`only` those), on its
     dataset (or `dataset`), on `jobs` local processes or the Dask cluster at `scheduler`
-    (reached before any work, given up on after `worker_timeout` s without a worker);
+    (reached before any work, given up on after `worker_timeout` s without a worker), tasks
+    that can split on `threads` threads (None: the scheduling policy decides);
     `before_work(dataset, profile)` checks what the caller needs before the fitting begins."""
     sections = chapter.select(only)  # an unknown section fails before any work
     cluster = (open_scheduler(jobs, scheduler, worker_timeout) if scheduler is not None
@@ -87,7 +89,7 @@ def run_chapter(
         before_work(ds, chosen)
         return run_experiments(ds, chosen, sections, chapter.experiments(), jobs=jobs,
                                force=force, progress=progress or NoProgress(), log=log,
-                               scheduler=cluster, repeats=repeats)
+                               scheduler=cluster, repeats=repeats, threads=threads)
     finally:
         if cluster is not None:
             cluster.close()
@@ -184,6 +186,7 @@ def build_report(
     data_file: Path | None = None,
     train_size: int | None = None,
     jobs: int | None = None,
+    threads: int | None = None,
     force: bool = False,
     pdf: bool = True,
     thresholds_path: Path | None = None,
@@ -205,8 +208,9 @@ def build_report(
     missing_partials(sections)  # and a section outside the package without its partial
     archive = open_archive(reports_dir)  # and a bad archive
     run = run_chapter(chapter, dataset, profile, data_file=data_file, train_size=train_size,
-                      jobs=jobs, force=force, only=only, scheduler=scheduler,
-                      worker_timeout=worker_timeout, repeats=repeats, progress=progress, log=log)
+                      jobs=jobs, threads=threads, force=force, only=only,
+                      scheduler=scheduler, worker_timeout=worker_timeout, repeats=repeats,
+                      progress=progress, log=log)
     ds, chosen = run.dataset, run.profile
     origin = provenance.collect()
     scope = "" if only is None else "-only-" + "-".join(s.id for s in sections)

@@ -177,6 +177,12 @@ jobs_option = click.option(
     "--jobs", type=click.IntRange(min=1), default=None,
     help="Tasks run at once on this machine (default, and at most: all cores).",
 )
+threads_option = click.option(
+    "--threads", type=click.IntRange(min=1), default=None, metavar="N",
+    help="Every task whose fits can split (one-vs-rest SGD, forest) runs on exactly N threads"
+         " (1: one thread everywhere) [default: as many as shorten the run, from the cores"
+         " left free].",
+)
 scheduler_option = click.option(
     "--scheduler", metavar="tcp://HOST:PORT", default=None,
     help="Run the tasks on the Dask cluster of this scheduler (pip install 'reportgen[dask]').",
@@ -217,8 +223,8 @@ repeats_option = click.option(
 def experiment_options(command):
     """The options every command that runs the experiments takes."""
     for option in reversed((profile_option, dataset_option, data_file_option, train_size_option,
-                            jobs_option, scheduler_option, worker_timeout_option,
-                            repeats_option, force_option,
+                            jobs_option, threads_option, scheduler_option,
+                            worker_timeout_option, repeats_option, force_option,
                             only_option, section_option, quiet_option)):
         command = option(command)
     return command
@@ -298,8 +304,9 @@ def _in_release_environment(ctx: click.Context, scikit_learn: str | None,
               help="Output folder [default: out/DATASET-PROFILE].")
 @release_environment_option
 @click.pass_context
-def run_command(ctx, profile, dataset, data_file, train_size, jobs, scheduler, worker_timeout,
-                repeats, force, only, section_modules, quiet, out, scikit_learn, numpy) -> None:
+def run_command(ctx, profile, dataset, data_file, train_size, jobs, threads, scheduler,
+                worker_timeout, repeats, force, only, section_modules, quiet, out, scikit_learn,
+                numpy) -> None:
     """Run the chapter's experiments; write metrics.json and figures/."""
     if _in_release_environment(ctx, scikit_learn, numpy):
         return
@@ -326,9 +333,10 @@ def run_command(ctx, profile, dataset, data_file, train_size, jobs, scheduler, w
 
     with progress_for(quiet) as progress:
         run = run_chapter(chapter, dataset, profile, data_file=data_file, train_size=train_size,
-                          jobs=jobs, force=force, only=only or None, scheduler=scheduler,
-                          worker_timeout=worker_timeout, repeats=repeats, progress=progress,
-                          log=lambda m: None if quiet else _say(m), before_work=before_work)
+                          jobs=jobs, threads=threads, force=force, only=only or None,
+                          scheduler=scheduler, worker_timeout=worker_timeout, repeats=repeats,
+                          progress=progress, log=lambda m: None if quiet else _say(m),
+                          before_work=before_work)
     out = destination[0]
     with staged_folder(out) as staging:  # a failed or interrupted export leaves out as it was
         _, figures, _ = export_run(run, staging)
@@ -357,8 +365,9 @@ thresholds_option = click.option(
               show_default=True, help="pytest-benchmark runs to show in the timing section.")
 @release_environment_option
 @click.pass_context
-def build_command(ctx, profile, dataset, data_file, train_size, jobs, scheduler, worker_timeout,
-                  repeats, force, only, section_modules, quiet, reports_dir, no_pdf,
+def build_command(ctx, profile, dataset, data_file, train_size, jobs, threads, scheduler,
+                  worker_timeout, repeats, force, only, section_modules, quiet, reports_dir,
+                  no_pdf,
                   thresholds_path, benchmarks_dir, scikit_learn, numpy) -> None:
     """Run (or reuse) the experiments, render HTML and PDF, archive a new version
     (--scikit-learn 1.5.2: as that release computes them, e.g. the book's numbers)."""
@@ -373,7 +382,7 @@ def build_command(ctx, profile, dataset, data_file, train_size, jobs, scheduler,
     with progress_for(quiet) as progress:
         outcome = build_report(
             dataset, profile, chapter=chapter, reports_dir=reports_dir, data_file=data_file,
-            train_size=train_size, jobs=jobs, scheduler=scheduler,
+            train_size=train_size, jobs=jobs, threads=threads, scheduler=scheduler,
             worker_timeout=worker_timeout, repeats=repeats, force=force,
             pdf=not no_pdf, thresholds_path=thresholds_path, benchmarks_dir=benchmarks_dir,
             only=only or None, progress=progress,

@@ -208,9 +208,15 @@ def build_metrics_document(run: RunResult) -> dict:
             "scheduler": run.scheduler,
             "experiments": {  # every task: experiments and the fold tasks they depend on
                 name: {"seconds": r.seconds, "cached": r.cached, "peak_rss_bytes": r.peak_rss,
-                       "depends_on": list(r.depends_on), "started_seconds": r.started}
+                       "depends_on": list(r.depends_on), "started_seconds": r.started,
+                       "threads": r.threads}
                 for name, r in run.runs.items()
             },
+            # what the projection models each task's threads by (engine.schedule.Speedup)
+            "speedups": {name: {"pieces": s.pieces, "serial": s.serial,
+                                "measured": list(s.measured),
+                                "one_thread_seconds": run.one_thread_seconds.get(name)}
+                         for name, s in run.speedups.items() if s.pieces > 1},
         },
         "warnings": {name: r.warnings for name, r in run.runs.items() if r.warnings},
         "published": published_comparison(run, values),

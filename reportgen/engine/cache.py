@@ -92,8 +92,8 @@ class ResultCache:
         return self.root / experiment.name / f"{key[:32]}.npz"
 
     def get(self, experiment: Experiment, key: str, log=lambda message: None):
-        """The stored (result, seconds, warnings, peak_rss), or None; a corrupt entry is
-        reported and removed."""
+        """The stored (result, seconds, warnings, peak_rss, threads), or None; a corrupt entry
+        is reported and removed."""
         path = self.path(experiment, key)
         if not path.exists() and not path.is_symlink():
             return None
@@ -108,14 +108,16 @@ class ResultCache:
             _remove(path)
             return None
         return (result, float(extra["seconds"]), list(extra.get("warnings", [])),
-                extra.get("peak_rss"))
+                extra.get("peak_rss"), int(extra.get("threads", 1)))
 
     def put(
         self, experiment: Experiment, key: str, result, seconds: float, warnings: list[str],
-        peak_rss: int | None = None,
+        peak_rss: int | None = None, threads: int = 1,
     ) -> None:
-        """Store a result with what it cost (time, peak memory) and the warnings it raised."""
-        extra = {"key": key, "seconds": seconds, "warnings": warnings, "peak_rss": peak_rss}
+        """Store a result with what it cost (time on `threads` threads, peak memory) and the
+        warnings it raised."""
+        extra = {"key": key, "seconds": seconds, "warnings": warnings, "peak_rss": peak_rss,
+                 "threads": threads}
         raw = result_to_bytes(result, extra=extra)
         atomic_write(self.path(experiment, key), lambda tmp: tmp.write_bytes(raw))
 
@@ -123,16 +125,19 @@ class ResultCache:
     def _durations_path(self) -> Path:
         return self.root / "durations.json"
 
-    def durations(self, scope: str) -> dict[str, float]:
-        """Seconds each task took when last computed in `scope` (a dataset and profile);
-        empty when unknown or unreadable (it only orders work, it never changes a number)."""
+    def durations(self, scope: str) -> dict[str, dict[int, float]]:
+        """Seconds each task took when last computed in `scope` (a dataset and profile), by the
+        number of threads it ran on (a number alone, as older releases kept it: one thread);
+        empty when unknown or unreadable (it only plans work, it never changes a number)."""
         try:
-            stored = json.loads(self._durations_path().read_text())
-            return {name: float(s) for name, s in stored.get(scope, {}).items()}
+            stored = json.loads(self._durations_path().read_text()).get(scope, {})
+            return {name: _by_threads(value) for name, value in stored.items()}
         except (OSError, ValueError, AttributeError, TypeError):
             return {}
 
-    def remember_durations(self, scope: str, measured: dict[str, float]) -> None:
+    def remember_durations(self, scope: str,
+                           measured: dict[str, tuple[int, float]]) -> None:
+        """Keep each task's (threads, seconds) of this run beside those of other thread counts."""
         if not measured:
             return
         path = self._durations_path()
@@ -142,9 +147,23 @@ class ResultCache:
                 stored = {}
         except (OSError, ValueError):
             stored = {}
-        stored[scope] = {**stored.get(scope, {}), **measured}
+        known = stored.get(scope, {}) if isinstance(stored.get(scope), dict) else {}
+        for name, (threads, seconds) in measured.items():
+            try:
+                by_threads = _by_threads(known.get(name, {}))
+            except (ValueError, TypeError, AttributeError):
+                by_threads = {}
+            by_threads[int(threads)] = float(seconds)
+            known[name] = {str(k): t for k, t in sorted(by_threads.items())}
+        stored[scope] = known
         text = json.dumps(stored, indent=1, sort_keys=True)
         atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def _by_threads(value) -> dict[int, float]:
+    if isinstance(value, int | float):
+        return {1: float(value)}
+    return {int(threads): float(seconds) for threads, seconds in value.items()}
 
 
 def _remove(path: Path) -> None:

@@ -23,6 +23,7 @@ from sklearn.model_selection import check_cv
 
 from reportgen.engine.registry import Experiment
 from reportgen.engine.repeats import UNSHUFFLED_SPLIT_SEED, current_repeat, reseeded
+from reportgen.engine.threads import fit
 
 METHODS = ("predict", "decision_function", "predict_proba")
 
@@ -97,7 +98,7 @@ def fit_fold(data: object, cv: CrossValidation, index: int) -> FoldResult:
     X, y = cv.training_data(data)
     estimator = cv.estimator()
     train_index, test_index = list(cv.splitter(y, estimator).split(X, y))[index]
-    fitted = clone(estimator).fit(X[train_index], y[train_index])
+    fitted = fit(clone(estimator), X[train_index], y[train_index])  # predictions: one thread
     X_held_out = X[test_index]
     outputs = {method: getattr(fitted, method)(X_held_out) if method in cv.methods else None
                for method in METHODS}
@@ -143,9 +144,12 @@ def fit_folds(estimator, X, y, cv: int = 3, decision_function: bool = False) -> 
     return join_folds([fit_fold(None, plan, i) for i in range(plan.n_folds)])
 
 
-def cross_validation_tasks(cv: CrossValidation, cost: float = 1.0) -> list[Experiment]:
-    """One task per fold of `cv`: each fits one fold, reshuffled in every repeat."""
+def cross_validation_tasks(cv: CrossValidation, cost: float = 1.0,
+                           threads: int = 1) -> list[Experiment]:
+    """One task per fold of `cv`: each fits one fold, reshuffled in every repeat, on up to
+    `threads` threads (see engine.threads)."""
     code = tuple(f for f in (fit_fold, cv.estimator, cv.training_data, cv.folds) if callable(f))
     return [Experiment(name, functools.partial(fit_fold, cv=cv, index=index), FoldResult, (),
-                       cost, code=code, settings=cv.settings(index), reshuffles=True)
+                       cost, code=code, settings=cv.settings(index), reshuffles=True,
+                       threads=threads)
             for index, name in enumerate(cv.tasks)]

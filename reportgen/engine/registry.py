@@ -51,6 +51,10 @@ class Experiment:
     # so what only another section asks of a model (the test set's predictions) costs nothing
     # when that section does not run, and no refit when it does.
     on_model: bool = False
+    # The most threads its fits can use with the same numbers (its independent pieces: the
+    # classes of a one-versus-rest SGD, the trees of a forest; see engine.threads); 1 for
+    # anything not proven. How many it gets is the scheduling policy's choice.
+    threads: int = 1
 
     def code_digest(self) -> str:
         """What the cache key knows of this experiment's code: its functions, its result type,
@@ -268,7 +272,8 @@ class Fitted(typing.Generic[T]):
 
 
 def experiment_of(name: str, run: Callable, depends_on: tuple[str, ...] = (),
-                  cost: float = 1.0, on_model: str | None = None) -> Experiment:
+                  cost: float = 1.0, on_model: str | None = None,
+                  threads: int = 1) -> Experiment:
     """An experiment from its function; the function's return annotation is its result type
     (`Fitted[R]`: R). With `on_model`, it runs on that experiment's fitted model (see
     `Experiment.on_model`) and is called as `run(inputs, model)`."""
@@ -286,8 +291,14 @@ def experiment_of(name: str, run: Callable, depends_on: tuple[str, ...] = (),
         if depends_on:
             raise ValueError(f"experiment {name} runs on the model of {on_model}: it depends"
                              " on nothing else")
+        if threads != 1:
+            raise ValueError(f"experiment {name} runs on the model of {on_model}, in its"
+                             " task: it predicts, on one thread")
         return Experiment(name, run, result_type, (on_model,), cost, on_model=True)
-    return Experiment(name, run, result_type, tuple(depends_on), cost)
+    if not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"experiment {name}: threads must be a whole number of at least 1,"
+                         f" got {threads!r}")
+    return Experiment(name, run, result_type, tuple(depends_on), cost, threads=threads)
 
 
 def with_dependencies(names: list[str], experiments: Mapping[str, Experiment]) -> list[str]:

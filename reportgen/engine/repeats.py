@@ -108,3 +108,20 @@ def with_repeats(experiments: list[Experiment], repeats: int) -> list[Experiment
                 settings=f"{experiment.settings}; repeat {repeat}",
             ))
     return tasks
+
+
+def repeated_tasks(durations: dict[str, float], depends_on: dict[str, tuple[str, ...]],
+                   varying_names: set[str], repeats: int
+                   ) -> tuple[dict[str, float], dict[str, tuple[str, ...]]]:
+    """The chapter's tasks (repeat 0) as `--repeats N` would run them, for a projection: each
+    task whose result varies again in every other repeat, as long as in repeat 0 (as the runner
+    estimates a new repeat's task), depending on its own repeat's tasks."""
+    durations, depends = dict(durations), dict(depends_on)
+    for repeat in range(1, repeats):
+        for name in depends_on:
+            if name in varying_names:
+                copy = task_name(name, repeat)
+                durations[copy] = durations[name]
+                depends[copy] = tuple(task_name(d, repeat) if d in varying_names else d
+                                      for d in depends_on[name])
+    return durations, depends

@@ -2,12 +2,13 @@
 
 The runner (`engine.runner`) decides what runs when; a scheduler only carries tasks out. Each
 one ships the chapter's inputs once (a memory-mapped copy on this machine, a worker plugin on
-each Dask worker), runs `execute_task` where it lives, and hands back futures. Every task runs
-on one thread, so its numbers never depend on where it ran (KNN breaks distance ties
-differently with another thread count). Each outcome carries the code fingerprint of the
-process that computed it, for the runner to check before it caches anything; a fault that
-ends a run part-way (a lost scheduler, a cluster without workers, a dead worker) is a
-`RunFault`, one line.
+each Dask worker), runs `execute_task` where it lives, and hands back futures. BLAS runs on one
+thread in every task, so no number depends on where it ran (KNN breaks distance ties
+differently with another thread count); only fits proven not to depend on it use the threads
+the policy gives a task (`engine.threads`), each taking that many of the scheduler's cores.
+Each outcome carries the code fingerprint of the process that computed it, for the runner to
+check before it caches anything; a fault that ends a run part-way (a lost scheduler, a cluster
+without workers, a dead worker) is a `RunFault`, one line.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from reportgen.engine.memory import peak_memory
 from reportgen.engine.profiles import CompactInputs, Inputs
 from reportgen.engine.registry import Experiment, Fitted
 from reportgen.engine.repeats import in_repeat
+from reportgen.engine.threads import running_with
 from reportgen.errors import ReportgenError
 from reportgen.provenance import cpu_count
 
@@ -79,11 +81,12 @@ def _first_line(exc: BaseException) -> str:
 
 def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerInputs,
                  dependencies: tuple, in_worker: bool = True,
-                 companions: tuple[Experiment, ...] = ()) -> TaskOutcome:
+                 companions: tuple[Experiment, ...] = (), threads: int = 1) -> TaskOutcome:
     """Run one task where the scheduler put it, under its repeat's seeds: time it, measure its
     memory, and keep its warnings as data for the report instead of letting them scroll by.
     The `companions` (experiments `on_model` of this one) run right after it, on the model
-    it fitted; their outcomes come with its own.
+    it fitted; their outcomes come with its own. Its fits may use `threads` threads
+    (`engine.threads`); its companions predict on one.
 
     A worker process stays on one thread for good (a context would restore the old limits when
     a task ends, under another task running in the same process); this process restores them.
@@ -92,7 +95,8 @@ def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerI
         inputs = inputs.load()
     limits = threadpool_limits(limits=1)  # takes effect now, in a worker for good
     try:
-        outcome, model = _timed(experiment, inputs, dependencies, in_worker)
+        with running_with(threads):
+            outcome, model = _timed(experiment, inputs, dependencies, in_worker)
         outcome.companions = [_timed(companion, inputs, (model,), in_worker)[0]
                               for companion in companions]
     finally:
@@ -160,12 +164,13 @@ def _where() -> str:
 class Scheduler(Protocol):
     description: str  # for the report: "2 local processes", "Dask at tcp://..., 3 workers"
 
-    def slots(self) -> int: ...  # how many tasks can run at once now
+    def slots(self) -> int: ...  # how many cores its tasks have now (a task takes its threads)
+    def most_threads(self) -> int: ...  # the most threads one task can have (one worker's)
     # Ship the inputs, once; `modules`: where the tasks' code lives outside reportgen (a
     # chapter of the user's), which every process that unpickles a task must import.
     def start(self, inputs: CompactInputs, modules: tuple[str, ...] = ()) -> None: ...
     def submit(self, experiment: Experiment, dependencies: tuple,  # a future
-               companions: tuple[Experiment, ...] = ()) -> Any: ...
+               companions: tuple[Experiment, ...] = (), threads: int = 1) -> Any: ...
     def wait(self, futures: list) -> list: ...  # those done (at least one), in given order
     def outcome(self, future: Any) -> TaskOutcome: ...  # a task's error is raised here
     def close(self, kill: bool = False) -> None: ...  # never raises a fault of its own
@@ -183,14 +188,18 @@ class InProcess:
     def slots(self) -> int:
         return 1
 
+    def most_threads(self) -> int:
+        return 1
+
     def start(self, inputs: CompactInputs, modules: tuple[str, ...] = ()) -> None:
         self.inputs = inputs.expand()
 
     def submit(self, experiment: Experiment, dependencies: tuple,
-               companions: tuple[Experiment, ...] = ()) -> concurrent.futures.Future:
+               companions: tuple[Experiment, ...] = (),
+               threads: int = 1) -> concurrent.futures.Future:
         future: concurrent.futures.Future = concurrent.futures.Future()
         future.set_result(execute_task(experiment, self.inputs, dependencies, in_worker=False,
-                                       companions=companions))
+                                       companions=companions, threads=threads))
         return future
 
     def wait(self, futures: list) -> list:
@@ -306,6 +315,9 @@ class LocalProcesses:
     def slots(self) -> int:
         return self.workers
 
+    def most_threads(self) -> int:
+        return self.workers
+
     def start(self, inputs: CompactInputs, modules: tuple[str, ...] = ()) -> None:
         """Write the inputs for the workers to map (they start with this process's import
         path, so they import what it imports). The folder is named before it is made and
@@ -325,10 +337,11 @@ class LocalProcesses:
         self.shared = SharedInputs(str(self.folder), plain)
 
     def submit(self, experiment: Experiment, dependencies: tuple,
-               companions: tuple[Experiment, ...] = ()) -> concurrent.futures.Future:
+               companions: tuple[Experiment, ...] = (),
+               threads: int = 1) -> concurrent.futures.Future:
         with _workers_spawned_deaf_to_ctrl_c():
             return self.pool.submit(execute_task, experiment, self.shared, dependencies,
-                                    companions=companions)
+                                    companions=companions, threads=threads)
 
     def wait(self, futures: list) -> list:
         done, _ = concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED)
@@ -394,6 +407,9 @@ def _disarm(client) -> None:
     runner = getattr(client, "_loop_runner", None)
     if runner is not None:
         runner.stop()
+
+
+CORES = "cores"  # the Dask worker resource a task reserves its threads of
 
 
 class DaskCluster:
@@ -532,8 +548,24 @@ class DaskCluster:
                 f" {self.worker_timeout:g} s",
                 f"start workers with `dask worker {self.address}` and run again")
 
+    def _cores(self, workers: dict) -> list[int] | None:
+        """Each worker's CORES resource, when every worker declares one (else None)."""
+        cores = [w.get("resources", {}).get(CORES) for w in workers.values()]
+        return [int(c) for c in cores] if cores and None not in cores else None
+
     def slots(self) -> int:
-        return max(1, sum(w.get("nthreads", 1) for w in self._workers().values()))
+        """Cores: the workers' CORES resources when they declare them; else their threads."""
+        workers = self._workers()
+        cores = self._cores(workers)
+        if cores is not None:
+            return max(1, sum(cores))
+        return max(1, sum(w.get("nthreads", 1) for w in workers.values()))
+
+    def most_threads(self) -> int:
+        """A task takes several threads only where Dask reserves them: on workers started with
+        `--resources CORES=N` (every task then asks for its threads of it); else one."""
+        cores = self._cores(self._workers())
+        return max(cores) if cores else 1
 
     def start(self, inputs: CompactInputs, modules: tuple[str, ...] = ()) -> None:
         """Every worker, and any that joins during the run, makes the inputs once. The
@@ -550,12 +582,13 @@ class DaskCluster:
         self.completed = self._distributed.as_completed(loop=self.client.loop)
 
     def submit(self, experiment: Experiment, dependencies: tuple,
-               companions: tuple[Experiment, ...] = ()):
+               companions: tuple[Experiment, ...] = (), threads: int = 1):
         with self._faults():
+            reserve = {CORES: threads} if self._cores(self._workers()) else None
             future = self.client.submit(execute_task, experiment, WorkerInputs(self.inputs),
-                                        dependencies, companions=companions,
+                                        dependencies, companions=companions, threads=threads,
                                         key=f"{experiment.name}-{uuid.uuid4().hex}",
-                                        pure=False)
+                                        pure=False, resources=reserve)
         self.futures.add(future)
         self.completed.add(future)
         return future

@@ -29,6 +29,7 @@ def projection_of_any_release(projection: dict, tasks: int) -> dict:
     measured = projection.get("measured")
     if measured:
         measured = {"scheduler": "local processes", "idle_seconds": None, **measured}
-    rows = [{"idle_seconds": None, "bounding_task": None, **row} for row in projection["rows"]]
-    return {"tasks": tasks, "timeline_chart": None, **projection, "rows": rows,
-            "measured": measured}
+    rows = [{"idle_seconds": None, "bounding_task": None, "floor_task": None,
+             "floor_seconds": None, "over_floor": None, **row} for row in projection["rows"]]
+    return {"tasks": tasks, "timeline_chart": None, "speedups": [], "repeats": None,
+            **projection, "rows": rows, "measured": measured}

@@ -50,6 +50,7 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
     for entry in data["sections"]:
         names = {metric["name"] for metric in entry["metrics"]}
         sections.append({
+            "speed_settings": [],  # versions made before speed settings had none
             **entry,
             "published": [{**row, "spread": repeats.get(row["metric"])}
                           for row in published if row["metric"] in names],
@@ -91,7 +92,8 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         "thresholds_passed": passed_count(thresholds),
         "timings": [
             {"experiment": name, "seconds": t["seconds"], "cached": t["cached"],
-             "peak_rss": t.get("peak_rss_bytes"), "warnings": document["warnings"].get(name, [])}
+             "peak_rss": t.get("peak_rss_bytes"), "threads": t.get("threads", 1),
+             "warnings": document["warnings"].get(name, [])}
             for name, t in experiments.items() if split_name(name)[1] == 0
         ],
         "repeat_timings": _repeat_timings(experiments, document["warnings"]),

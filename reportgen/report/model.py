@@ -57,6 +57,7 @@ def _section_entry(section: Section, facts: dict) -> dict:
         "template": section.template,
         "facts": facts,
         "figures": [figure.id for figure in section.figures],
+        "speed_settings": [setting.as_dict() for setting in section.speed_settings],
         "metrics": [{"name": metric.name, "description": metric.description.format(**facts),
                      "published": metric.published is not None}
                     for metric in section.metrics],
@@ -101,34 +102,74 @@ def build_render_data(
     }
 
 
-def projection_data(run: RunResult) -> dict:
-    """The wall time the run's tasks would take on 1 to 64 workers under the runner's own
-    policy, from their recorded durations (`engine.schedule`); and this run's own wall time
-    and idle worker time, where it computed everything (a run that reused cached results
-    measured nothing to compare)."""
-    from reportgen.engine.schedule import critical_path, projections
+PROJECTED_REPEATS = 10  # the projection of a run with repeats, next to the chapter's
 
-    durations = {name: r.seconds for name, r in run.runs.items()}
+
+def projection_data(run: RunResult) -> dict:
+    """The wall time the run's tasks would take on 1 to 64 cores under the runner's own policy
+    (`engine.schedule`: threads included, each task modelled by its measured speed-up), for
+    the run and for `--repeats 10` of it; and this run's own wall time and idle core time,
+    where it computed everything (a run that reused cached results measured nothing to
+    compare)."""
+    from reportgen.engine.repeats import repeated_tasks, split_name, task_name
+    from reportgen.engine.schedule import critical_path
+
+    one_thread = {name: run.one_thread_seconds.get(name, r.seconds)
+                  for name, r in run.runs.items()}
     depends = {name: r.depends_on for name, r in run.runs.items()}
+    rides = {name: r.rides_with for name, r in run.runs.items()}
+    plain, rows = _projection_rows(one_thread, depends, run.speedups, rides)
+    chapter = [name for name in run.runs if split_name(name)[1] == 0]
+    many, many_depends = repeated_tasks({n: one_thread[n] for n in chapter},
+                                        {n: depends[n] for n in chapter}, run.varying,
+                                        PROJECTED_REPEATS)
+    many_rides = {name: (None if rides[split_name(name)[0]] is None else
+                         task_name(rides[split_name(name)[0]], split_name(name)[1]))
+                  for name in many}
+    many_speedups = {name: run.speedups.get(split_name(name)[0]) for name in many
+                     if split_name(name)[0] in run.speedups}
+    _, repeat_rows = _projection_rows(many, many_depends, many_speedups, many_rides)
+    durations, merged_depends, speedups = plain
     one = sum(durations.values())
-    rows = [{"workers": p.workers, "wall_seconds": p.wall_seconds,
-             "speedup": one / p.wall_seconds if p.wall_seconds else None,
-             "idle_seconds": p.idle_seconds, "bounding_task": p.bounding_task}
-            for p in projections(durations, depends)]
-    path = critical_path(durations, depends)
+    path = critical_path(durations, merged_depends)
     longest = max(path, key=lambda name: durations[name])
     computed_all = not any(r.cached for r in run.runs.values())
     measured = None
     if computed_all:
         measured = {"workers": run.jobs, "wall_seconds": run.wall_seconds,
                     "scheduler": run.scheduler,
-                    "idle_seconds": max(0.0, run.jobs * run.wall_seconds - one)}
-    timeline = [{"task": name, "worker": r.where, "start": r.started, "seconds": r.seconds}
+                    "idle_seconds": max(0.0, run.jobs * run.wall_seconds - sum(
+                        r.seconds * r.threads for r in run.runs.values()))}
+    timeline = [{"task": name, "worker": r.where, "start": r.started, "seconds": r.seconds,
+                 "threads": r.threads}
                 for name, r in run.runs.items() if not r.cached and r.started is not None]
+    split = [{"task": name, "pieces": s.pieces, "serial": s.serial, "measured": list(s.measured),
+              "one_thread_seconds": durations[name]}
+             for name, s in sorted(speedups.items()) if s.pieces > 1 and split_name(name)[1] == 0]
     return {"rows": rows, "measured": measured, "chart": None, "total_seconds": one,
             "tasks": len(durations), "timeline": timeline, "timeline_chart": None,
             "critical_path": path, "critical_seconds": sum(durations[n] for n in path),
-            "bounding_task": longest, "bounding_seconds": durations[longest]}
+            "bounding_task": longest, "bounding_seconds": durations[longest],
+            "speedups": split, "repeats": {"count": PROJECTED_REPEATS, "rows": repeat_rows}}
+
+
+def _projection_rows(one_thread, depends, speedups, rides):
+    """The tasks as they run (rides merged into their leads) and one row per core count: the
+    projected wall time, speed-up, idle core time, the task that finishes last, and the
+    longest task even on its most threads (the floor no number of cores goes below)."""
+    from reportgen.engine.schedule import longest_unsplittable, projections, riding_along
+
+    durations, merged, speeds = riding_along(one_thread, depends, speedups, rides)
+    one = sum(durations.values())
+    rows = []
+    for p in projections(durations, merged, speedups=speeds):
+        floor_task, floor = longest_unsplittable(durations, speeds, p.workers)
+        rows.append({"workers": p.workers, "wall_seconds": p.wall_seconds,
+                     "speedup": one / p.wall_seconds if p.wall_seconds else None,
+                     "idle_seconds": p.idle_seconds, "bounding_task": p.bounding_task,
+                     "floor_task": floor_task, "floor_seconds": floor,
+                     "over_floor": p.wall_seconds / floor if floor else None})
+    return (durations, merged, speeds), rows
 
 
 def robustness_rows(document: dict, headline_names: list[str]) -> list[dict]:

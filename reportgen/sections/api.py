@@ -84,6 +84,32 @@ def _no_facts(results: Mapping[str, Any], spec: Any) -> dict:
     return {}
 
 
+@dataclass(frozen=True)
+class SpeedSetting:
+    """A parameter set for speed where the chapter's call leaves it at its default, proven not
+    to change a number (tests, on every supported scikit-learn release): the report shows it
+    as what it is, next to the chapter's call, which is otherwise unchanged."""
+
+    estimator: type  # e.g. sklearn.svm.SVC
+    parameter: str  # e.g. "cache_size"
+    value: Any
+    why: str  # what it decides, and why no number depends on it
+
+    @property
+    def default(self) -> Any:
+        return self.estimator().get_params()[self.parameter]
+
+    def applied(self, estimator):
+        """`estimator` with the setting, unless the chapter's call already sets it."""
+        if estimator.get_params()[self.parameter] == self.default:
+            estimator.set_params(**{self.parameter: self.value})
+        return estimator
+
+    def as_dict(self) -> dict:
+        return {"estimator": self.estimator.__name__, "parameter": self.parameter,
+                "value": self.value, "default": self.default, "why": self.why}
+
+
 @dataclass
 class Section:
     """One section of the chapter and everything it knows.
@@ -92,9 +118,10 @@ class Section:
     positive digit, the class pair, estimator descriptions read from the estimators, numbers
     from results that are not metrics); the title, the captions and the metric descriptions may
     name them as `{key}`. `seeds()` returns the seeds the section's code uses, for the
-    provenance table. The partial is `templates/sections/<id>.html.j2` unless `template_dir`
-    (for a section outside the package) says where `<id>.html.j2` is; that file is copied into
-    every version, so the version renders again without the section's module.
+    provenance table; `speed_settings` the settings its fits add to the chapter's calls. The
+    partial is `templates/sections/<id>.html.j2` unless `template_dir` (for a section outside
+    the package) says where `<id>.html.j2` is; that file is copied into every version, so the
+    version renders again without the section's module.
     """
 
     id: str
@@ -107,6 +134,7 @@ class Section:
     template_dir: Path | None = None
     from_chapter: bool = True  # False: goes beyond the chapter (the test set); benchmarks that
     # compare with the chapter's own code run only the chapter's sections
+    speed_settings: tuple[SpeedSetting, ...] = ()
     tasks: dict[str, Experiment] = field(default_factory=dict)  # by @section.experiment
 
     def __post_init__(self) -> None:
@@ -161,14 +189,15 @@ class Section:
         return f"version/{self.id}.html.j2"
 
     def experiment(self, name: str, depends_on: tuple[str, ...] = (), cost: float = 1.0,
-                   on_model: str | None = None):
+                   on_model: str | None = None, threads: int = 1):
         """Make a function one of this section's experiments (see engine.registry); its return
         annotation is its result type. `on_model="x.fit"`: it runs on the model experiment
         x.fit keeps (x.fit returns `Fitted(result, model)`), as `run(inputs, model)`, in x.fit's
-        task: only when this section runs."""
+        task: only when this section runs. `threads`: the most threads its fits can use with
+        the same numbers (see engine.threads); they fit through `engine.threads.fit`."""
 
         def add(run: Callable) -> Callable:
-            self._add(experiment_of(name, run, depends_on, cost, on_model))
+            self._add(experiment_of(name, run, depends_on, cost, on_model, threads))
             return run
 
         return add
@@ -177,10 +206,11 @@ class Section:
                          training_data: Callable[[Any], tuple[np.ndarray, np.ndarray]],
                          folds: int | Callable[[], Any] = 3,
                          methods: tuple[str, ...] = ("predict",),
-                         cost: float = 1.0) -> CrossValidation:
+                         cost: float = 1.0, threads: int = 1) -> CrossValidation:
         """Register a cross-validation of this section as one task per fold (see engine.cv);
-        the experiment that uses it depends on `cv.tasks` and joins them with `join_folds`."""
+        the experiment that uses it depends on `cv.tasks` and joins them with `join_folds`.
+        `threads`: the most threads the estimator's fit can use with the same numbers."""
         cv = CrossValidation(name, estimator, training_data, folds, methods)
-        for task in cross_validation_tasks(cv, cost=cost):
+        for task in cross_validation_tasks(cv, cost=cost, threads=threads):
             self._add(task)
         return cv

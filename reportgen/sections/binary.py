@@ -30,6 +30,7 @@ from reportgen.sections.api import FigureSpec, Metric, Section, field_of, mean_o
 from reportgen.sections.prose import class_label, estimator_call
 from reportgen.sections.shared import (
     CV_FOLDS,
+    FOREST_TREES,
     POSITIVE_DIGIT,
     forest_classifier,
     is_positive,
@@ -308,7 +309,7 @@ MANUAL_FOLDS = SECTION.cross_validation(
     "binary.manual_kfold", sgd_classifier, detector_training_data, manual_folds, cost=3)
 FOREST_FOLDS = SECTION.cross_validation(
     "binary.forest", forest_classifier, detector_training_data, CV_FOLDS,
-    methods=("predict_proba",), cost=3)
+    methods=("predict_proba",), cost=3, threads=FOREST_TREES)
 
 
 @SECTION.experiment("binary.sgd.fit", cost=3)

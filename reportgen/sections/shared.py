@@ -15,6 +15,10 @@ from reportgen.engine.repeats import reseeded
 POSITIVE_DIGIT = 5  # the chapter's 5-detector: its positive class
 CV_FOLDS = 3  # the chapter's cv=3, everywhere
 LARGE_FROM = 7  # the multilabel "large" label: 7, 8 or 9
+FOREST_TREES = 100  # the chapter's n_estimators=100
+# The most threads a fit can use with the same numbers (engine.threads): the one-versus-rest
+# SGD fits one binary SGD per digit; the forest one tree per seed drawn beforehand.
+DIGITS = 10
 
 
 def sgd_classifier() -> SGDClassifier:
@@ -23,7 +27,7 @@ def sgd_classifier() -> SGDClassifier:
 
 
 def forest_classifier() -> RandomForestClassifier:
-    return RandomForestClassifier(n_estimators=100, random_state=reseeded(42))
+    return RandomForestClassifier(n_estimators=FOREST_TREES, random_state=reseeded(42))
 
 
 def is_positive(y: np.ndarray) -> np.ndarray:

@@ -23,12 +23,15 @@ from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_sc
 from sklearn.preprocessing import StandardScaler
 
 from reportgen.engine.profiles import Inputs
+from reportgen.engine.threads import fit
 from reportgen.figures import subplots
 from reportgen.sections import binary, multiclass, multilabel
 from reportgen.sections.api import FigureSpec, Metric, Section
 from reportgen.sections.prose import class_label, estimator_call
 from reportgen.sections.shared import (
     CV_FOLDS,
+    DIGITS,
+    FOREST_TREES,
     POSITIVE_DIGIT,
     forest_classifier,
     is_positive,
@@ -207,19 +210,19 @@ def knn_multilabel_predictions(data: Inputs, knn) -> TestOutputs:
 
 
 # -- the two models the chapter only cross-validates, fitted once here -------------------------
-@SECTION.experiment("test.forest", cost=4)
+@SECTION.experiment("test.forest", cost=4, threads=FOREST_TREES)
 def forest_on_test(data: Inputs) -> TestOutputs:
     """The chapter only cross-validates the forest: fit it once on all training images; its
-    probability of the positive class per test image."""
-    forest = forest_classifier().fit(data.X_train, is_positive(data.y_train))
+    probability of the positive class per test image (on one thread)."""
+    forest = fit(forest_classifier(), data.X_train, is_positive(data.y_train))
     return TestOutputs(forest.predict_proba(data.X_test)[:, 1])
 
 
-@SECTION.experiment("test.sgd_scaled", cost=60)
+@SECTION.experiment("test.sgd_scaled", cost=60, threads=DIGITS)
 def scaled_sgd_on_test(data: Inputs) -> TestOutputs:
     """The scaler is fitted on the training images only, then the chapter's SGD on them."""
     scaler = StandardScaler().fit(data.X_train)
-    sgd = sgd_classifier().fit(scaler.transform(data.X_train), data.y_train)
+    sgd = fit(sgd_classifier(), scaler.transform(data.X_train), data.y_train)
     return TestOutputs(sgd.predict(scaler.transform(data.X_test)))
 
 

@@ -119,7 +119,8 @@ def test_measured_durations_are_kept_beside_the_cache_and_order_the_next_run(
     cache = ResultCache(tmp_path)
     first = run_builtin(digits, profile, jobs=1, cache=cache)
     scope = f"{digits.name}-{digits.checksum[:12]}/{profile.name}"
-    assert cache.durations(scope) == {name: t.seconds for name, t in first.runs.items()}
+    assert cache.durations(scope) == {name: {t.threads: t.seconds}
+                                      for name, t in first.runs.items()}
     again = run_builtin(digits, profile, jobs=1, cache=cache, force=True)
     measured = priorities({n: t.seconds for n, t in first.runs.items()},
                           {n: t.depends_on for n, t in first.runs.items()})

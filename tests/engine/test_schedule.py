@@ -1,5 +1,7 @@
 """The wall-time projection: list scheduling of measured tasks on more workers."""
 
+import pytest
+
 from reportgen.engine.schedule import project, projections
 
 
@@ -54,3 +56,87 @@ def test_folds_of_one_experiment_spread_over_workers():
     assert project(durations, depends, 1).wall_seconds == 12.1
     assert project(durations, depends, 3).wall_seconds == 4.1
     assert project(durations, depends, 3).bounding_task == "cv"
+
+
+# -- threads --------------------------------------------------------------------------------
+def test_a_speedup_goes_by_rounds_of_pieces_and_its_serial_part():
+    from reportgen.engine.schedule import Speedup
+
+    sgd = Speedup(pieces=10, serial=0.1)
+    assert sgd.factor(1) == 1
+    assert sgd.factor(2) == pytest.approx(0.1 + 0.9 * 0.5)
+    assert sgd.factor(4) == pytest.approx(0.1 + 0.9 * 0.3)  # 3 rounds of 4 threads
+    assert sgd.factor(10) == sgd.factor(64) == pytest.approx(0.1 + 0.9 * 0.1)
+    assert sgd.most_useful(4) == 4 and sgd.most_useful(6) == 5 and sgd.most_useful(64) == 10
+    assert Speedup().factor(8) == 1
+
+
+def test_the_serial_fraction_is_solved_from_two_measured_thread_counts():
+    from reportgen.engine.schedule import Speedup
+
+    measured = Speedup.solved(10, {1: 100.0, 2: 55.0})  # 55 = 100 (s + (1 - s) / 2)
+    assert measured.serial == pytest.approx(0.1) and measured.measured == (1, 2)
+    assert Speedup.solved(10, {1: 100.0}) == Speedup(10)  # one count: not measured, s = 0
+    assert Speedup.solved(10, {2: 50.0}).measured == ()
+    assert Speedup.solved(1, {1: 5.0, 2: 5.0}) == Speedup()
+    assert Speedup.solved(10, {1: 100.0, 2: 120.0}).serial == 1  # slower: no gain, clipped
+
+
+def test_on_one_core_nothing_splits():
+    from reportgen.engine.schedule import Speedup, allot
+
+    speedups = {"sgd": Speedup(10)}
+    assert allot({"sgd": 100, "svc": 50}, {}, speedups, cores=1, most_threads=1) == \
+        {"sgd": 1, "svc": 1}
+
+
+def test_a_long_task_that_bounds_the_run_gets_threads_until_another_bounds_it():
+    from reportgen.engine.schedule import Speedup, allot
+
+    one_thread = {"sgd": 500.0, "svc": 300.0, **{f"fold{i}": 50.0 for i in range(8)}}
+    threads = allot(one_thread, {}, {"sgd": Speedup(10)}, cores=16, most_threads=16)
+    assert threads["svc"] == 1 and threads["sgd"] == 2  # 250 s: now the SVC bounds the run
+    assert project(one_thread, {}, 16, {"sgd": Speedup(10)}).wall_seconds == 300
+
+
+def test_many_tasks_on_few_cores_keep_one_thread_each():
+    from reportgen.engine.schedule import Speedup, allot
+
+    one_thread = {f"t{i}": 100.0 for i in range(10)}
+    speedups = {name: Speedup(10) for name in one_thread}
+    assert set(allot(one_thread, {}, speedups, cores=2, most_threads=2).values()) == {1}
+
+
+def test_spare_cores_go_to_a_task_that_can_split_when_fewer_tasks_are_ready():
+    from reportgen.engine.schedule import Plan, Speedup
+
+    plan = Plan({"sgd": 30.0, "knn": 30.0}, {}, {"sgd": Speedup(10)}, cores=4,
+                most_threads=4)
+    assert plan.threads == {"sgd": 1, "knn": 1}  # rule 1: the KNN bounds the run anyway
+    assert dict(plan.starts(["sgd", "knn"], free=4)) == {"sgd": 3, "knn": 1}  # rule 3
+    assert plan.starts(["knn"], free=4) == [("knn", 1)]  # it cannot split
+    assert plan.starts(["sgd"], free=2) == [("sgd", 2)]
+
+
+def test_fixed_threads_are_given_to_every_task_that_can_split():
+    from reportgen.engine.schedule import Plan, Speedup
+
+    plan = Plan({"sgd": 100.0, "knn": 10.0}, {}, {"sgd": Speedup(10)}, cores=4,
+                most_threads=4, fixed_threads=1)
+    assert dict(plan.starts(["sgd", "knn"], free=4)) == {"sgd": 1, "knn": 1}
+    two = Plan({"sgd": 100.0, "knn": 10.0}, {}, {"sgd": Speedup(10)}, cores=4,
+               most_threads=4, fixed_threads=2)
+    assert two.starts(["sgd", "knn"], free=1) == []  # the SGD waits for its two threads
+    assert two.starts(["sgd", "knn"], free=3) == [("sgd", 2), ("knn", 1)]
+
+
+def test_threads_shorten_the_projection_and_never_lengthen_it():
+    from reportgen.engine.schedule import Speedup
+
+    durations = {"sgd": 400.0, **{f"t{i}": float(10 + i) for i in range(12)}}
+    speedups = {"sgd": Speedup(10, serial=0.05)}
+    for cores in (1, 2, 4, 8, 16, 64):
+        plain = project(durations, {}, cores).wall_seconds
+        split = project(durations, {}, cores, speedups).wall_seconds
+        assert split <= plain + 1e-9
+    assert project(durations, {}, 64, speedups).wall_seconds == pytest.approx(400 * 0.145)
