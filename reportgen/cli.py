@@ -630,6 +630,10 @@ def show_command(version, metric, as_json, findings, reports_dir) -> None:
                              " release matrix found (`reportgen list` marks them)")
     document = found.metrics()
     if metric:
+        from reportgen.metrics import RENAMED_METRICS
+
+        metric = {new: old for old, new in RENAMED_METRICS.items()}.get(metric, metric) \
+            if metric not in document["metrics"] else metric
         if metric not in document["metrics"]:
             raise ReportgenError(f"no metric {metric!r} in {found.id}; see `reportgen show"
                                  f" {found.id} --json` for the names")
@@ -724,6 +728,7 @@ def check_command(version, reports_dir, thresholds_path) -> None:
     threshold of severity "warn" is shown as WARN and does not)."""
     from reportgen.archive import Archive
     from reportgen.chapter import find_project
+    from reportgen.metrics import with_current_names
     from reportgen.thresholds import (
         evaluate,
         load_spec,
@@ -734,7 +739,7 @@ def check_command(version, reports_dir, thresholds_path) -> None:
 
     path = thresholds_path or find_project().thresholds_path
     found = Archive(reports_dir).resolve(version, kind="chapter")
-    document = found.metrics()
+    document = with_current_names(found.metrics())  # a renamed metric: today's name
     spec = load_spec(path, version_metrics(document), [*DATASETS, document["dataset"]["name"]])
     require_applicable(spec, document, path)  # a gate that checks nothing must not pass
     outcomes = evaluate(spec, document)

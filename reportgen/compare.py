@@ -25,7 +25,7 @@ from typing import Any
 
 from scipy import stats
 
-from reportgen.metrics import repeats_of
+from reportgen.metrics import repeats_of, with_current_names
 
 SIGNIFICANCE = 0.05
 VERDICTS = ("significant", "within noise", "unknown")
@@ -187,7 +187,9 @@ def compare_documents(old: dict, new: dict, paired: bool = False) -> dict:
     chapter value differs, or when the repeats both versions have differ. `incomparable`
     says why the two are different measurements (a gate must not pass them), or is None.
     `paired`: both ran the same repeats with the same seeds (one chapter in two environments);
-    their repeats are then compared repeat by repeat."""
+    their repeats are then compared repeat by repeat. A metric renamed since `old` was made is
+    compared under its new name (`metrics.RENAMED_METRICS`)."""
+    old, new = with_current_names(old), with_current_names(new)
     metric_rows = []
     added = sorted(new["metrics"].keys() - old["metrics"].keys())
     removed = sorted(old["metrics"].keys() - new["metrics"].keys())

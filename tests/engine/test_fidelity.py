@@ -187,8 +187,8 @@ def test_multilabel_and_multioutput(engine, chapter, one_thread):
     assert np.array_equal(result.noisy_digit.ravel(), X_test_mod[0])
     assert np.array_equal(result.cleaned_digit.ravel(), clean_digit[0])
     cleaned = knn_clf.predict(X_test_mod)
-    assert m["multioutput.knn.rmse_cleaned"] == np.sqrt(np.mean((cleaned - X_test) ** 2))
-    assert m["multioutput.knn.rmse_noisy"] == np.sqrt(np.mean((X_test_mod - X_test) ** 2))
+    assert m["test.denoise.rmse_cleaned"] == np.sqrt(np.mean((cleaned - X_test) ** 2))
+    assert m["test.denoise.rmse_noisy"] == np.sqrt(np.mean((X_test_mod - X_test) ** 2))
 
 
 def test_test_set_section(engine, chapter, one_thread, mnist):
