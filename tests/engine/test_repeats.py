@@ -75,7 +75,7 @@ def test_more_repeats_compute_only_the_new_ones(runs):
 def test_repeats_draw_other_seeds_and_splits(runs):
     three = runs[2]
     auc = [r.roc_auc for r in three.repeat_results("binary.forest")]
-    rmse = [r.rmse_cleaned for r in three.repeat_results("multioutput.knn")]
+    rmse = [r.rmse_cleaned for r in three.repeat_results("test.denoise")]
     assert len(set(auc)) == 3 and len(set(rmse)) == 3
     assert len(three.repeat_results("multiclass.svc")) == 1
 
