@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sklearn
 
@@ -143,3 +144,30 @@ def test_no_package_index_and_no_cached_environment_is_one_line(tmp_path):
     assert "no package index reachable" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
     assert list((tmp_path / "environments").iterdir()) == []
+
+
+def test_speed_settings_and_threads_change_no_number_on_any_supported_release(matrix, mnist,
+                                                                             tmp_path):
+    """The proof (tests/engine/speed_proof.py) in an environment of the newest patch of every
+    minor release pyproject.toml admits before the one this test runs with (whose proof is
+    tests/engine/test_threads.py), on 1,000 MNIST training images."""
+    from reportgen.environments import Pins, ensure_environment
+
+    lower = supported_range().removeprefix(">=")
+    current = ".".join(sklearn.__version__.split(".")[:2])
+    releases = [r for r in newest_patches(lower, current) if r != sklearn.__version__]
+    assert releases
+    data = tmp_path / "data.npz"
+    np.savez(data, X=mnist.X[:1300].astype(np.float64), y=mnist.y[:1300], n_train=1000)
+    root = Path(__file__).resolve().parents[1]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REPORTGEN_CACHE", str(matrix["cache"]))
+        for release in releases:
+            environment = ensure_environment(Pins(release))
+            done = subprocess.run([str(environment.python), "-m", "tests.engine.speed_proof",
+                                   str(data)], cwd=root, capture_output=True, text=True,
+                                  timeout=900, env={**os.environ, "PYTHONPATH": str(root)})
+            assert done.returncode == 0, done.stderr
+            result = json.loads(done.stdout)
+            assert result["scikit-learn"] == release
+            assert len(result["checks"]) > 2 and all(result["checks"].values()), result

@@ -101,3 +101,13 @@ def test_threads_must_be_a_whole_number_and_predictions_ask_for_none():
         experiment_of("a.predict", _predict, on_model="a.fit", threads=2)
     with pytest.raises(ValueError, match="at least 1"):
         experiment_of("a.fit", _fit, threads=0)
+
+
+def test_the_svc_s_kernel_cache_changes_no_number(mnist):
+    """The speed setting against the chapter's SVC(), and a cache so small that libsvm computes
+    nearly every kernel row again (other releases: tests/test_cli_matrix.py)."""
+    from tests.engine.speed_proof import proof
+
+    X, y = mnist.X[:1300].astype(np.float64), mnist.y[:1300]
+    checks = proof(X, y, 1000, threads=False)["checks"]
+    assert checks and all(checks.values()), checks
