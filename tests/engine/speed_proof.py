@@ -51,7 +51,8 @@ def _proof(X: np.ndarray, y: np.ndarray, n_train: int, threads: bool) -> dict:
                     len(y) - n_train)
     for name, experiment in sorted(built_in().experiments().items()):
         # one fold of each cross-validation: its other folds run the same code on other rows
-        if threads and experiment.threads > 1 and not (".fold" in name and not name.endswith(".fold0")):
+        another_fold = ".fold" in name and not name.endswith(".fold0")
+        if threads and experiment.threads > 1 and not another_fold:
             one, three = (execute_task(experiment, inputs, (), in_worker=False,
                                        threads=threads).result for threads in (1, 3))
             checks[f"{name} on 3 threads = on 1"] = same(one, three)
