@@ -35,13 +35,13 @@ def test_chapter_script(benchmark, mnist):
     assert 0.9 < numbers["forest_auc"] <= 1
 
 
-def _chapter_run(mnist, cache: ResultCache, benchmark):
+def _chapter_run(mnist, cache: ResultCache, benchmark, threads: int | None = None):
     """A run of the chapter's own sections (the test set goes beyond it); the peak memory of
     this process during the run and of every process that computed a task."""
     chapter = [section for section in CHAPTER.sections if section.from_chapter]
     with peak_memory() as peak:
         run = run_builtin(mnist, resolve_profile("full", mnist, train_size=TRAIN_SIZE),
-                              cache=cache, sections=chapter)
+                              cache=cache, sections=chapter, threads=threads)
     tasks = [r.peak_rss or 0 for r in run.runs.values() if not r.cached]
     benchmark.extra_info["peak_rss_bytes"] = max([peak["bytes"] or 0, *tasks])
     return run

@@ -140,3 +140,37 @@ def test_threads_shorten_the_projection_and_never_lengthen_it():
         split = project(durations, {}, cores, speedups).wall_seconds
         assert split <= plain + 1e-9
     assert project(durations, {}, 64, speedups).wall_seconds == pytest.approx(400 * 0.145)
+
+
+def test_a_ride_joins_its_lead_s_task_and_its_serial_part():
+    from reportgen.engine.schedule import Speedup, riding_along
+
+    durations, depends, speeds = riding_along(
+        {"fit": 90.0, "predict": 10.0, "score": 1.0},
+        {"predict": ("fit",), "score": ("predict",)},
+        {"fit": Speedup(10)}, {"predict": "fit", "score": None, "fit": None})
+    assert durations == {"fit": 100.0, "score": 1.0}
+    assert depends == {"fit": (), "score": ("fit",)}
+    assert speeds["fit"].serial == pytest.approx(0.1)  # the prediction does not split
+
+
+def test_the_longest_unsplittable_task_is_the_floor_of_every_projection():
+    from reportgen.engine.schedule import Speedup, longest_unsplittable
+
+    one_thread = {"sgd": 500.0, "svc": 300.0}
+    speedups = {"sgd": Speedup(10, serial=0.1)}
+    assert longest_unsplittable(one_thread, speedups, 1) == ("sgd", 500.0)
+    assert longest_unsplittable(one_thread, speedups, 2) == ("svc", 300.0)  # the SGD: 275 s
+    assert longest_unsplittable(one_thread, speedups, 16) == ("svc", 300.0)
+    assert project(one_thread, {}, 16, speedups).wall_seconds >= 300.0
+
+
+def test_repeats_copy_the_varying_tasks_onto_their_own_repeat():
+    from reportgen.engine.repeats import repeated_tasks
+
+    durations, depends = repeated_tasks({"fold": 5.0, "join": 1.0, "svc": 9.0},
+                                        {"fold": (), "join": ("fold", "svc"), "svc": ()},
+                                        {"fold", "join"}, 3)
+    assert set(durations) == {"fold", "join", "svc", "fold@r1", "join@r1", "fold@r2",
+                              "join@r2"}
+    assert depends["join@r2"] == ("fold@r2", "svc")  # the deterministic SVC runs once

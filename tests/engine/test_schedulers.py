@@ -207,3 +207,26 @@ def test_the_inputs_of_a_killed_run_are_removed_by_the_next(digits, tmp_path, mo
                     scheduler=scheduler)
     assert not abandoned.exists()
     assert not list(tmp_path.glob("reportgen-inputs-*"))
+
+
+def test_on_dask_a_task_reserves_its_threads_of_the_workers_cores(digits, serial_digits,
+                                                                   tmp_path):
+    """Workers started with a CORES resource: a task that splits may take several of a
+    worker's cores (Dask then runs nothing else on them); the numbers stay the same."""
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                                  host="127.0.0.1", dashboard_address=None,
+                                  resources={"cores": 2}) as cluster:
+        scheduler = DaskCluster(cluster.scheduler_address)
+        assert scheduler.slots() == 2 and scheduler.most_threads() == 2
+        remote = run_builtin(digits, resolve_profile("quick", digits),
+                             cache=ResultCache(tmp_path), scheduler=scheduler, threads=2)
+    assert results_equal(remote, serial_digits)
+    assert {run.threads for run in remote.runs.values()} == {1, 2}
+
+
+def test_on_dask_without_the_resource_every_task_has_one_thread(local_cluster):
+    scheduler = DaskCluster(local_cluster.scheduler_address)
+    try:
+        assert scheduler.most_threads() == 1
+    finally:
+        scheduler.close()
