@@ -630,10 +630,9 @@ def show_command(version, metric, as_json, findings, reports_dir) -> None:
                              " release matrix found (`reportgen list` marks them)")
     document = found.metrics()
     if metric:
-        from reportgen.metrics import RENAMED_METRICS
+        from reportgen.metrics import stored_name
 
-        metric = {new: old for old, new in RENAMED_METRICS.items()}.get(metric, metric) \
-            if metric not in document["metrics"] else metric
+        metric = stored_name(metric, document["metrics"])
         if metric not in document["metrics"]:
             raise ReportgenError(f"no metric {metric!r} in {found.id}; see `reportgen show"
                                  f" {found.id} --json` for the names")

@@ -36,6 +36,13 @@ RENAMED_METRICS = {
 }
 
 
+def stored_name(name: str, names) -> str:
+    """The name a version stores metric `name` under: its former name in a version made before
+    it was renamed."""
+    former = {new: old for old, new in RENAMED_METRICS.items()}
+    return former[name] if name not in names and name in former else name
+
+
 def with_current_names(document: dict) -> dict:
     """A metrics.json document with its metrics (and their repeats) under today's names."""
     def renamed(values: dict) -> dict:

@@ -164,3 +164,15 @@ def test_two_different_measurements_are_said_to_be_incomparable():
     assert "are different measurements" in compare_documents(
         doc({"m": 1.0}, {"x": 1.0}), doc({"m": 1.0}, {"x": 1.0}, checksum="other")
     )["incomparable"]
+
+
+def test_a_renamed_metric_is_compared_under_its_new_name():
+    from reportgen.metrics import RENAMED_METRICS
+
+    old_name, new_name = next(iter(RENAMED_METRICS.items()))
+    old = doc({old_name: 4.0}, {"x": 2.0})
+    changes = compare_documents(old, doc({new_name: 4.0}, {"x": 2.0}))
+    assert changes["metrics"] == [] and changes["unchanged_metrics"] == 1
+    assert changes["added_metrics"] == [] == changes["removed_metrics"]
+    moved = compare_documents(old, doc({new_name: 5.0}, {"x": 2.0}))["metrics"]
+    assert [row["metric"] for row in moved] == [new_name]
