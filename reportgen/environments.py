@@ -217,15 +217,19 @@ def _base_python() -> str:
 def this_reportgen() -> list[str]:
     """What installs this same reportgen elsewhere: its source folder (editable when this one
     is), else its release from the package index."""
-    distribution = metadata.distribution("reportgen")
-    direct = distribution.read_text("direct_url.json")
-    if direct:
-        info = json.loads(direct)
-        url = urlparse(info.get("url", ""))
-        if url.scheme == "file":
-            source = unquote(url.path)
-            return ["-e", source] if info.get("dir_info", {}).get("editable") else [source]
-    return [f"reportgen=={distribution.version}"]
+    # Every reportgen distribution on the path: in its source folder, the `reportgen.egg-info`
+    # of an editable install comes first when that folder is on the path (pytest's rootdir),
+    # and only the installed one knows where it came from.
+    distributions = list(metadata.distributions(name="reportgen"))
+    for distribution in distributions:
+        direct = distribution.read_text("direct_url.json")
+        if direct:
+            info = json.loads(direct)
+            url = urlparse(info.get("url", ""))
+            if url.scheme == "file":
+                source = unquote(url.path)
+                return ["-e", source] if info.get("dir_info", {}).get("editable") else [source]
+    return [f"reportgen=={metadata.version('reportgen')}"]
 
 
 def _make(folder: Path, pins: Pins, manager: str) -> None:

@@ -154,6 +154,22 @@ def test_this_reportgen_is_installed_from_its_own_source():
     assert (source / "pyproject.toml").is_file() or spec[0].startswith("reportgen==")
 
 
+def test_the_source_folder_on_the_path_does_not_hide_where_reportgen_came_from(tmp_path):
+    """Run in its source folder, where an editable install's `reportgen.egg-info` (which knows
+    no origin) comes first on the path, as inside pytest: the installed distribution still says
+    where to install reportgen from (release environments made there failed)."""
+    import subprocess
+    import sys
+
+    def spec(cwd: Path) -> str:
+        return subprocess.run([sys.executable, "-c", "from reportgen.environments import"
+                               " this_reportgen; print(this_reportgen())"], cwd=cwd,
+                              capture_output=True, text=True, check=True).stdout
+
+    source = Path(environments.__file__).resolve().parents[1]
+    assert spec(source) == spec(tmp_path)
+
+
 def test_a_full_disk_while_installing_says_so(tmp_path, monkeypatch):
     stderr = ("error: Failed to install: matplotlib-3.11.2.whl\n  Caused by: failed to write"
               " to file: No space left on device (os error 28)")

@@ -437,6 +437,7 @@ class DaskCluster:
         self._distributed = distributed
         self.address, self.worker_timeout = address, worker_timeout
         self.inputs: str | None = None  # the name of the run's inputs plugin, once started
+        self.reserves_cores = False  # every task asks for its threads of CORES (see start)
         self.futures: set = set()  # submitted and not yet handed back: cancelled by a kill
         _hush_distributed("distributed.batched", "distributed.client", level=logging.ERROR)
         self.client = self._connect()
@@ -577,6 +578,7 @@ class DaskCluster:
         if modules:
             self._check_importable(modules)
         self.inputs = f"reportgen-inputs-{uuid.uuid4().hex}"
+        self.reserves_cores = self._cores(self._workers()) is not None  # see most_threads
         with self._faults():
             self.client.register_plugin(InputsPlugin(self.inputs, inputs), name=self.inputs)
         self.completed = self._distributed.as_completed(loop=self.client.loop)
@@ -584,7 +586,7 @@ class DaskCluster:
     def submit(self, experiment: Experiment, dependencies: tuple,
                companions: tuple[Experiment, ...] = (), threads: int = 1):
         with self._faults():
-            reserve = {CORES: threads} if self._cores(self._workers()) else None
+            reserve = {CORES: threads} if self.reserves_cores else None
             future = self.client.submit(execute_task, experiment, WorkerInputs(self.inputs),
                                         dependencies, companions=companions, threads=threads,
                                         key=f"{experiment.name}-{uuid.uuid4().hex}",
