@@ -9,7 +9,9 @@ pieces; tests prove it to the bit. An experiment says how many pieces it has (`t
 default, for anything not proven, KNN among them) and fits inside `task_threads()`.
 
 Predictions always run on one thread, outside that context: a forest's probabilities are sums
-over its trees, added in the order the threads finish them. BLAS stays on one thread in every
+over its trees, added in the order the threads finish them (scikit-learn's
+`_accumulate_prediction`, read in its source; whether that changes a bit was not measured, one
+thread simply rules it out). BLAS stays on one thread in every
 task (`engine.schedulers.execute_task`).
 """
 
