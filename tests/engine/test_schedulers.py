@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -230,3 +231,30 @@ def test_on_dask_without_the_resource_every_task_has_one_thread(local_cluster):
         assert scheduler.most_threads() == 1
     finally:
         scheduler.close()
+
+
+def test_the_resource_tracker_cleans_up_an_interrupted_run_without_a_word():
+    """A run stopped by Ctrl-C leaves a semaphore for loky's resource tracker to remove; the
+    tracker does, and prints nothing beside the run's own line."""
+    program = (
+        "import os\n"
+        "from joblib.externals.loky.backend.synchronize import SemLock\n"
+        "from joblib.externals.loky.backend import resource_tracker\n"
+        "from reportgen.engine.schedulers import LocalProcesses\n"
+        "pool = LocalProcesses(1)\n"
+        "lock = SemLock(1, 1, 1)\n"   # registered with the tracker, as the pool's locks are
+        "name = lock._semlock.name\n"
+        "from _multiprocessing import sem_unlink\n"
+        "sem_unlink(name)\n"          # gone, as after an interrupted run, and not unregistered
+        "print(name, os.getpid(), flush=True)\n"
+        "os._exit(0)\n"               # no finaliser runs: the tracker is left to clean up
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    name, pid = result.stdout.split()
+    assert name.startswith("/loky-")
+    # run() returned when the tracker, which shares the stderr pipe, had cleaned up and ended
+    assert result.stderr == ""
+    if Path("/dev/shm").is_dir():  # Linux: the pool's own semaphores are removed too
+        assert not list(Path("/dev/shm").glob(f"sem.loky-{pid}-*"))
