@@ -7,7 +7,12 @@ changed metric gets a verdict that knows the noise (`classify`):
 - *within noise*: it is not;
 - *unknown*: neither version has repeats of it, so nothing says how large its noise is.
 
-Both versions with repeats: Welch's t-test on the two sets of repeat values. One with repeats:
+The null of every test is the seeds alone ("beyond seed noise": the repeats reshuffle folds
+and reseed models on the same data, so a significant change is one the seeds do not explain,
+not proof that a model generalizes better). Both versions with repeats by the same seed rule
+(repeat r of both used the same seeds): the paired t-test on the per-repeat differences, which
+sees a change that is the same in every repeat however small next to the seeds' spread. Both
+with repeats of other seeds: Welch's t-test on the two sets of repeat values. One with repeats:
 where the other's single value falls in the first's spread (a t-test of one new observation
 against n repeats: t = (x − mean) / (std·√(1 + 1/n)), n − 1 degrees of freedom). A list metric
 (per-fold accuracies, a confusion matrix) is tested element by element. The p-values of all
@@ -23,6 +28,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 from scipy import stats
 
 from reportgen.metrics import repeats_of, with_current_names
@@ -51,23 +57,20 @@ def _flat(value: Any) -> list[float]:
 
 
 def _welch(a: list[float], b: list[float]) -> float:
-    """Two-sided p-value of Welch's t-test; with no spread on either side, 0 or 1."""
-    n1, n2 = len(a), len(b)
-    m1, m2 = sum(a) / n1, sum(b) / n2
-    v1 = sum((x - m1) ** 2 for x in a) / (n1 - 1)
-    v2 = sum((x - m2) ** 2 for x in b) / (n2 - 1)
-    se2 = v1 / n1 + v2 / n2
-    if se2 == 0:
-        return 1.0 if m1 == m2 else 0.0
-    df = se2 ** 2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))
-    return float(2 * stats.t.sf(abs(m1 - m2) / math.sqrt(se2), df))
+    """Two-sided p-value of Welch's t-test (scipy's ttest_ind, equal_var=False); with no spread
+    on either side, 0 or 1 (scipy gives nan: the t statistic is 0/0 or x/0)."""
+    if len(set(a)) == 1 and len(set(b)) == 1:
+        return 1.0 if a[0] == b[0] else 0.0
+    return float(stats.ttest_ind(b, a, equal_var=False).pvalue)
 
 
 def _one_against_repeats(x: float, repeats: list[float]) -> float:
-    """Two-sided p-value of a single value against n repeats (a t prediction interval)."""
+    """Two-sided p-value of a single value against n repeats: where it falls in the t
+    prediction interval, t = (x − mean) / (std·√(1 + 1/n)) with n − 1 degrees of freedom
+    (scipy has no test of one new observation; its t distribution gives the tail)."""
     n = len(repeats)
     mean = sum(repeats) / n
-    std = math.sqrt(sum((r - mean) ** 2 for r in repeats) / (n - 1))
+    std = float(np.std(repeats, ddof=1))
     if std == 0:
         return 1.0 if x == mean else 0.0
     return float(2 * stats.t.sf(abs(x - mean) / (std * math.sqrt(1 + 1 / n)), n - 1))
@@ -84,63 +87,74 @@ def _paired(a: list[float], b: list[float]) -> float:
     return float(stats.ttest_rel(b, a).pvalue)
 
 
+SEED_NOISE = "seed noise"  # the null of every test on repeats: the seeds alone explain it
+PAIRED = "paired t-test on the per-repeat differences (repeat r of both used the same seeds)"
+WELCH = "Welch's t-test on both versions' repeats (their seeds differ)"
+
+
+def repeats_share_seeds(old: dict, new: dict) -> bool:
+    """Whether repeat r of both versions used the same seeds: both repeated, by the same seed
+    rule, on the same dataset and profile sizes. Their repeats are then pairs, and a change
+    that is the same in every repeat is seen however small it is next to the seeds' spread."""
+    before, after = old.get("repeats") or {}, new.get("repeats") or {}
+    return (bool(before.get("seeds")) and before.get("seeds") == after.get("seeds")
+            and incomparable(old, new) is None)
+
+
 def _tests(name: str, old: dict, new: dict, paired: bool = False
-           ) -> tuple[str, list[float]] | None:
-    """How a changed metric's noise is judged, and its raw p-values (one per element); None
-    when nothing says how noisy it is. `paired`: repeat r of both used the same seeds (the
-    same chapter in two environments), so the per-repeat differences are tested."""
+           ) -> tuple[tuple[str, str], list[float]] | None:
+    """How a changed metric's noise is judged (the method, and its short name), and its raw
+    p-values (one per element); None
+    when nothing says how noisy it is. `paired`: repeat r of both used the same seeds, so the
+    per-repeat differences of the repeats both have (the first min(n_old, n_new)) are tested."""
     before, after = repeats_of(old, name), repeats_of(new, name)
     measured = [r for r in (before, after) if r and "std" in r]
-    if paired and len(measured) == 2 and len(before["values"]) == len(after["values"]):
-        olds, news = [_flat(v) for v in before["values"]], [_flat(v) for v in after["values"]]
-        if len({len(row) for row in olds + news}) == 1:
-            return "paired t-test on the per-repeat differences (same seeds)", [
-                _paired([row[i] for row in olds], [row[i] for row in news])
-                for i in range(len(olds[0]))]
     if len(measured) == 2:
         olds, news = [_flat(v) for v in before["values"]], [_flat(v) for v in after["values"]]
         if len({len(row) for row in olds + news}) == 1:
-            return "Welch's t-test on both versions' repeats", [
-                _welch([row[i] for row in olds], [row[i] for row in news])
-                for i in range(len(olds[0]))]
+            shared = min(len(olds), len(news))
+            if paired and shared >= 2:
+                return (PAIRED, "paired t-test"), [_paired([row[i] for row in olds[:shared]],
+                                        [row[i] for row in news[:shared]])
+                                for i in range(len(olds[0]))]
+            return (WELCH, "Welch's t-test"), [_welch([row[i] for row in olds], [row[i] for row in news])
+                           for i in range(len(olds[0]))]
     if len(measured) == 1:
         side, other = (before, new) if measured[0] is before else (after, old)
         single = _flat(other["metrics"][name])
         rows = [_flat(v) for v in side["values"]]
         if all(len(row) == len(single) for row in rows):
             which = "old" if side is before else "new"
-            return f"the other value against the {which} version's repeats", [
-                _one_against_repeats(x, [row[i] for row in rows]) for i, x in enumerate(single)]
+            return (f"the other value against the {which} version's repeats (t prediction"
+                    " interval)", "t prediction interval"), [_one_against_repeats(x, [row[i] for row in rows])
+                                  for i, x in enumerate(single)]
     return None
 
 
 def _benjamini_hochberg(p_values: list[float]) -> list[float]:
-    """Benjamini–Hochberg adjusted p-values: p_(k) · m / k, made monotone from the largest
-    down, capped at 1 (significant where below the false discovery rate, 0.05)."""
-    m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i], reverse=True)
-    adjusted, running = [1.0] * m, 1.0
-    for position, i in enumerate(order):
-        rank = m - position  # 1 for the smallest p-value
-        running = min(running, p_values[i] * m / rank)
-        adjusted[i] = running
-    return adjusted
+    """Benjamini–Hochberg adjusted p-values (scipy's false_discovery_control): significant
+    where below the false discovery rate, 0.05."""
+    if not p_values:
+        return []
+    return [float(p) for p in stats.false_discovery_control(p_values, method="bh")]
 
 
 def classify(rows: list[dict], old: dict, new: dict, paired: bool = False) -> None:
-    """Give every changed-metric row its `verdict`, `method` and adjusted `p_value` (the
-    smallest of its elements'); `paired` as for `_tests`."""
+    """Give every changed-metric row its `verdict`, the `null` it was tested against, its
+    `method` (and `test`, its short name) and adjusted `p_value` (the smallest of its elements'); `paired` as for `_tests`."""
     family: list[tuple[int, float]] = []  # (row index, raw p) for every element tested
     for index, row in enumerate(rows):
         name = row["metric"]
-        row.update(verdict="unknown", method="no repeats on either side", p_value=None)
+        row.update(verdict="unknown", method="no repeats on either side", p_value=None,
+                   null=None, test=None)
         if _deterministic(old, name) and _deterministic(new, name):
-            row.update(verdict="significant", p_value=0.0,
-                       method="deterministic in both versions: no noise")
+            row.update(verdict="significant", p_value=0.0, null="no noise", test="deterministic",
+                       method="deterministic in both versions: any change is real")
             continue
         tests = _tests(name, old, new, paired)
         if tests is not None:
-            row["method"] = tests[0]
+            (method, test), _ = tests
+            row.update(method=method, test=test, null=SEED_NOISE)
             family += [(index, p) for p in tests[1]]
     adjusted = _benjamini_hochberg([p for _, p in family])
     for (index, _), p in zip(family, adjusted, strict=True):
@@ -180,16 +194,18 @@ def incomparable(old: dict, new: dict) -> str | None:
             " is no regression, and no noise test can say otherwise")
 
 
-def compare_documents(old: dict, new: dict, paired: bool = False) -> dict:
+def compare_documents(old: dict, new: dict, paired: bool | None = None) -> dict:
     """Metrics, thresholds and experiment times that changed from `old` to `new` (two
     metrics.json documents), as plain rows for `reportgen diff` and the report; each changed
     metric with its verdict (see the module's docstring). A metric has changed when its
     chapter value differs, or when the repeats both versions have differ. `incomparable`
     says why the two are different measurements (a gate must not pass them), or is None.
-    `paired`: both ran the same repeats with the same seeds (one chapter in two environments);
-    their repeats are then compared repeat by repeat. A metric renamed since `old` was made is
-    compared under its new name (`metrics.RENAMED_METRICS`)."""
+    `paired`: both ran their repeats with the same seeds, so they are compared repeat by
+    repeat; None (the default) reads it from the documents (`repeats_share_seeds`). A metric
+    renamed since `old` was made is compared under its new name (`metrics.RENAMED_METRICS`)."""
     old, new = with_current_names(old), with_current_names(new)
+    if paired is None:
+        paired = repeats_share_seeds(old, new)
     metric_rows = []
     added = sorted(new["metrics"].keys() - old["metrics"].keys())
     removed = sorted(old["metrics"].keys() - new["metrics"].keys())
@@ -237,6 +253,7 @@ def compare_documents(old: dict, new: dict, paired: bool = False) -> dict:
         "dataset_changed": old["dataset"]["checksum"] != new["dataset"]["checksum"],
         "incomparable": incomparable(old, new),
         "significant": sum(row["verdict"] == "significant" for row in metric_rows),
+        "paired": paired,
         "repeats": {"old": (old.get("repeats") or {}).get("count", 1),
                     "new": (new.get("repeats") or {}).get("count", 1)},
     }

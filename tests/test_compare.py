@@ -1,6 +1,8 @@
 """What `reportgen diff` and the report's "changes" section compute."""
 
-from reportgen.compare import compare_documents
+import pytest
+
+from reportgen.compare import PAIRED, SEED_NOISE, WELCH, _benjamini_hochberg, compare_documents
 
 
 def doc(metrics, seconds, thresholds=(), checksum="abc"):
@@ -71,7 +73,7 @@ def test_a_change_larger_than_both_spreads_is_significant():
     new = with_repeats(doc({}, {}), "m.x.accuracy", [0.950, 0.951, 0.949, 0.952])
     [row] = compare_documents(old, new)["metrics"]
     assert row["verdict"] == "significant" and row["p_value"] < 0.05
-    assert row["method"] == "Welch's t-test on both versions' repeats"
+    assert row["method"] == WELCH and row["null"] == SEED_NOISE
 
 
 def test_a_change_inside_the_spread_is_within_noise():
@@ -87,7 +89,7 @@ def test_one_side_with_repeats_judges_the_other_value_by_that_spread():
     new = with_repeats(doc({}, {}), "m.x.accuracy", [0.900, 0.902, 0.901, 0.899])
     [row] = compare_documents(old, new)["metrics"]
     assert row["verdict"] == "significant"
-    assert row["method"] == "the other value against the new version's repeats"
+    assert row["method"].startswith("the other value against the new version's repeats")
     near = doc({"m.x.accuracy": 0.9005}, {})
     assert compare_documents(near, new)["metrics"][0]["verdict"] == "within noise"
 
@@ -153,7 +155,7 @@ def test_the_same_chapter_value_with_other_repeats_is_a_change():
     old = with_repeats(doc({}, {}), "m.x.accuracy", [0.90, 0.93, 0.88])
     new = with_repeats(doc({}, {}), "m.x.accuracy", [0.90, 0.95, 0.97])
     [row] = compare_documents(old, new)["metrics"]
-    assert row["delta"] == 0 and row["method"] == "Welch's t-test on both versions' repeats"
+    assert row["delta"] == 0 and row["method"] == WELCH
 
 
 def test_two_different_measurements_are_said_to_be_incomparable():
@@ -176,3 +178,62 @@ def test_a_renamed_metric_is_compared_under_its_new_name():
     assert changes["added_metrics"] == [] == changes["removed_metrics"]
     moved = compare_documents(old, doc({new_name: 5.0}, {"x": 2.0}))["metrics"]
     assert [row["metric"] for row in moved] == [new_name]
+
+
+def seeded(document, name, values):
+    """`document` with repeats of `name` made by the chapter's seed rule."""
+    document = with_repeats(document, name, values)
+    document["repeats"]["seeds"] = "repeat r reseeds with SeedSequence(s, spawn_key=(r,))"
+    return document
+
+
+def test_a_small_shift_in_every_repeat_of_the_same_seeds_is_seen_by_the_paired_test():
+    """Repeat r of both versions used the same seeds: a shift of a tenth of the seeds' spread,
+    (nearly) the same in every repeat, is significant by the paired test; Welch's test, which
+    ignores the pairs, calls it noise."""
+    before = [0.900, 0.930, 0.880, 0.920, 0.910]
+    after = [b + 0.002 + jitter for b, jitter in zip(before, [1e-4, -1e-4, 2e-4, 0, -2e-4],
+                                                      strict=True)]
+    old, new = seeded(doc({}, {}), "m.x.accuracy", before), seeded(doc({}, {}),
+                                                                     "m.x.accuracy", after)
+    changes = compare_documents(old, new)
+    [row] = changes["metrics"]
+    assert changes["paired"] and row["method"] == PAIRED and row["null"] == SEED_NOISE
+    assert row["verdict"] == "significant" and row["p_value"] < 0.001
+    [unpaired] = compare_documents(old, new, paired=False)["metrics"]
+    assert unpaired["method"] == WELCH and unpaired["verdict"] == "within noise"
+    assert unpaired["p_value"] > 0.5
+
+
+def test_repeats_of_other_seed_rules_are_not_paired():
+    old = seeded(doc({}, {}), "m.x.accuracy", [0.90, 0.93, 0.88])
+    new = with_repeats(doc({}, {}), "m.x.accuracy", [0.91, 0.94, 0.89])
+    new["repeats"]["seeds"] = "another rule"
+    changes = compare_documents(old, new)
+    assert not changes["paired"] and changes["metrics"][0]["method"] == WELCH
+
+
+def test_the_repeats_both_versions_have_are_paired_when_one_has_more():
+    old = seeded(doc({}, {}), "m.x.accuracy", [0.90, 0.93, 0.88])
+    new = seeded(doc({}, {}), "m.x.accuracy", [0.91, 0.94, 0.89, 0.95, 0.87])
+    [row] = compare_documents(old, new)["metrics"]
+    assert row["method"] == PAIRED and row["verdict"] == "significant"  # +0.01 in 3 of 3
+
+
+def test_every_verdict_names_its_null():
+    old = with_repeats(doc({"m.y.count": 3}, {}), "m.x.accuracy", [0.90, 0.93, 0.88],
+                       deterministic=["m.z.accuracy"])
+    new = with_repeats(doc({"m.y.count": 4}, {}), "m.x.accuracy", [0.91, 0.89, 0.93],
+                       deterministic=["m.z.accuracy"])
+    old["metrics"]["m.z.accuracy"], new["metrics"]["m.z.accuracy"] = 0.5, 0.6
+    rows = {row["metric"]: row for row in compare_documents(old, new)["metrics"]}
+    assert rows["m.x.accuracy"]["null"] == SEED_NOISE
+    assert rows["m.z.accuracy"]["null"] == "no noise"
+    assert rows["m.y.count"]["null"] is None and rows["m.y.count"]["verdict"] == "unknown"
+
+
+def test_the_false_discovery_adjustment_is_benjamini_hochberg():
+    """p_(k)·m/k made monotone from the largest down (Benjamini & Hochberg 1995)."""
+    assert _benjamini_hochberg([0.01, 0.04, 0.03, 0.5]) == pytest.approx(
+        [0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.5])
+    assert _benjamini_hochberg([]) == []

@@ -15,12 +15,13 @@ def threshold_of_any_release(outcome: dict) -> dict:
 
 
 def changes_of_any_release(changes: dict | None) -> dict | None:
-    """Changes stored before diffs knew the noise have no verdicts: shown as "—"."""
+    """Changes stored before diffs knew the noise have no verdicts: shown as "—"; before
+    verdicts named their null and test, none is named."""
     if changes is None:
         return None
-    rows = [{"verdict": None, "method": None, "p_value": None, **row}
-            for row in changes["metrics"]]
-    return {"significant": None, **changes, "metrics": rows}
+    rows = [{"verdict": None, "method": None, "p_value": None, "null": None, "test": None,
+             **row} for row in changes["metrics"]]
+    return {"significant": None, "paired": False, **changes, "metrics": rows}
 
 
 def projection_of_any_release(projection: dict, tasks: int) -> dict:

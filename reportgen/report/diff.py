@@ -20,9 +20,14 @@ TIMING_ROWS = 10  # the markdown form lists the tasks whose time changed most
 
 
 def _verdict(row: dict) -> str:
+    """The verdict, the null it was tested against and how: "significant; null: seed noise;
+    paired t-test, p = 0.002"."""
     if row["p_value"] is None:
-        return row["verdict"]
-    return f"{row['verdict']} (p = {fmt_number(row['p_value'], 3)})"
+        return f"{row['verdict']}: {row.get('method') or 'no repeats'}"
+    if not row.get("null"):  # a diff stored before verdicts named their null
+        return f"{row['verdict']} (p = {fmt_number(row['p_value'], 3)})"
+    return (f"{row['verdict']}; null: {row['null']}; {row['test']},"
+            f" p = {fmt_number(row['p_value'], 3)}")
 
 
 def _delta(row: dict) -> str:
