@@ -375,6 +375,7 @@ METRICS_SHAPE = {
                                       "peak_rss_bytes?": Maybe(INT), "threads?": INT})},
     "repeats?": Maybe({"count": INT, "deterministic?": [STR],
                        "metrics?": Each({"values": (list,)})}),
+    "sample_intervals?": Each({"low": NUMBER, "high": NUMBER, "method": STR}),
 }
 
 

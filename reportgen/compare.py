@@ -114,20 +114,22 @@ def _tests(name: str, old: dict, new: dict, paired: bool = False
         if len({len(row) for row in olds + news}) == 1:
             shared = min(len(olds), len(news))
             if paired and shared >= 2:
-                return (PAIRED, "paired t-test"), [_paired([row[i] for row in olds[:shared]],
-                                        [row[i] for row in news[:shared]])
-                                for i in range(len(olds[0]))]
-            return (WELCH, "Welch's t-test"), [_welch([row[i] for row in olds], [row[i] for row in news])
-                           for i in range(len(olds[0]))]
+                return (PAIRED, "paired t-test"), [
+                    _paired([row[i] for row in olds[:shared]], [row[i] for row in news[:shared]])
+                    for i in range(len(olds[0]))]
+            return (WELCH, "Welch's t-test"), [
+                _welch([row[i] for row in olds], [row[i] for row in news])
+                for i in range(len(olds[0]))]
     if len(measured) == 1:
         side, other = (before, new) if measured[0] is before else (after, old)
         single = _flat(other["metrics"][name])
         rows = [_flat(v) for v in side["values"]]
         if all(len(row) == len(single) for row in rows):
             which = "old" if side is before else "new"
-            return (f"the other value against the {which} version's repeats (t prediction"
-                    " interval)", "t prediction interval"), [_one_against_repeats(x, [row[i] for row in rows])
-                                  for i, x in enumerate(single)]
+            method = f"the other value against the {which} version's repeats (t prediction" \
+                     " interval)"
+            return (method, "t prediction interval"), [
+                _one_against_repeats(x, [row[i] for row in rows]) for i, x in enumerate(single)]
     return None
 
 
@@ -141,7 +143,8 @@ def _benjamini_hochberg(p_values: list[float]) -> list[float]:
 
 def classify(rows: list[dict], old: dict, new: dict, paired: bool = False) -> None:
     """Give every changed-metric row its `verdict`, the `null` it was tested against, its
-    `method` (and `test`, its short name) and adjusted `p_value` (the smallest of its elements'); `paired` as for `_tests`."""
+    `method` (and `test`, its short name) and adjusted `p_value` (the smallest of its
+    elements'); `paired` as for `_tests`."""
     family: list[tuple[int, float]] = []  # (row index, raw p) for every element tested
     for index, row in enumerate(rows):
         name = row["metric"]

@@ -82,9 +82,10 @@ def summarize(values: list) -> dict:
     same = np.ptp(array, axis=0) == 0  # equal in every repeat: no spread, not 1e-16 of one
     mean = np.where(same, array[0], array.mean(axis=0))
     std = np.where(same, 0.0, array.std(axis=0, ddof=1))
-    half = stats.t.ppf(0.5 + CONFIDENCE / 2, len(values) - 1) * std / np.sqrt(len(values))
-    for key, stat in (("mean", mean), ("std", std), ("ci_low", mean - half),
-                      ("ci_high", mean + half)):
+    spread = np.where(same, 1.0, std) / np.sqrt(len(values))  # scipy needs a scale above 0
+    low, high = stats.t.interval(CONFIDENCE, len(values) - 1, loc=mean, scale=spread)
+    low, high = np.where(same, mean, low), np.where(same, mean, high)
+    for key, stat in (("mean", mean), ("std", std), ("ci_low", low), ("ci_high", high)):
         summary[key] = stat.tolist()  # a float, or nested lists of floats
     return summary
 
@@ -251,7 +252,17 @@ def build_metrics_document(run: RunResult) -> dict:
     }
     if document["published"]:  # which releases give the book's numbers, as measured
         document["book_releases"] = book_releases()
+    intervals = sample_intervals(run)
+    if intervals:  # the chapter's run's (repeat 0's) intervals from its test sample
+        document["sample_intervals"] = intervals
     repeats = repeat_section(run)
     if repeats:
         document["repeats"] = repeats
     return document
+
+
+def sample_intervals(run: RunResult) -> dict[str, dict]:
+    """Every metric's 95 % interval from its test sample, where its section computes one."""
+    return {metric.name: metric.interval(run[metric.experiment])
+            for section in run.sections for metric in section.metrics
+            if metric.interval is not None}

@@ -28,7 +28,11 @@ DEFAULT_SPEC = Path(__file__).with_name("thresholds.toml")
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
              "==": operator.eq, "between": None}
 KEYS = {"id", "metric", "op", "bound", "bound_metric", "claim", "dataset", "on", "severity"}
-ON = ("value", "mean", "every_repeat", "ci_low", "ci_high")  # which number of a metric is checked
+# Which number of a metric is checked: the chapter's value, the repeats' mean, every repeat,
+# an end of the mean's interval over the repeats, or an end of the value's interval from its
+# test sample (metrics.json's "sample_intervals")
+ON = ("value", "mean", "every_repeat", "ci_low", "ci_high", "sample_low", "sample_high")
+SAMPLE_ENDS = {"sample_low": "low", "sample_high": "high"}
 SEVERITIES = ("fail", "warn")  # a failing "warn" threshold is shown, but never fails a build
 
 
@@ -177,6 +181,9 @@ def load_spec(path: Path, metrics: Collection[str],
                 raise fail(f"unknown metric {bound_metric!r}", "bound_metric")
             if "bound" in entry:
                 raise fail("give `bound` or `bound_metric`, not both", "bound")
+            if entry.get("on") in SAMPLE_ENDS:
+                raise fail(f"on = {entry['on']!r} checks one metric's interval against a"
+                           " bound: give `bound`, or test the two metrics' difference", "on")
             bounds = {}
         else:
             bounds = entry.get("bound")
@@ -281,9 +288,14 @@ class Outcome:
         what = {"value": t.metric, "mean": f"the mean of {t.metric} over the repeats",
                 "every_repeat": f"{t.metric} in every repeat",
                 "ci_low": f"the low end of {t.metric}'s 95 % interval",
-                "ci_high": f"the high end of {t.metric}'s 95 % interval"}[self.checked]
+                "ci_high": f"the high end of {t.metric}'s 95 % interval",
+                "sample_low": f"the low end of {t.metric}'s 95 % interval from the test sample",
+                "sample_high": f"the high end of {t.metric}'s 95 % interval from the test"
+                               " sample"}[self.checked]
         every = "every value of " if isinstance(self.value, list) else ""
-        note = (f" (on = {t.on!r}, but this version has no repeats of it: its value was"
+        lacking = "interval of it from its test sample" if t.on in SAMPLE_ENDS else \
+            "repeats of it"
+        note = (f" (on = {t.on!r}, but this version has no {lacking}: its value was"
                 f" checked)" if t.on != self.checked else "")
         repeats = (f" Holds in {self.repeats_holding} of {self.repeat_count} repeats."
                    if self.repeat_count else "")
@@ -381,6 +393,11 @@ def _statistic(document: dict, name: str, on: str) -> tuple[Any, str]:
     """The number of metric `name` that `on` asks for, and what it is. A deterministic metric
     of a version with repeats is its own mean and interval (zero spread); a version without
     repeats can only offer the value, and says so."""
+    if on in SAMPLE_ENDS:
+        interval = (document.get("sample_intervals") or {}).get(name)
+        if interval is None:  # a version from before intervals, or a metric without one
+            return document["metrics"][name], "value"
+        return interval[SAMPLE_ENDS[on]], on
     repeats = repeats_of(document, name)
     count = (document.get("repeats") or {}).get("count", 1)
     if on == "value" or (repeats is None and count < 2):

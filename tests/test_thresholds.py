@@ -158,6 +158,35 @@ def test_without_repeats_on_mean_checks_the_value_and_says_so(tmp_path):
     assert "this version has no repeats of it: its value was checked" in outcome.message
 
 
+@pytest.mark.parametrize("on, passed, checked", [("sample_low", False, 0.975),
+                                                  ("sample_high", True, 0.995)])
+def test_on_sample_checks_an_end_of_the_interval_from_the_test_sample(tmp_path, on, passed,
+                                                                       checked):
+    """The value (0.985) meets the bound; whether its test sample says so too is the low end."""
+    [threshold] = spec_with(tmp_path, f'on = "{on}"')
+    doc = document({"binary.forest.roc_auc": 0.985})
+    doc["sample_intervals"] = {"binary.forest.roc_auc": {"low": 0.975, "high": 0.995,
+                                                         "method": "percentile bootstrap"}}
+    [outcome] = evaluate([threshold], doc)
+    assert (outcome.passed, outcome.value, outcome.checked) == (passed, checked, on)
+    assert "95 % interval from the test sample = " in outcome.message
+
+
+def test_on_sample_without_an_interval_checks_the_value_and_says_so(tmp_path):
+    [threshold] = spec_with(tmp_path, 'on = "sample_low"')
+    [outcome] = evaluate([threshold], document({"binary.forest.roc_auc": 0.985}))
+    assert outcome.passed and outcome.checked == "value"
+    assert "no an interval" not in outcome.message
+    assert "has no interval of it from its test sample: its value was checked" in outcome.message
+
+
+def test_on_sample_needs_a_fixed_bound(tmp_path):
+    text = GOOD.replace('bound = { full = 0.99, quick = 0.98 }',
+                        'bound_metric = "binary.sgd.roc_auc"\non = "sample_low"')
+    with pytest.raises(SpecError, match="test the two metrics' difference"):
+        builtin_spec(write(tmp_path, text))
+
+
 def test_a_failing_warn_threshold_is_shown_but_does_not_block(tmp_path):
     [threshold] = spec_with(tmp_path, 'severity = "warn"')
     [outcome] = evaluate([threshold], document({"binary.forest.roc_auc": 0.95}))

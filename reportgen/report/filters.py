@@ -114,6 +114,15 @@ def fmt_interval(spread: dict | None, digits: int = 4) -> str:
     return f"{fmt_number(spread['ci_low'], decimals)} … {fmt_number(spread['ci_high'], decimals)}"
 
 
+def fmt_bounds(interval: dict | None, digits: int = 4, signed: bool = False) -> str:
+    """An interval from a test sample, "low … high" ({"low", "high"}: reportgen.statistics);
+    `signed` for a difference ("−0.0012 … +0.0034"); "—" without one."""
+    if not interval or interval.get("low") is None:
+        return "—"
+    number = fmt_signed if signed else fmt_number
+    return f"{number(interval['low'], digits)} … {number(interval['high'], digits)}"
+
+
 def fmt_status(status) -> str:
     """A threshold's status in any release's form: PASS, FAIL, WARN, MISSING; True/False from
     versions made before severities; None: not checked."""
@@ -126,4 +135,5 @@ def fmt_status(status) -> str:
 
 FILTERS = {"num": fmt_number, "pct": fmt_percent, "secs": fmt_seconds, "signed": fmt_signed,
            "ratio": fmt_ratio, "printed": fmt_printed, "brief": fmt_brief, "bytes": fmt_bytes,
-           "spread": fmt_spread, "interval": fmt_interval, "status": fmt_status}
+           "spread": fmt_spread, "interval": fmt_interval, "bounds": fmt_bounds,
+           "status": fmt_status}

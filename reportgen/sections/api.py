@@ -44,6 +44,9 @@ class Metric:
     # release matrix and said by `release_findings.explanation`, never written here.
     why_different: str = ""
     headline: str | None = None  # a label: the summary, the index and `list` lead with it
+    # The value's 95 % interval from its test sample, read from the result as a plain dict
+    # ({"low", "high", "method", ...}: reportgen.statistics); metrics.json's "sample_intervals"
+    interval: Callable[[Any], dict] | None = None
 
 
 _NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+\Z")

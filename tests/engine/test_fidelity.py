@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 import pytest
+from scipy.stats import binomtest
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import SGDClassifier
@@ -32,7 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from reportgen.engine.cache import ResultCache
 from reportgen.engine.profiles import Profile
-from reportgen.metrics import metric_values
+from reportgen.metrics import metric_values, sample_intervals
 from tests.chapter import run_builtin
 
 N_TRAIN = int(os.environ.get("REPORTGEN_FIDELITY_TRAIN_SIZE", "1500"))
@@ -222,6 +223,19 @@ def test_test_set_section(engine, chapter, one_thread, mnist):
     knn_clf = KNeighborsClassifier().fit(X_train, y_multilabel)
     assert m["test.knn_multilabel.f1_macro"] == f1_score(
         np.c_[y_test >= 7, y_test % 2 == 1], knn_clf.predict(X_test), average="macro")
+
+    # the test sample's intervals and paired tests, as plain scipy computes them
+    intervals = sample_intervals(engine[0])
+    svc_right = svm_clf.predict(X_test) == y_test
+    exact = binomtest(int(svc_right.sum()), N_TEST).proportion_ci(method="exact")
+    assert (intervals["test.svc.accuracy"]["low"], intervals["test.svc.accuracy"]["high"]) == (
+        exact.low, exact.high)
+    scaled_right = sgd_scaled.predict(scaler.transform(X_test)) == y_test
+    only_svc = int(np.sum(svc_right & ~scaled_right))
+    only_scaled = int(np.sum(~svc_right & scaled_right))
+    comparison = intervals["test.svc_vs_sgd_scaled.accuracy_difference"]
+    assert comparison["p_value"] == binomtest(only_svc, only_svc + only_scaled).pvalue
+    assert comparison["difference"] == m["test.svc.accuracy"] - m["test.sgd_scaled.accuracy"]
 
 
 def test_denoising_in_batches_equals_one_call(chapter, one_thread):
