@@ -55,6 +55,10 @@ KEY_MEANINGS = {
     "repeats": "with `--repeats N` (N of 2 or more): how many repeats, how they are seeded, the"
                " deterministic experiments and metrics (not repeated), and every repeated"
                " metric's values and summary (see Repeats and diffs)",
+    "sample_intervals": "when the test section ran: each test-set metric's 95 % interval from"
+                        " the test sample (`low`, `high`, `method`, `confidence`) and, for the"
+                        " paired differences of two models, `difference`, `p_value`, `test` and"
+                        " `null` (see Statistics); the chapter's run's (repeat 0's)",
     "version": "the version's id (archived versions only: written by `reportgen build`)",
     "thresholds": "each threshold of the spec with its status PASS, FAIL, WARN or MISSING, what"
                   " it checked, and with repeats in how many it holds (archived versions only)",

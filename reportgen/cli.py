@@ -718,6 +718,28 @@ def diff_command(old, new, reports_dir, form, fail_on) -> None:
                                    f" from {a.id} to {b.id}")
 
 
+@cli.command("false-alarms")
+@click.argument("version", default="latest")
+@reports_dir_option
+@click.option("--block", type=click.IntRange(min=2), default=None,
+              help="Repeats in each block [default: half of the version's repeats 1..N-1].")
+@click.option("--json", "as_json", is_flag=True, help="The measurement as JSON.")
+def false_alarms_command(version, reports_dir, block, as_json) -> None:
+    """Measure how often `diff --fail-on significant` fails identical code: the version's
+    repeats split into two blocks with disjoint seeds, compared as two builds (an A/A check)."""
+    from reportgen.archive import Archive
+    from reportgen.false_alarms import measure
+    from reportgen.metrics import with_current_names
+    from reportgen.report.diff import describe_false_alarms
+
+    found = Archive(reports_dir).resolve(version, kind="chapter")
+    measured = measure(with_current_names(found.metrics()), block)
+    if as_json:
+        click.echo(json.dumps({"version": found.id, **measured.as_dict()}, indent=2))
+    else:
+        click.echo(f"{found.id}: {describe_false_alarms(measured.as_dict())}")
+
+
 @cli.command("check")
 @click.argument("version", default="latest")
 @reports_dir_option

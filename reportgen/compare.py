@@ -25,7 +25,9 @@ seed anywhere) has no noise: any change is significant.
 
 from __future__ import annotations
 
+import inspect
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -56,12 +58,44 @@ def _flat(value: Any) -> list[float]:
     return [x for v in value for x in _flat(v)] if isinstance(value, list) else [float(value)]
 
 
+PERMUTATIONS = 9999  # exact below this many distinct splits of the two sides (5 + 5: 252)
+
+
 def _welch(a: list[float], b: list[float]) -> float:
-    """Two-sided p-value of Welch's t-test (scipy's ttest_ind, equal_var=False); with no spread
-    on either side, 0 or 1 (scipy gives nan: the t statistic is 0/0 or x/0)."""
-    if len(set(a)) == 1 and len(set(b)) == 1:
-        return 1.0 if a[0] == b[0] else 0.0
-    return float(stats.ttest_ind(b, a, equal_var=False).pvalue)
+    """Two-sided p-value of Welch's t-test (scipy's ttest_ind, equal_var=False); where a side
+    has no spread, the exact permutation test of the difference of means instead.
+
+    A side without spread is, for a seeded metric, an accident of few repeats of a discrete
+    value (a confusion-matrix cell of 1 in three repeats, 0 in three others): Welch's t is then
+    x/0 and its p-value 0, and the A/A check (`false_alarms`) measured the gate failing on half
+    of identical comparisons because of it. The permutation test needs no spread: under no
+    change the 2n values are exchangeable, so 3 against 3 can give no p below 2/20."""
+    if len(set(a) | set(b)) == 1:
+        return 1.0
+    if len(set(a)) == 1 or len(set(b)) == 1:
+        return _permutation(a, b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # "precision loss": nearly identical
+        try:
+            return float(stats.ttest_ind(b, a, equal_var=False).pvalue)
+        except RuntimeWarning:
+            return _permutation(a, b)
+
+
+def _permutation(a: list[float], b: list[float]) -> float:
+    """Two-sided p-value of the permutation test of the difference of means (exact when the
+    splits are fewer than PERMUTATIONS, else that many drawn from a fixed seed)."""
+    result = stats.permutation_test(
+        (np.asarray(b, dtype=float), np.asarray(a, dtype=float)),
+        lambda x, y, axis: np.mean(x, axis=axis) - np.mean(y, axis=axis),
+        permutation_type="independent", alternative="two-sided", n_resamples=PERMUTATIONS,
+        vectorized=True, **{_SEED: np.random.default_rng(0)})
+    return float(result.pvalue)
+
+
+# scipy 1.15 renamed random_state to rng; the release environments may have either
+_SEED = "rng" if "rng" in inspect.signature(stats.permutation_test).parameters else \
+    "random_state"
 
 
 def _one_against_repeats(x: float, repeats: list[float]) -> float:
@@ -71,8 +105,8 @@ def _one_against_repeats(x: float, repeats: list[float]) -> float:
     n = len(repeats)
     mean = sum(repeats) / n
     std = float(np.std(repeats, ddof=1))
-    if std == 0:
-        return 1.0 if x == mean else 0.0
+    if std == 0:  # as in _welch: x the most extreme of n + 1 exchangeable values, no t
+        return 1.0 if x == mean else min(1.0, 2 / (n + 1))
     return float(2 * stats.t.sf(abs(x - mean) / (std * math.sqrt(1 + 1 / n)), n - 1))
 
 
@@ -89,7 +123,8 @@ def _paired(a: list[float], b: list[float]) -> float:
 
 SEED_NOISE = "seed noise"  # the null of every test on repeats: the seeds alone explain it
 PAIRED = "paired t-test on the per-repeat differences (repeat r of both used the same seeds)"
-WELCH = "Welch's t-test on both versions' repeats (their seeds differ)"
+WELCH = ("Welch's t-test on both versions' repeats (their seeds differ; the exact permutation"
+         " test where a side has no spread)")
 
 
 def repeats_share_seeds(old: dict, new: dict) -> bool:

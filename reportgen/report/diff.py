@@ -9,6 +9,7 @@ import math
 from reportgen.report.filters import (
     fmt_brief,
     fmt_number,
+    fmt_percent,
     fmt_ratio,
     fmt_seconds,
     fmt_signed,
@@ -134,3 +135,18 @@ def format_changes(form: str, changes: dict, old_id: str, new_id: str,
     """The diff in `form` (one of FORMATS)."""
     return {"text": as_text, "markdown": as_markdown, "json": as_json}[form](
         changes, old_id, new_id, new_metrics)
+
+
+def describe_false_alarms(measured: dict) -> str:
+    """An A/A measurement (`false_alarms.FalseAlarms.as_dict`) in three lines."""
+    flagged = ", ".join(f"{name} ({count})" for name, count in measured["most_flagged"])
+    return "\n".join([
+        f"A/A check of `diff --fail-on significant` on repeats {measured['repeats'][0]}.."
+        f"{measured['repeats'][-1]}, blocks of {measured['block']}: the gate failed in"
+        f" {measured['failing_splits']} of {measured['splits']} splits, a measured false-alarm"
+        f" rate of {fmt_percent(measured['gate_rate'])} (nominal"
+        f" {fmt_percent(measured['nominal'], 0)})",
+        f"metric elements called significant: {measured['metrics_significant']} of"
+        f" {measured['metrics_tested']} ({fmt_percent(measured['metric_rate'])})"
+        + (f"; most often {flagged}" if flagged else ""),
+        f"method: {measured['method']}"])

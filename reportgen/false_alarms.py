@@ -1,0 +1,111 @@
+"""The gate's false-alarm rate, measured on a version's own repeats (an A/A check).
+
+`reportgen diff --fail-on significant` is a gate: it fails when any metric changed beyond
+seed noise. Benchmarking tools that measured their gates found them failing identical code far
+more often than their nominal rate. This measures ours: the repeats 1..2b of one version (the
+chapter's run, repeat 0, has unshuffled splits and is left out) are split into two blocks of b
+repeats with disjoint seeds, each block made a version of its own, and the two compared by
+`compare.compare_documents`, exactly as `diff` compares two builds whose seeds differ (Welch's
+test, Benjamini–Hochberg over the diff). Both blocks ran the same code on the same data: every
+significant verdict is a false alarm. Every way of splitting the 2b repeats into two blocks is
+tried (C(2b, b)/2 splits; they share repeats, so they are not independent: the rate is an
+average over splits, not a count of independent trials).
+
+Two rates: the share of splits in which the gate fails (nominal: at most 5 %, since under no
+change at all the false discovery rate Benjamini–Hochberg keeps at 5 % is the chance of any
+significant verdict), and the share of all metric elements tested that were called significant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from itertools import combinations
+
+from reportgen.compare import SIGNIFICANCE, compare_documents
+from reportgen.errors import ReportgenError
+from reportgen.metrics import summarize
+
+NOMINAL = SIGNIFICANCE
+MIN_BLOCK = 2  # Welch's test needs two values a side
+FEWEST_REPEATS = 2 * MIN_BLOCK + 1  # the chapter's run and two blocks
+MOST_SPLITS = 35  # C(8, 4) / 2: every split of blocks of 4; larger blocks take the first 35
+
+
+@dataclass(frozen=True)
+class FalseAlarms:
+    """What the A/A check measured on one version's repeats."""
+
+    block: int  # repeats in each block
+    repeats: tuple[int, ...]  # the repeats used (1..2b)
+    splits: int  # comparisons made
+    failing_splits: int  # in how many the gate found something significant
+    metrics_tested: int  # metric comparisons with a verdict, over all splits
+    metrics_significant: int
+    most_flagged: tuple[tuple[str, int], ...]  # metric -> in how many splits it was flagged
+    nominal: float = NOMINAL
+    method: str = ("A/A: the version's repeats 1..2b split into two blocks of b (disjoint"
+                   f" seeds) every way, at most {MOST_SPLITS} ways, each pair compared as"
+                   " `reportgen diff` compares two builds whose seeds differ (Welch's t-test,"
+                   " Benjamini-Hochberg at 5 %)")
+
+    @property
+    def gate_rate(self) -> float:
+        """The share of A/A comparisons the gate fails: its measured false-alarm rate."""
+        return self.failing_splits / self.splits
+
+    @property
+    def metric_rate(self) -> float:
+        return self.metrics_significant / self.metrics_tested if self.metrics_tested else 0.0
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "gate_rate": self.gate_rate, "metric_rate": self.metric_rate}
+
+
+def _block_document(document: dict, repeats: tuple[int, ...], seeds: str) -> dict:
+    """The version as if it had run only `repeats` (the first of them as its chapter value)."""
+    recorded = document["repeats"]
+    metrics, summaries = dict(document["metrics"]), {}
+    for name, summary in recorded.get("metrics", {}).items():
+        values = [summary["values"][r] for r in repeats]
+        metrics[name] = values[0]
+        summaries[name] = summarize(values)
+    return {**document, "metrics": metrics, "thresholds": [],
+            "repeats": {**recorded, "count": len(repeats), "seeds": seeds,
+                        "metrics": summaries}}
+
+
+def largest_block(document: dict) -> int:
+    """The block size the version's repeats allow: half of repeats 1..N-1."""
+    return ((document.get("repeats") or {}).get("count", 1) - 1) // 2
+
+
+def measure(document: dict, block: int | None = None) -> FalseAlarms:
+    """The A/A false-alarm rate of the diff gate on this version's repeats (see the module)."""
+    block = largest_block(document) if block is None else block
+    available = largest_block(document)
+    if block < MIN_BLOCK or block > available:
+        count = (document.get("repeats") or {}).get("count", 1)
+        has = "was built without --repeats" if count < 2 else \
+            f"has {count} repeats, enough for blocks of {max(available, 0)}"
+        raise ReportgenError(
+            f"the A/A check needs two blocks of at least 2 repeats besides the chapter's run"
+            f" (blocks of {max(block, MIN_BLOCK)}); this version {has}: build with --repeats"
+            f" {2 * max(block, MIN_BLOCK) + 1} or more")
+    used = tuple(range(1, 2 * block + 1))
+    splits = [first for first in combinations(used, block) if 1 in first]  # each split once
+    splits = splits[:MOST_SPLITS]
+    failing, tested, significant, flagged = 0, 0, 0, {}
+    for first in splits:
+        second = tuple(r for r in used if r not in first)
+        changes = compare_documents(_block_document(document, first, "block a"),
+                                    _block_document(document, second, "block b"))
+        judged = [row for row in changes["metrics"] if row["verdict"] != "unknown"]
+        called = [row["metric"] for row in judged if row["verdict"] == "significant"]
+        failing += bool(called)
+        tested += len(judged)
+        significant += len(called)
+        for name in called:
+            flagged[name] = flagged.get(name, 0) + 1
+    return FalseAlarms(block=block, repeats=used, splits=len(splits), failing_splits=failing,
+                       metrics_tested=tested, metrics_significant=significant,
+                       most_flagged=tuple(sorted(flagged.items(), key=lambda kv: -kv[1])[:5]))
