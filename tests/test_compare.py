@@ -237,3 +237,24 @@ def test_the_false_discovery_adjustment_is_benjamini_hochberg():
     assert _benjamini_hochberg([0.01, 0.04, 0.03, 0.5]) == pytest.approx(
         [0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.5])
     assert _benjamini_hochberg([]) == []
+
+
+def test_a_side_without_spread_is_judged_by_the_permutation_test():
+    """Three repeats of a discrete value (a confusion-matrix cell) can agree by chance: 1 in
+    three repeats and 0 in three others is no evidence (2/20 is the smallest p of 3 against
+    3); six against six is."""
+    for count, verdict in ((3, "within noise"), (6, "significant")):
+        old = with_repeats(doc({}, {}), "m.x.cell", [1.0] * count)
+        new = with_repeats(doc({}, {}), "m.x.cell", [0.0] * count)
+        [row] = compare_documents(old, new)["metrics"]
+        assert row["verdict"] == verdict, (count, row)
+    [row] = compare_documents(with_repeats(doc({}, {}), "m.x.cell", [1.0, 1.0, 1.0]),
+                              with_repeats(doc({}, {}), "m.x.cell", [0.0, 1.0, 0.0]))["metrics"]
+    assert row["p_value"] == pytest.approx(0.4)  # 8 of the 20 splits are as extreme
+
+
+def test_one_value_against_repeats_without_spread_is_a_rank_not_a_certainty():
+    old = doc({"m.x.cell": 0.0}, {})
+    new = with_repeats(doc({}, {}), "m.x.cell", [1.0, 1.0, 1.0])
+    [row] = compare_documents(old, new)["metrics"]
+    assert row["verdict"] == "within noise" and row["p_value"] == 0.5

@@ -1,0 +1,80 @@
+"""The diff gate's false-alarm rate, measured on a version's own repeats (an A/A check)."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from reportgen.cli import cli
+from reportgen.errors import ReportgenError
+from reportgen.false_alarms import NOMINAL, measure
+from reportgen.metrics import summarize
+
+
+def document_with_repeats(values: dict[str, list]) -> dict:
+    """A quick MNIST document whose metrics have these repeats (the first is the chapter's)."""
+    count = len(next(iter(values.values())))
+    return {
+        "dataset": {"name": "mnist", "checksum": "abc"},
+        "profile": {"name": "quick", "train_size": 6000, "test_size": 1000},
+        "metrics": {name: v[0] for name, v in values.items()},
+        "thresholds": [], "timings": {"wall_seconds": 1.0, "experiments": {}},
+        "repeats": {"count": count, "seeds": "rule", "deterministic_metrics": [],
+                    "metrics": {name: summarize(v) for name, v in values.items()}},
+    }
+
+
+def test_every_split_of_the_repeats_is_compared_once():
+    rng = np.random.default_rng(0)
+    document = document_with_repeats({f"m.x.a{i}": rng.normal(0.9, 0.01, 9).tolist()
+                                      for i in range(5)})
+    measured = measure(document)
+    assert measured.block == 4 and measured.repeats == (1, 2, 3, 4, 5, 6, 7, 8)
+    assert measured.splits == 35  # C(8, 4) / 2
+    assert measured.metrics_tested == 35 * 5
+    assert 0 <= measured.gate_rate <= 1 and measured.nominal == NOMINAL
+
+
+def test_a_discrete_metric_that_agrees_within_each_block_is_no_false_alarm():
+    """What the check found in the gate: a confusion-matrix cell of 1 in three repeats and 0
+    in three others was 'significant' (Welch's t of x/0)."""
+    cell = [0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    measured = measure(document_with_repeats({"m.x.cell": cell}), block=3)
+    assert measured.splits == 10 and measured.failing_splits == 0
+
+
+def test_the_check_reports_what_it_sees_when_the_blocks_do_differ():
+    """Not an A/A pair: the check reports what it sees (the blocks are the first and second
+    half of the repeats in one split), never a rate of 0 by construction."""
+    values = [0.9] + [0.90 + 0.001 * i for i in range(5)] + [0.95 + 0.001 * i for i in range(5)]
+    measured = measure(document_with_repeats({"m.x.a": values}), block=5)
+    assert measured.failing_splits >= 1 and ("m.x.a", measured.failing_splits) in \
+        measured.most_flagged
+
+
+def test_too_few_repeats_is_a_one_line_error():
+    document = document_with_repeats({"m.x.a": [0.9, 0.91, 0.92]})
+    with pytest.raises(ReportgenError, match="build with --repeats 5 or more"):
+        measure(document)
+
+
+@pytest.mark.slow
+def test_the_gate_false_alarms_at_most_about_its_nominal_rate_on_a_small_profile(tmp_path):
+    """The A/A check run as a user runs it, on digits' quick profile with 7 repeats: measured
+    and printed; far above 5 % would be a gate to fix."""
+    runner = CliRunner()
+    reports = tmp_path / "reports"
+    result = runner.invoke(cli, ["build", "--dataset", "digits", "--profile", "quick",
+                                 "--repeats", "7", "--no-pdf", "--quiet", "--reports-dir",
+                                 str(reports)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    shown = runner.invoke(cli, ["false-alarms", "--reports-dir", str(reports)])
+    print(shown.output)
+    assert shown.exit_code == 0 and "measured false-alarm rate of" in shown.output
+    measured = json.loads(runner.invoke(cli, ["false-alarms", "--json", "--reports-dir",
+                                              str(reports)]).output)
+    assert measured["splits"] == 10 and measured["metrics_tested"] > 100
+    assert measured["gate_rate"] <= 2 * NOMINAL, measured
+    [version] = reports.glob("v0001-*")
+    assert "How often the diff gate cries wolf" in (version / "report.html").read_text()
