@@ -110,6 +110,10 @@ def repeat_section(run: RunResult) -> dict | None:
                                   for metric in section.metrics
                                   if metric.experiment not in run.varying],
         "metrics": metrics,
+        # metric -> the per-fold scores it is or summarises (its claims' corrected interval)
+        "fold_scores": {metric.name: metric.fold_scores for section in run.sections
+                        for metric in section.metrics
+                        if metric.fold_scores and metric.fold_scores in metrics},
     }
 
 

@@ -160,3 +160,26 @@ def resampled_macro_f1(truth: np.ndarray, predicted: np.ndarray
         per_label = np.where(denominator > 0, 2 * counts[0] / np.maximum(denominator, 1), 0.0)
         return per_label.mean(axis=-1)
     return f1
+
+
+CORRECTED_CV = ("corrected repeated k-fold t-interval (Nadeau & Bengio 2003; Bouckaert & Frank"
+                " 2004): mean ± t(0.975, kr−1)·√((1/(kr) + 1/(k−1))·S²)")
+NAIVE_CV = "naive t-interval of the kr fold scores: mean ± t(0.975, kr−1)·√(S²/(kr))"
+
+
+def corrected_cv_interval(folds_by_repeat: list[list[float]]) -> dict:
+    """The mean of r repeats of k-fold scores with the naive t-interval, which treats the kr
+    scores as independent, and the corrected one, which adds the test-to-training size ratio
+    of a fold (1/(k−1)) to the variance: the folds share their training images, so the naive
+    variance is too small and its "significant" verdicts too many (Nadeau & Bengio 2003;
+    Bouckaert & Frank 2004). S² is the sample variance of the kr scores (scipy's t quantile)."""
+    scores = np.asarray(folds_by_repeat, dtype=float)
+    repeats, k = scores.shape
+    n = repeats * k
+    mean, variance = float(scores.mean()), float(scores.var(ddof=1))
+    quantile = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1))
+    naive = quantile * np.sqrt(variance / n)
+    corrected = quantile * np.sqrt((1 / n + 1 / (k - 1)) * variance)
+    return {"mean": mean, "folds": k, "repeats": repeats,
+            "naive_low": mean - naive, "naive_high": mean + naive, "naive_method": NAIVE_CV,
+            "low": mean - corrected, "high": mean + corrected, "method": CORRECTED_CV}

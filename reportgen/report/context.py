@@ -120,7 +120,7 @@ def _robustness(document: dict, data: dict, thresholds: list[dict], folder: Path
     experiments did not need them, each claim at the chapter's seed and in every repeat, and
     the headline and threshold metrics' spread (with the figure of it)."""
     from reportgen.false_alarms import FEWEST_REPEATS, MIN_BLOCK, largest_block, measure
-    from reportgen.report.model import robustness_rows, varies
+    from reportgen.report.model import cv_claims, robustness_rows, varies
 
     repeats = document.get("repeats")
     if not repeats:
@@ -138,6 +138,7 @@ def _robustness(document: dict, data: dict, thresholds: list[dict], folder: Path
         "metrics": rows,
         "constant": [row["metric"] for row in rows if not varies(row)],
         "chart": inline_figure(folder, chart) if chart else None,
+        "cv_claims": cv_claims(document),
         "false_alarms": (measure(document).as_dict() if largest_block(document) >= MIN_BLOCK
                          else None),
         "fewest_repeats": FEWEST_REPEATS,  # that the A/A check can use

@@ -189,6 +189,49 @@ def robustness_rows(document: dict, headline_names: list[str]) -> list[dict]:
     return rows
 
 
+def _holds_inside(op: str, low: float, high: float, bound) -> bool:
+    """Whether a whole interval meets the claim's bound (every number in it would)."""
+    if op in (">", ">="):
+        return low > bound if op == ">" else low >= bound
+    if op in ("<", "<="):
+        return high < bound if op == "<" else high <= bound
+    return op == "between" and bound[0] <= low and high <= bound[1]
+
+
+def cv_claims(document: dict) -> list[dict]:
+    """The claims of a version with repeats that rest on k-fold cross-validation scores (a
+    metric declaring its `fold_scores`): the mean fold score, or for a claim against another
+    such metric the mean per-fold difference (same repeat, same fold), with its naive and its
+    corrected repeated k-fold interval, and whether the claim holds inside each."""
+    from reportgen.statistics import corrected_cv_interval
+
+    repeats = document.get("repeats") or {}
+    folds_of = repeats.get("fold_scores") or {}
+    values = repeats.get("metrics") or {}
+    rows = []
+    for t in document.get("thresholds", []):
+        scores = folds_of.get(t["metric"])
+        other = folds_of.get(t["bound_metric"]) if t.get("bound_metric") else None
+        if scores not in values or (t.get("bound_metric") and other not in values):
+            continue
+        if t["op"] not in (">", ">=", "<", "<=", "between"):
+            continue
+        folds = values[scores]["values"]
+        if other:
+            folds = [[a - b for a, b in zip(x, y, strict=True)]
+                     for x, y in zip(folds, values[other]["values"], strict=True)]
+        interval = corrected_cv_interval(folds)
+        bound = 0 if other else t["bound"]
+        rows.append({"id": t["id"], "claim": t["claim"], "metric": t["metric"],
+                     "bound_metric": t.get("bound_metric"), "op": t["op"], "bound": bound,
+                     "of": f"{scores} − {other}" if other else scores, **interval,
+                     "holds_naive": _holds_inside(t["op"], interval["naive_low"],
+                                                  interval["naive_high"], bound),
+                     "holds_corrected": _holds_inside(t["op"], interval["low"],
+                                                      interval["high"], bound)})
+    return rows
+
+
 def varies(row: dict) -> bool:
     """Whether a robustness row's repeats differ at all (the spread figure draws only these; a
     metric the same in every repeat has nothing to draw)."""

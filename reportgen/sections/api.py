@@ -47,6 +47,9 @@ class Metric:
     # The value's 95 % interval from its test sample, read from the result as a plain dict
     # ({"low", "high", "method", ...}: reportgen.statistics); metrics.json's "sample_intervals"
     interval: Callable[[Any], dict] | None = None
+    # The metric holding the per-fold scores this one is (or summarises) on a k-fold
+    # cross-validation: with repeats, its claims get the corrected repeated k-fold interval
+    fold_scores: str | None = None
 
 
 _NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+\Z")
