@@ -115,7 +115,7 @@ def paired_bootstrap(difference: Callable[[np.ndarray], np.ndarray], n: int,
     interval = Interval(float(result.confidence_interval.low),
                         float(result.confidence_interval.high), PAIRED_BOOTSTRAP)
     return PairedDifference(float(observed), interval, float(min(1.0, 2 * min(below, above))),
-                            PAIRED_BOOTSTRAP)
+                            "paired bootstrap")
 
 
 def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> float:
