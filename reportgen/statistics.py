@@ -68,10 +68,12 @@ class PairedDifference:
     interval: Interval
     p_value: float
     test: str
+    smallest_p: float | None = None  # the test's resolution (a bootstrap's 2/(B + 1))
 
     def as_dict(self) -> dict:
         return {"difference": self.difference, **self.interval.as_dict(),
-                "p_value": self.p_value, "test": self.test, "null": TEST_SAMPLE_NOISE}
+                "p_value": self.p_value, "test": self.test, "null": TEST_SAMPLE_NOISE,
+                "smallest_p": self.smallest_p}
 
 
 def exact_binomial(successes: int, trials: int) -> Interval:
@@ -115,7 +117,7 @@ def paired_bootstrap(difference: Callable[[np.ndarray], np.ndarray], n: int,
     interval = Interval(float(result.confidence_interval.low),
                         float(result.confidence_interval.high), PAIRED_BOOTSTRAP)
     return PairedDifference(float(observed), interval, float(min(1.0, 2 * min(below, above))),
-                            "paired bootstrap")
+                            "paired bootstrap", smallest_p=2 / (resampled.size + 1))
 
 
 def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> float:
