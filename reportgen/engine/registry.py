@@ -149,6 +149,8 @@ def _declared(value: object, home: str, reached: list) -> str | None:
         texts = each(getattr(value, f.name) for f in dataclasses.fields(value))
         if texts is None:
             return None
+        if _is_followed(type(value), home):  # its methods run too (`comparison.run(...)`)
+            reached.append(type(value))
         names = [f.name for f in dataclasses.fields(value)]
         return (f"{type(value).__qualname__}("
                 + ", ".join(f"{k}={v}" for k, v in zip(names, texts, strict=True)) + ")")

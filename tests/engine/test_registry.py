@@ -9,7 +9,7 @@ import pytest
 
 from reportgen.engine import registry
 from reportgen.engine.registry import in_dependency_order, with_dependencies
-from reportgen.sections import binary, multiclass, multioutput, shared
+from reportgen.sections import binary, multiclass, multioutput, shared, test_set
 from tests.chapter import CHAPTER
 
 
@@ -47,6 +47,13 @@ def test_a_changed_helper_function_reruns_its_callers(monkeypatch):
     another_function_of_ours = multioutput.rmse
     assert changed_after(monkeypatch, binary, "detector_training_data",
                          another_function_of_ours) == {"binary.sgd.fit"}
+
+
+def test_a_method_of_declared_data_is_followed(monkeypatch):
+    """The test section declares its comparisons as dataclasses whose `run` method does the
+    work (`comparison.run(...)`): what that method calls is part of the key. (It was not: a
+    changed paired test kept its cached result.)"""
+    assert changed_after(monkeypatch, test_set, "mcnemar", multioutput.rmse) == {"test.scores"}
 
 
 def test_an_edited_estimator_reruns_every_task_that_fits_it(monkeypatch):
