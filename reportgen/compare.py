@@ -67,7 +67,7 @@ def _welch(a: list[float], b: list[float]) -> float:
 
     A side without spread is, for a seeded metric, an accident of few repeats of a discrete
     value (a confusion-matrix cell of 1 in three repeats, 0 in three others): Welch's t is then
-    x/0 and its p-value 0, and the A/A check (`false_alarms`) measured the gate failing on half
+    x/0 (no spread on either side, p = 0) or rests on one side's spread alone, and the A/A check (`false_alarms`) measured the gate failing on half
     of identical comparisons because of it. The permutation test needs no spread: under no
     change the 2n values are exchangeable, so 3 against 3 can give no p below 2/20."""
     if len(set(a) | set(b)) == 1:
@@ -190,7 +190,9 @@ def classify(rows: list[dict], old: dict, new: dict, paired: bool = False) -> No
                        method="deterministic in both versions: any change is real")
             continue
         tests = _tests(name, old, new, paired)
-        if tests is not None:
+        if tests is not None and any(math.isnan(p) for p in tests[1]):
+            row["method"] = "a value is not a number: nothing can judge its noise"
+        elif tests is not None:
             (method, test), _ = tests
             row.update(method=method, test=test, null=SEED_NOISE)
             family += [(index, p) for p in tests[1]]

@@ -98,11 +98,19 @@ def _resampled(statistic: Callable[[np.ndarray], np.ndarray], n: int):
                            **options)
 
 
+UNDEFINED = ("some resamples hold a single class, where the score is undefined: no interval"
+             " (a test set too small or too skewed for the bootstrap)")
+
+
 def bootstrap(statistic: Callable[[np.ndarray], np.ndarray], n: int) -> Interval:
-    """The percentile bootstrap interval of a score of n test images."""
+    """The percentile bootstrap interval of a score of n test images; where a resample's score
+    is undefined (ROC AUC of a resample without positives), the whole range [0, 1], said so,
+    never a number made from the others."""
     result = _resampled(statistic, n)
-    return Interval(float(result.confidence_interval.low),
-                    float(result.confidence_interval.high), BOOTSTRAP)
+    low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return Interval(0.0, 1.0, f"{BOOTSTRAP}: {UNDEFINED}")
+    return Interval(low, high, BOOTSTRAP)
 
 
 def paired_bootstrap(difference: Callable[[np.ndarray], np.ndarray], n: int,
@@ -112,6 +120,10 @@ def paired_bootstrap(difference: Callable[[np.ndarray], np.ndarray], n: int,
     differences, each share counted with the observed one ((k + 1) / (B + 1))."""
     result = _resampled(difference, n)
     resampled = np.asarray(result.bootstrap_distribution)
+    if not np.all(np.isfinite(resampled)):
+        return PairedDifference(float(observed), Interval(-1.0, 1.0,
+                                                          f"{PAIRED_BOOTSTRAP}: {UNDEFINED}"),
+                                1.0, "paired bootstrap")
     below = (np.count_nonzero(resampled <= 0) + 1) / (resampled.size + 1)
     above = (np.count_nonzero(resampled >= 0) + 1) / (resampled.size + 1)
     interval = Interval(float(result.confidence_interval.low),
@@ -140,7 +152,8 @@ def resampled_roc_auc(positive: np.ndarray, scores: np.ndarray
         n_pos = is_positive.sum(axis=-1)
         n_neg = is_positive.shape[-1] - n_pos
         rank_sum = np.where(is_positive, ranks, 0).sum(axis=-1)
-        return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a single class: nan, said above
+            return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
     return auc
 
 
@@ -180,8 +193,8 @@ def corrected_cv_interval(folds_by_repeat: list[list[float]]) -> dict:
     n = repeats * k
     mean, variance = float(scores.mean()), float(scores.var(ddof=1))
     quantile = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1))
-    naive = quantile * np.sqrt(variance / n)
-    corrected = quantile * np.sqrt((1 / n + 1 / (k - 1)) * variance)
+    naive = quantile * float(np.sqrt(variance / n))
+    corrected = quantile * float(np.sqrt((1 / n + 1 / (k - 1)) * variance))
     return {"mean": mean, "folds": k, "repeats": repeats,
             "naive_low": mean - naive, "naive_high": mean + naive, "naive_method": NAIVE_CV,
             "low": mean - corrected, "high": mean + corrected, "method": CORRECTED_CV}

@@ -438,6 +438,11 @@ def evaluate(spec: list[Threshold], document: dict) -> list[Outcome]:
 def _outcome(t: Threshold, document: dict, count: int) -> Outcome:
     """One applicable threshold checked on a document that has its metrics."""
     profile = document["profile"]["name"]
+    intervals = document.get("sample_intervals")
+    if t.on in SAMPLE_ENDS and intervals is not None and t.metric not in intervals:
+        raise SpecError(f"threshold {t.id}: on = {t.on!r} reads {t.metric}'s 95 % interval"
+                        " from its test sample, and it has none (test-set metrics do: see"
+                        " sample_intervals in metrics.json); check its value or mean instead")
     value, checked = _statistic(document, t.metric, t.on)
     fixed = t.bound_for(profile)
     values = _per_repeat(document, t.metric, count)
@@ -451,9 +456,10 @@ def _outcome(t: Threshold, document: dict, count: int) -> Outcome:
         bound = _statistic(document, t.bound_metric, on)[0] if t.bound_metric else fixed
         passed = _holds(t.op, value, bound)
     holding = sum(_holds(t.op, v, b) for v, b in zip(values, bounds, strict=True))
+    by_repeat = count > 1 and checked not in SAMPLE_ENDS  # the repeats keep no intervals
     return Outcome(t, value, bound, passed, checked=checked,
-                   repeats_holding=holding if count > 1 else None,
-                   repeat_count=count if count > 1 else None,
+                   repeats_holding=holding if by_repeat else None,
+                   repeat_count=count if by_repeat else None,
                    chapter_holds=_holds(t.op, values[0], bounds[0]))
 
 

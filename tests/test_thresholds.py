@@ -354,3 +354,13 @@ def test_a_boolean_equals_no_number(tmp_path):
     spec = builtin_spec(write(tmp_path, text))
     assert not evaluate(spec, document({"binary.forest.roc_auc": 0}))[0].passed
     assert evaluate(spec, document({"binary.forest.roc_auc": False}))[0].passed
+
+
+def test_on_sample_of_a_metric_without_an_interval_is_a_spec_error(tmp_path):
+    """A version with test-sample intervals has none for a cross-validated metric: checking
+    its value instead would pass a claim nobody asked."""
+    [threshold] = spec_with(tmp_path, 'on = "sample_low"')
+    doc = document({"binary.forest.roc_auc": 0.985})
+    doc["sample_intervals"] = {"test.svc.accuracy": {"low": 0.9, "high": 0.95, "method": "m"}}
+    with pytest.raises(SpecError, match="has none"):
+        evaluate([threshold], doc)

@@ -34,3 +34,19 @@ def projection_of_any_release(projection: dict, tasks: int) -> dict:
              "floor_seconds": None, "over_floor": None, **row} for row in projection["rows"]]
     return {"tasks": tasks, "timeline_chart": None, "speedups": [], "repeats": None,
             **projection, "rows": rows, "measured": measured}
+
+
+def facts_of_any_release(section_id: str, facts: dict) -> dict:
+    """A built-in section's facts as today's partial reads them: the test section of versions
+    made before test-sample intervals has none, and no paired comparisons (shown as "—" and a
+    note, never made up)."""
+    if section_id != "test" or "interval_methods" in facts:
+        return facts
+    from reportgen.statistics import CONFIDENCE, SIGNIFICANCE, TEST_SAMPLE_NOISE
+
+    rows = [{"low": None, "high": None, "interval_method": None,
+             "gap_within_sample_noise": None, **row} for row in facts.get("rows", [])]
+    return {"confidence": CONFIDENCE, "significance": SIGNIFICANCE, "null": TEST_SAMPLE_NOISE,
+            "interval_methods": [], "comparisons": [], "gaps_beyond_sample_noise": [],
+            "gaps_compared": sum(row.get("gap") is not None for row in rows), **facts,
+            "rows": rows}

@@ -192,10 +192,10 @@ def robustness_rows(document: dict, headline_names: list[str]) -> list[dict]:
 def _holds_inside(op: str, low: float, high: float, bound) -> bool:
     """Whether a whole interval meets the claim's bound (every number in it would)."""
     if op in (">", ">="):
-        return low > bound if op == ">" else low >= bound
+        return bool(low > bound if op == ">" else low >= bound)
     if op in ("<", "<="):
-        return high < bound if op == "<" else high <= bound
-    return op == "between" and bound[0] <= low and high <= bound[1]
+        return bool(high < bound if op == "<" else high <= bound)
+    return bool(op == "between" and bound[0] <= low and high <= bound[1])
 
 
 def cv_claims(document: dict) -> list[dict]:
@@ -217,6 +217,8 @@ def cv_claims(document: dict) -> list[dict]:
         if t["op"] not in (">", ">=", "<", "<=", "between"):
             continue
         folds = values[scores]["values"]
+        if not all(isinstance(row, list) for row in folds) or len(set(map(len, folds))) != 1:
+            continue  # not k scores in every repeat
         if other:
             folds = [[a - b for a, b in zip(x, y, strict=True)]
                      for x, y in zip(folds, values[other]["values"], strict=True)]
@@ -224,7 +226,8 @@ def cv_claims(document: dict) -> list[dict]:
         bound = 0 if other else t["bound"]
         rows.append({"id": t["id"], "claim": t["claim"], "metric": t["metric"],
                      "bound_metric": t.get("bound_metric"), "op": t["op"], "bound": bound,
-                     "of": f"{scores} − {other}" if other else scores, **interval,
+                     "of": (f"mean of {scores} − {other}, fold by fold" if other
+                            else f"mean of {scores}'s folds"), **interval,
                      "holds_naive": _holds_inside(t["op"], interval["naive_low"],
                                                   interval["naive_high"], bound),
                      "holds_corrected": _holds_inside(t["op"], interval["low"],
