@@ -2,11 +2,15 @@
 as a user (or a CI gate) runs them."""
 
 import json
+import shutil
 
 import pytest
 from click.testing import CliRunner
 
+from reportgen.archive import Archive
 from reportgen.cli import cli
+from reportgen.compare import compare_documents
+from reportgen.metrics import summarize
 from tests.conftest import real_cache
 
 
@@ -111,3 +115,36 @@ def test_a_smaller_training_set_changes_what_it_really_changes(mnist, tmp_path):
     assert verdicts["multiclass.svc.decision_first_digit"] == "significant"  # no noise at all
     gate = run("diff", "1", "2", "--reports-dir", str(reports), "--fail-on", "significant")
     assert gate.exit_code == 1 and "different measurements" in gate.output  # not a regression
+
+
+def test_a_small_shift_in_every_repeat_is_seen_by_the_paired_diff_not_by_welch(twice,
+                                                                               tmp_path):
+    """Two versions of the same seeds, the second's 5-detector accuracy shifted in every
+    repeat by a tenth of its spread (as a change of the code could): `diff` pairs the repeats
+    and calls it significant; Welch's test, on the same two versions, calls it noise."""
+    reports = tmp_path / "reports"
+    shutil.copytree(twice, reports)
+    archive = Archive(reports)
+    old = archive.resolve("1")
+    document = old.metrics()
+    name = "binary.sgd.cv_accuracy_mean"
+    values = document["repeats"]["metrics"][name]["values"]
+    shift = 0.1 * summarize(values)["std"]
+    assert shift > 0
+    shifted = [v + shift * (1 + jitter) for v, jitter in zip(values, (0.01, -0.01, 0.0),
+                                                            strict=True)]
+    document["metrics"][name] = shifted[0]
+    document["repeats"]["metrics"][name] = summarize(shifted)
+    with archive.new_version("digits-quick-shifted") as staging:
+        (staging.path / "metrics.json").write_text(json.dumps(document))
+        staging.describe(dataset="digits", profile="quick", commit="abc1234", headlines={})
+    result = run("diff", "1", staging.id, "--reports-dir", str(reports), "--format", "json")
+    changes = json.loads(result.output)
+    [row] = changes["metrics"]
+    assert changes["paired"] and row["metric"] == name and row["test"] == "paired t-test"
+    assert row["verdict"] == "significant" and row["null"] == "seed noise", row
+    [welch] = compare_documents(old.metrics(), document, paired=False)["metrics"]
+    assert welch["test"] == "Welch's t-test" and welch["verdict"] == "within noise", welch
+    text = run("diff", "1", staging.id, "--reports-dir", str(reports)).output
+    assert "[significant; null: seed noise; paired t-test, p = " in text
+
