@@ -25,7 +25,6 @@ seed anywhere) has no noise: any change is significant.
 
 from __future__ import annotations
 
-import inspect
 import math
 import warnings
 from typing import Any
@@ -34,6 +33,7 @@ import numpy as np
 from scipy import stats
 
 from reportgen.metrics import repeats_of, with_current_names
+from reportgen.statistics import seeded
 
 SIGNIFICANCE = 0.05
 VERDICTS = ("significant", "within noise", "unknown")
@@ -63,12 +63,13 @@ PERMUTATIONS = 9999  # exact below this many distinct splits of the two sides (5
 
 def _welch(a: list[float], b: list[float]) -> float:
     """Two-sided p-value of Welch's t-test (scipy's ttest_ind, equal_var=False); where a side
-    has no spread, the exact permutation test of the difference of means instead.
+    has no spread, the permutation test of the difference of means instead.
 
     A side without spread is, for a seeded metric, an accident of few repeats of a discrete
     value (a confusion-matrix cell of 1 in three repeats, 0 in three others): Welch's t is then
-    x/0 (no spread on either side, p = 0) or rests on one side's spread alone, and the A/A check (`false_alarms`) measured the gate failing on half
-    of identical comparisons because of it. The permutation test needs no spread: under no
+    x/0 (no spread on either side, p = 0) or rests on one side's spread alone, and the A/A
+    check (`false_alarms`) measured the gate failing on half of identical comparisons because
+    of it. The permutation test needs no spread: under no
     change the 2n values are exchangeable, so 3 against 3 can give no p below 2/20."""
     if len(set(a) | set(b)) == 1:
         return 1.0
@@ -89,13 +90,8 @@ def _permutation(a: list[float], b: list[float]) -> float:
         (np.asarray(b, dtype=float), np.asarray(a, dtype=float)),
         lambda x, y, axis: np.mean(x, axis=axis) - np.mean(y, axis=axis),
         permutation_type="independent", alternative="two-sided", n_resamples=PERMUTATIONS,
-        vectorized=True, **{_SEED: np.random.default_rng(0)})
+        vectorized=True, **seeded(stats.permutation_test, 0))
     return float(result.pvalue)
-
-
-# scipy 1.15 renamed random_state to rng; the release environments may have either
-_SEED = "rng" if "rng" in inspect.signature(stats.permutation_test).parameters else \
-    "random_state"
 
 
 def _one_against_repeats(x: float, repeats: list[float]) -> float:

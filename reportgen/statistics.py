@@ -86,14 +86,19 @@ def exact_binomial(successes: int, trials: int) -> Interval:
     return Interval(float(ci.low), float(ci.high), EXACT_BINOMIAL)
 
 
+def seeded(function: Callable, seed: int) -> dict:
+    """The keyword that seeds a scipy resampling function, as a dict to pass on: scipy 1.15
+    renamed random_state to rng, and the release environments may have either."""
+    keyword = "rng" if "rng" in inspect.signature(function).parameters else "random_state"
+    return {keyword: np.random.default_rng(seed)}
+
+
 def _resampled(statistic: Callable[[np.ndarray], np.ndarray], n: int):
     """scipy's bootstrap of `statistic`, a function of the resampled image indices (an array of
     shape (resamples, n): one score per row), over the indices 0..n-1."""
     options = {"n_resamples": BOOTSTRAP_RESAMPLES, "confidence_level": CONFIDENCE,
                "method": "percentile", "vectorized": True, "batch": BOOTSTRAP_BATCH}
-    # scipy 1.15 renamed random_state to rng; the release environments may have either
-    seed = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
-    options[seed] = np.random.default_rng(BOOTSTRAP_SEED)
+    options.update(seeded(stats.bootstrap, BOOTSTRAP_SEED))
     return stats.bootstrap((np.arange(n),), lambda idx, axis=-1: statistic(idx),
                            **options)
 

@@ -330,6 +330,11 @@ def _holds(op: str, value: Any, bound: Any) -> bool:
     return bool(OPERATORS[op](value, bound))
 
 
+def interval_holds(op: str, low: float, high: float, bound: Any) -> bool:
+    """Whether a claim holds for every number of the interval low … high (both ends do)."""
+    return _holds(op, [low, high], bound)
+
+
 def applicable(spec: list[Threshold], dataset: str, profile: str) -> list[Threshold]:
     return [t for t in spec if t.dataset == dataset
             and (t.bound_metric is not None or t.bound_for(profile) is not None)]

@@ -189,21 +189,13 @@ def robustness_rows(document: dict, headline_names: list[str]) -> list[dict]:
     return rows
 
 
-def _holds_inside(op: str, low: float, high: float, bound) -> bool:
-    """Whether a whole interval meets the claim's bound (every number in it would)."""
-    if op in (">", ">="):
-        return bool(low > bound if op == ">" else low >= bound)
-    if op in ("<", "<="):
-        return bool(high < bound if op == "<" else high <= bound)
-    return bool(op == "between" and bound[0] <= low and high <= bound[1])
-
-
 def cv_claims(document: dict) -> list[dict]:
     """The claims of a version with repeats that rest on k-fold cross-validation scores (a
     metric declaring its `fold_scores`): the mean fold score, or for a claim against another
     such metric the mean per-fold difference (same repeat, same fold), with its naive and its
     corrected repeated k-fold interval, and whether the claim holds inside each."""
     from reportgen.statistics import corrected_cv_interval
+    from reportgen.thresholds import interval_holds
 
     repeats = document.get("repeats") or {}
     folds_of = repeats.get("fold_scores") or {}
@@ -228,10 +220,10 @@ def cv_claims(document: dict) -> list[dict]:
                      "bound_metric": t.get("bound_metric"), "op": t["op"], "bound": bound,
                      "of": (f"mean of {scores} − {other}, fold by fold" if other
                             else f"mean of {scores}'s folds"), **interval,
-                     "holds_naive": _holds_inside(t["op"], interval["naive_low"],
-                                                  interval["naive_high"], bound),
-                     "holds_corrected": _holds_inside(t["op"], interval["low"],
-                                                      interval["high"], bound)})
+                     "holds_naive": interval_holds(t["op"], interval["naive_low"],
+                                                   interval["naive_high"], bound),
+                     "holds_corrected": interval_holds(t["op"], interval["low"],
+                                                       interval["high"], bound)})
     return rows
 
 
