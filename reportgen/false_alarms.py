@@ -102,6 +102,11 @@ def measure(document: dict, block: int | None = None) -> FalseAlarms:
     """The A/A false-alarm rate of the diff gate on this version's repeats (see the module)."""
     block = largest_block(document) if block is None else block
     available = largest_block(document)
+    if block > available >= MIN_BLOCK:
+        raise ReportgenError(
+            f"blocks of {block} need {2 * block + 1} repeats; this version has"
+            f" {document['repeats']['count']}, enough for blocks of at most {available}: give"
+            f" --block {available} or less")
     if block < MIN_BLOCK or block > available:
         count = (document.get("repeats") or {}).get("count", 1)
         has = "was built without --repeats" if count < 2 else \

@@ -86,3 +86,9 @@ def test_the_most_repeats_draw_their_splits_instead_of_listing_every_one():
     document = document_with_repeats({"m.x.a": rng.normal(0.9, 0.01, 101).tolist()})
     first, again = measure(document), measure(document)
     assert first.block == 50 and first.splits == 35 and first == again
+
+
+def test_blocks_larger_than_the_repeats_allow_name_the_largest():
+    document = document_with_repeats({"m.x.a": [0.9, 0.91, 0.92, 0.93, 0.94]})
+    with pytest.raises(ReportgenError, match="give --block 2 or less"):
+        measure(document, block=4)
