@@ -21,6 +21,7 @@ from reportgen.chapter import (
 )
 from reportgen.engine import registry
 from reportgen.engine.registry import Experiment
+from reportgen.errors import ReportgenError
 
 PACKAGE = Path(__file__).resolve().parents[1] / "reportgen"
 
@@ -396,3 +397,64 @@ def test_an_experiment_that_returns_the_wrong_thing_is_named(digits, tmp_path, f
                                              " its annotation says"):
         run_builtin(digits, resolve_profile("quick", digits), sections=list(chapter.sections),
                     cache=ResultCache(tmp_path / "c"), jobs=1)
+
+
+def _edited_digests(tmp_path: Path, name: str, helper_text: str, edit: tuple[str, str]
+                    ) -> tuple[str, str]:
+    """The digest of `name`.count, whose body calls helper_of_<name>.value(), before and after
+    `edit` of the helper's source."""
+    helper = tmp_path / f"helper_of_{name}.py"
+    helper.write_text(helper_text)
+    write_module(tmp_path, name, imports=f"import helper_of_{name}",
+                 body=f"int(helper_of_{name}.value())")
+    first = _digest_of(tmp_path, name, f"{name}.count").code_digest()
+    helper.write_text(helper_text.replace(*edit))
+    return first, _digest_of(tmp_path, name, f"{name}.count").code_digest()
+
+
+def test_a_module_level_estimator_is_in_the_cache_key(tmp_path, fresh_modules):
+    """`MODEL = SGDClassifier(random_state=42)` edited to 7: the object, made by module-level
+    code, is in the key by its state (it was dropped, and the old result was served)."""
+    first, changed = _edited_digests(
+        tmp_path, "est", "from sklearn.linear_model import SGDClassifier\n"
+        "MODEL = SGDClassifier(random_state=42)\n\n\n"
+        "def value():\n    return MODEL.random_state\n", ("random_state=42", "random_state=7"))
+    assert first != changed
+
+
+def test_a_module_level_array_and_an_estimator_default_are_in_the_cache_key(
+        tmp_path, fresh_modules):
+    first, changed = _edited_digests(
+        tmp_path, "arr", "import numpy as np\nWEIGHTS = np.arange(3)\n\n\n"
+        "def value():\n    return WEIGHTS.sum()\n", ("arange(3)", "arange(4)"))
+    assert first != changed
+    first, changed = _edited_digests(
+        tmp_path, "dmodel", "from sklearn.tree import DecisionTreeClassifier\n\n\n"
+        "def value(model=DecisionTreeClassifier(max_depth=2)):\n    return model.max_depth\n",
+        ("max_depth=2", "max_depth=3"))
+    assert first != changed
+
+
+def test_a_module_level_random_generator_is_refused_in_one_line(tmp_path, fresh_modules):
+    """Its draws would depend on which tasks ran before in the process, and repeats could not
+    reseed it: no digest can make that honest."""
+    (tmp_path / "helper_of_rng.py").write_text(
+        "import numpy as np\nRNG = np.random.default_rng(0)\n\n\n"
+        "def value():\n    return RNG.integers(10)\n")
+    write_module(tmp_path, "rng", imports="import helper_of_rng", body="int(helper_of_rng.value())")
+    with pytest.raises(ReportgenError, match=r"experiment rng\.count: helper_of_rng\.RNG is a"
+                       r" random generator .*reseeded\(seed\)") as refused:
+        _digest_of(tmp_path, "rng", "rng.count").code_digest()
+    assert "\n" not in str(refused.value)
+
+
+def test_reseeded_at_module_level_is_refused_at_import(tmp_path, fresh_modules):
+    """Evaluated once, at import, it would give every repeat the chapter's seed."""
+    (tmp_path / "helper_of_seed.py").write_text(
+        "from reportgen.engine.repeats import reseeded\nSEED = reseeded(42)\n\n\n"
+        "def value():\n    return SEED\n")
+    write_module(tmp_path, "seed", imports="import helper_of_seed",
+                 body="int(helper_of_seed.value())")
+    with pytest.raises(ChapterError, match=r"reseeded\(42\) is called at module level"
+                       r" \(.*helper_of_seed\.py:2\)"):
+        _digest_of(tmp_path, "seed", "seed.count")

@@ -11,15 +11,20 @@ What the cache key follows of an experiment's code (`Experiment.code_digest`): i
 and every function, class and constant they use that is not a library's: reportgen's own, the
 package of the experiment's own module, and any module whose file lies outside the installed
 libraries (a section in the user's project and the helpers it imports). Libraries are covered by
-their versions in the key.
+their versions in the key. Any other object the code reads at module level (an estimator, an
+array, made by module-level code) enters by a digest of its pickled state; one without stable
+state (a random generator, an object pickle refuses) is refused in one line.
 """
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import functools
 import hashlib
 import inspect
+import pickle
+import random
 import site
 import sys
 import sysconfig
@@ -29,6 +34,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+
+import numpy as np
 
 from reportgen.errors import ReportgenError
 
@@ -64,7 +71,10 @@ class Experiment:
         inputs."""
         parts = [_source(self.result_type), self.settings]
         for function in self.code or (self.run,):
-            parts += [_without_decorators(function)] + _code_used_by(function)
+            try:
+                parts += [_without_decorators(function)] + _code_used_by(function)
+            except Unfingerprintable as exc:
+                raise ReportgenError(f"experiment {self.name}: {exc}") from None
         parts += [path.read_text(encoding="utf-8") for path in _SHARED_CODE]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -111,15 +121,26 @@ def _is_plain(value: object) -> bool:
     return isinstance(value, _SCALARS)
 
 
-def _declared(value: object, home: str, reached: list) -> str | None:
-    """Data a section declares its work with (a tuple of dataclasses naming functions, say) as
-    stable text: functions and classes by their dotted names and what their closures hold (the
-    followed ones are added to `reached`, so their code is followed too), never by their
-    address in memory; None for anything else (an estimator, an array: covered by the code
-    that makes it)."""
-    def each(items) -> list[str] | None:
-        texts = [_declared(item, home, reached) for item in items]
-        return None if None in texts else texts
+class Unfingerprintable(Exception):
+    """A value the code reads whose state the cache key cannot capture."""
+
+
+# Module-level random generators are refused, not digested: their draws depend on which tasks
+# ran before in the same process (so on the scheduler), and repeats cannot reseed them.
+_GENERATORS = (np.random.Generator, np.random.RandomState, np.random.BitGenerator,
+               random.Random)
+
+
+def _declared(value: object, home: str, reached: list) -> str:
+    """Stable text of a value the code reads (a constant, a tuple of dataclasses naming
+    functions, a module-level estimator or array), for the cache key: functions and classes by
+    their dotted names and what their closures hold (the followed ones are added to `reached`,
+    so their code is followed too), never by their address in memory; any other object by a
+    digest of its pickled state, so `MODEL = SGDClassifier(random_state=7)` edited to 42 reruns
+    what reads it. Raises `Unfingerprintable` for what has no stable state (a random generator,
+    an object pickle refuses)."""
+    def each(items) -> list[str]:
+        return [_declared(item, home, reached) for item in items]
 
     if isinstance(value, _SCALARS):
         return repr(value)
@@ -129,32 +150,48 @@ def _declared(value: object, home: str, reached: list) -> str | None:
             return name  # a library's: its version is in the key
         reached.append(value)
         cells = each(cell.cell_contents for cell in getattr(value, "__closure__", None) or ())
-        if cells is None:
-            return None
         return name + (f"[{', '.join(cells)}]" if cells else "")
+    if inspect.ismodule(value):
+        return f"module {value.__name__}"  # a library's (a followed one is read name by name)
     if isinstance(value, functools.partial):
-        parts = each((value.func, value.args, value.keywords))
-        return None if parts is None else f"partial({', '.join(parts)})"
+        return f"partial({', '.join(each((value.func, value.args, value.keywords)))})"
     if isinstance(value, tuple | list | frozenset | set):
         texts = each(value)
-        if texts is None:
-            return None
         return f"[{', '.join(sorted(texts) if isinstance(value, frozenset | set) else texts)}]"
     if isinstance(value, dict):
-        keys, values = each(value.keys()), each(value.values())
-        if keys is None or values is None:
-            return None
-        return "{" + ", ".join(f"{k}: {v}" for k, v in sorted(zip(keys, values, strict=True))) + "}"
+        pairs = zip(each(value.keys()), each(value.values()), strict=True)
+        return "{" + ", ".join(f"{k}: {v}" for k, v in sorted(pairs)) + "}"
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         texts = each(getattr(value, f.name) for f in dataclasses.fields(value))
-        if texts is None:
-            return None
         if _is_followed(type(value), home):  # its methods run too (`comparison.run(...)`)
             reached.append(type(value))
         names = [f.name for f in dataclasses.fields(value)]
         return (f"{type(value).__qualname__}("
                 + ", ".join(f"{k}={v}" for k, v in zip(names, texts, strict=True)) + ")")
-    return None
+    if isinstance(value, contextvars.ContextVar):
+        return f"ContextVar({value.name})"  # set by the engine per task (the repeat)
+    if isinstance(value, _GENERATORS):
+        raise Unfingerprintable(
+            f"a random generator ({type(value).__qualname__}): its draws depend on which tasks"
+            " ran before it in the same process, and repeats cannot reseed it; make it inside"
+            " the function that draws from it, seeded with reseeded(seed)")
+    return _pickled_state(value, home, reached)
+
+
+def _pickled_state(value: object, home: str, reached: list) -> str:
+    """Any other object (an estimator, an array, a user's instance) by a digest of its pickled
+    state; its class's code is followed when it is not a library's."""
+    kind = type(value)
+    try:
+        pickled = pickle.dumps(value, protocol=5)
+    except Exception as exc:  # pickle raises TypeError, PicklingError, AttributeError, ...
+        raise Unfingerprintable(
+            f"a {kind.__qualname__} the cache key cannot capture (pickle: {exc}); make it"
+            " inside the function that uses it, or from constants it reads") from None
+    if _is_followed(kind, home):
+        reached.append(kind)
+    return (f"{kind.__module__}.{kind.__qualname__}"
+            f" state sha256:{hashlib.sha256(pickled).hexdigest()}")
 
 
 def _globals_read(function: Callable, home: str) -> Iterator[tuple[str, str, object]]:
@@ -229,9 +266,8 @@ def _walk(function: Callable) -> tuple[dict[str, str], set]:
         current = pending.pop()
         defaults = (*(current.__defaults__ or ()), *(current.__kwdefaults__ or {}).values())
         if defaults:  # `def f(scale=SCALE)`: SCALE is read once, at the def, not in f's code
-            text = _declared(defaults, home, reached := [])
-            found[f"{current.__module__}.{current.__qualname__}.__defaults__"] = (
-                text if text is not None else repr([type(d).__qualname__ for d in defaults]))
+            where = f"{current.__module__}.{current.__qualname__}.__defaults__"
+            found[where] = _declared_at(where, defaults, home, reached := [])
             for code in reached:
                 follow(code)
         for module, name, value in _globals_read(current, home):
@@ -240,11 +276,20 @@ def _walk(function: Callable) -> tuple[dict[str, str], set]:
             elif inspect.isfunction(value) or inspect.isclass(value):
                 if _is_followed(value, home):
                     follow(value)
-            elif (declared := _declared(value, home, reached := [])) is not None:
-                found[f"{module}.{name}"] = f"{name} = {declared}"
+            elif not inspect.ismodule(value):  # a library module: its version is in the key
+                where = f"{module}.{name}"
+                found[where] = f"{name} = {_declared_at(where, value, home, reached := [])}"
                 for code in reached:
                     follow(code)
     return found, visited
+
+
+def _declared_at(where: str, value: object, home: str, reached: list) -> str:
+    """`_declared`, its refusal naming the module-level name that holds the value."""
+    try:
+        return _declared(value, home, reached)
+    except Unfingerprintable as exc:
+        raise Unfingerprintable(f"{where} is {exc}") from None
 
 
 def _code_used_by(function: Callable) -> list[str]:

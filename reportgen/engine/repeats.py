@@ -14,6 +14,7 @@ asks, and whose inputs do not vary, is deterministic: it runs once, whatever `--
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -46,7 +47,14 @@ def repeat_seed(repeat: int, chapter_seed: int) -> int:
 
 def reseeded(chapter_seed: int) -> int:
     """The seed to use now: the chapter's in repeat 0 (and outside any task), else the
-    repeat's. Every seeded source of a section goes through here, so repeats reach it."""
+    repeat's. Every seeded source of a section goes through here, so repeats reach it. Called
+    at module level it would run once, at import, and no repeat would reach it: refused."""
+    caller = sys._getframe(1)
+    if caller.f_code.co_name == "<module>":
+        raise ReportgenError(
+            f"reseeded({chapter_seed}) is called at module level"
+            f" ({caller.f_code.co_filename}:{caller.f_lineno}): it would run once, at import,"
+            " and repeats could not reseed it; call it inside the function that uses the seed")
     return repeat_seed(_REPEAT.get(), chapter_seed)
 
 
