@@ -77,6 +77,22 @@ def test_corrupt_cache_entry_is_reported_and_recomputed(digits, profile, tmp_pat
     assert again["binary.forest"].roc_auc == first["binary.forest"].roc_auc
 
 
+def test_a_cache_entry_rewritten_with_other_numbers_is_recomputed(digits, profile, tmp_path):
+    """A valid zip, CRCs and all, holding a forged ROC AUC: its content digest tells."""
+    from tests.engine.test_results_io import rewritten
+
+    cache = ResultCache(tmp_path)
+    first = run_builtin(digits, profile, jobs=1, cache=cache)
+    path = cache.path(CHAPTER.experiments()["binary.forest"], first.runs["binary.forest"].key)
+    path.write_bytes(rewritten(path.read_bytes(),
+                               lambda meta, arrays: meta["fields"].update(roc_auc=0.5004)))
+    lines = []
+    again = run_builtin(digits, profile, jobs=1, cache=cache, log=lines.append)
+    assert again.computed == ["binary.forest"]
+    assert again["binary.forest"].roc_auc == first["binary.forest"].roc_auc != 0.5004
+    assert [line for line in lines if "binary.forest" in line and "does not match" in line]
+
+
 @pytest.mark.parametrize("replace_with", ["device", "fifo", "folder"])
 def test_a_cache_entry_that_is_no_regular_file_is_never_read_and_recomputed(
         digits, profile, tmp_path, replace_with):
