@@ -57,7 +57,7 @@ def with_current_names(document: dict) -> dict:
 
 def metric_values(run: RunResult) -> dict[str, Any]:
     """Every metric of the run's sections, by name, in the report's order."""
-    return {metric.name: metric.read(run[metric.experiment])
+    return {metric.name: metric.value(run[metric.experiment])
             for section in run.sections for metric in section.metrics}
 
 
@@ -96,7 +96,7 @@ def repeat_section(run: RunResult) -> dict | None:
     if run.repeats < 2:
         return None
     experiments = [name for section in run.sections for name in section.experiments]
-    metrics = {metric.name: summarize([metric.read(result)
+    metrics = {metric.name: summarize([metric.value(result)
                                        for result in run.repeat_results(metric.experiment)])
                for section in run.sections for metric in section.metrics
                if metric.experiment in run.varying}

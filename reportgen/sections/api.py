@@ -27,6 +27,7 @@ import numpy as np
 
 from reportgen.engine.cv import CrossValidation, cross_validation_tasks
 from reportgen.engine.registry import Experiment, experiment_of
+from reportgen.errors import ReportgenError
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,24 @@ class Metric:
     # The metric holding the per-fold scores this one is (or summarises) on a k-fold
     # cross-validation: with repeats, its claims get the corrected repeated k-fold interval
     fold_scores: str | None = None
+
+    def value(self, result: Any) -> Any:
+        """The metric's value in `result` as plain JSON data: a numpy number becomes a Python
+        one, an array (or tuple) a nested list, so every reader (metrics.json, the comparison
+        with an earlier version, the report) sees one kind; anything else that is not a number,
+        text or a list of them is refused in one line, before it is written or compared."""
+        return _plain_value(self.read(result), f"metric {self.name} (of {self.experiment})")
+
+
+def _plain_value(value: Any, what: str) -> Any:
+    if isinstance(value, np.ndarray | tuple | list):
+        return [_plain_value(item, what) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, str | int | float | bool | type(None)):
+        return value
+    raise ReportgenError(f"{what} reads a {type(value).__name__}: a metric's value must be a"
+                         " number, text, or a list (or array) of them; convert it in its read")
 
 
 _NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+\Z")

@@ -373,7 +373,7 @@ def scores(data: Inputs, *results) -> TestSetResult:
         outputs = by_name[model.outputs].values
         test, interval = model.score(data.y_test, outputs), model.interval(data.y_test, outputs)
         estimate = model.cross_validated
-        cv = None if estimate is None else float(estimate.read(by_name[estimate.experiment]))
+        cv = None if estimate is None else float(estimate.value(by_name[estimate.experiment]))
         intervals[model.metric] = interval.as_dict()
         rows.append({"metric": model.metric, "label": model.label, "test": test,
                      "low": interval.low, "high": interval.high,

@@ -11,6 +11,7 @@ import pytest
 
 from reportgen.build import build_report
 from reportgen.engine.profiles import Inputs
+from reportgen.errors import ReportgenError
 from reportgen.figures import subplots
 from reportgen.sections import Metric, Section
 from reportgen.sections.api import FigureSpec, field_of
@@ -99,3 +100,30 @@ def test_metric_names_must_carry_the_section_id():
     with pytest.raises(ValueError, match="must start with 'toy.'"):
         Section(id="toy", title="t", order=1,
                 metrics=(Metric("other.x", "toy.count", field_of("x"), "x"),))
+
+
+def test_an_array_valued_metric_is_plain_data_in_every_build(tmp_path):
+    """`field_of` on an array field: the first build wrote it (as a list) and every later one
+    died comparing the array with the earlier version's list. Now the value is a list from the
+    start, and a later build compares it."""
+    toy = toy_section()
+    histogram = Metric("toy.count.histogram", "toy.count", field_of("histogram"), "Histogram")
+    toy = Section(**{**toy.__dict__, "metrics": (*toy.metrics, histogram)})
+    chapter = CHAPTER.adding(toy)
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC)
+    builds = [build_report("digits", "quick", chapter=chapter, reports_dir=tmp_path / "reports",
+                           jobs=1, thresholds_path=spec, benchmarks_dir=None, pdf=False,
+                           only=("toy",))
+              for _ in range(2)]
+    first, second = (json.loads((b.path / "metrics.json").read_text()) for b in builds)
+    assert first["metrics"]["toy.count.histogram"] == second["metrics"]["toy.count.histogram"]
+    assert isinstance(second["metrics"]["toy.count.histogram"], list)
+
+
+def test_a_metric_that_is_not_plain_data_is_refused_in_one_line():
+    metric = Metric("toy.count.odd", "toy.count", field_of("pixels_on"), "odd")
+    assert metric.value(PixelCount(np.int64(3), np.arange(2))) == 3
+    with pytest.raises(ReportgenError, match=r"metric toy.count.odd \(of toy.count\) reads a"
+                       r" set: a metric's value must be a number"):
+        metric.value(PixelCount({1, 2}, np.arange(2)))
