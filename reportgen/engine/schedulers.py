@@ -14,6 +14,7 @@ without workers, a dead worker) is a `RunFault`, one line.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import logging
 import os
 import re
@@ -444,6 +445,7 @@ class DaskCluster:
     left without workers, ends the run with one line; whatever the client was doing then."""
 
     CONNECT_SECONDS = 5
+    HANDSHAKE_SECONDS = 15  # the whole start of a connection: connect, handshake, registration
     POLL_SECONDS = 1.0  # how often a wait looks whether the cluster still has a worker
 
     def __init__(self, address: str, worker_timeout: float = 60.0) -> None:
@@ -483,18 +485,41 @@ class DaskCluster:
             raise
 
     def _connect(self):
-        """A client of the scheduler; one whose connection fails half-way is disarmed."""
-        client = self._distributed.Client.__new__(self._distributed.Client)
+        """A client of the scheduler; one whose connection fails half-way is disarmed.
+
+        distributed bounds the TCP connect by its timeout but waits for the scheduler's
+        handshake for ever, so the whole start (connect, handshake, registration) is bounded
+        by HANDSHAKE_SECONDS: an endpoint that accepts and never answers fails then. Whatever
+        else goes wrong is a peer that is no Dask scheduler (an HTTP server's answer read as
+        Dask frames asks for exabytes): one line either way."""
+        Client = self._distributed.Client
+        client = Client.__new__(Client)
+        # Client.__init__ calls self.start, whose keywords go to distributed.utils.sync:
+        # its callback_timeout bounds the start as a whole.
+        client.start = functools.partial(Client.start, client,
+                                         callback_timeout=self.HANDSHAKE_SECONDS)
         try:
             client.__init__(self.address, timeout=self.CONNECT_SECONDS, set_as_default=False)
-        except BaseException as exc:
+        except Exception as exc:
             _disarm(client)
-            if not isinstance(exc, OSError | TimeoutError | ValueError | TypeError):
-                raise
+            if isinstance(exc, TimeoutError):  # before OSError, its base class
+                reason = f"no answer within {self.HANDSHAKE_SECONDS:g} s"
+            elif isinstance(exc, OSError):  # refused, unroutable: nothing listens there
+                reason = _first_line(exc)
+            else:  # a garbled answer: the detail (an exabyte allocation, say) is noise
+                detail = "" if isinstance(exc, MemoryError) else f": {_first_line(exc)[:100]}"
+                raise ReportgenError(
+                    f"{self.address} answers, but not as a Dask scheduler (another kind of"
+                    f" server?{detail}); give the address `dask scheduler` prints") from None
             raise ReportgenError(
-                f"cannot reach the Dask scheduler at {self.address} ({_first_line(exc)}); start"
+                f"cannot reach the Dask scheduler at {self.address} ({reason}); start"
                 " one with `dask scheduler` and workers with `dask worker ADDRESS`, or check the"
                 " address") from None
+        except BaseException:
+            _disarm(client)
+            raise
+        finally:
+            client.__dict__.pop("start", None)
         return client
 
     def _check_importable(self, modules: tuple[str, ...]) -> None:

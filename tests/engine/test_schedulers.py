@@ -5,6 +5,7 @@ mid-run) give the same numbers to the bit. Every cluster listens on 127.0.0.1 on
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -130,6 +131,71 @@ def test_the_cli_refuses_an_unreachable_scheduler_before_any_work(tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "cannot reach the Dask scheduler" in done.stderr
     assert not out.exists()
+
+
+class FakeScheduler(threading.Thread):
+    """A TCP server on 127.0.0.1 that is no Dask scheduler: it accepts and never answers
+    (`answer` None), or answers every connection with `answer` (an HTTP server's error)."""
+
+    def __init__(self, answer: bytes | None = None):
+        super().__init__(daemon=True)
+        self.answer = answer
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.address = f"tcp://127.0.0.1:{self.server.getsockname()[1]}"
+        self.connections: list[socket.socket] = []
+
+    def run(self) -> None:
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:  # closed
+                return
+            self.connections.append(connection)
+            if self.answer is not None:
+                connection.recv(65536)
+                connection.sendall(self.answer)
+
+    def __enter__(self) -> "FakeScheduler":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.close()
+        for connection in self.connections:
+            connection.close()
+
+
+def test_an_endpoint_that_never_answers_fails_within_the_handshake_timeout(monkeypatch):
+    monkeypatch.setattr(DaskCluster, "HANDSHAKE_SECONDS", 2, raising=False)
+    errors: list[BaseException] = []
+
+    def connect(address: str) -> None:
+        try:
+            DaskCluster(address, worker_timeout=5)
+        except BaseException as exc:
+            errors.append(exc)
+
+    with FakeScheduler() as silent:
+        attempt = threading.Thread(target=connect, args=(silent.address,), daemon=True)
+        attempt.start()
+        attempt.join(timeout=30)
+        assert not attempt.is_alive(), "still waiting for the scheduler's handshake"
+    assert len(errors) == 1 and isinstance(errors[0], ReportgenError), errors
+    assert "no answer within 2 s" in str(errors[0]) and "\n" not in str(errors[0])
+
+
+def test_a_server_that_is_no_scheduler_is_one_line(tmp_path):
+    """An HTTP server's "400 Bad Request" read as Dask frames asked for exabytes: a traceback
+    ending in MemoryError."""
+    with FakeScheduler(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n") as http:
+        done = subprocess.run(
+            [sys.executable, "-m", "reportgen", "run", "--dataset", "digits", "--profile",
+             "quick", "--scheduler", http.address, "--worker-timeout", "5",
+             "--out", str(tmp_path / "out"), "--quiet"],
+            capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "answers, but not as a Dask scheduler" in done.stderr
 
 
 class WorkerKiller(threading.Thread):
