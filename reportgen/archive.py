@@ -21,7 +21,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +34,29 @@ VERSION_RE = re.compile(r"^v(?P<seq>\d{4,})-(?P<stamp>\d{8}T\d{6}Z)-(?P<rest>.+)
 STAGING_RE = re.compile(r"^\.staging-v(?P<seq>\d{4,})-(?P<pid>\d+)$")
 MANIFEST = "manifest.json"
 BUILDER_LOCK = ".builder.lock"  # inside a staging folder, locked by the build that fills it
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline metric of a version, valued from its verified metrics.json."""
+
+    metric: str
+    label: str
+    value: object
+
+
+@dataclass(frozen=True)
+class Damaged:
+    """A version folder whose manifest cannot be read: every command that does not need it
+    skips it, saying this one line; one that names it gets the line as its error."""
+
+    id: str
+    path: Path
+    problem: str
+
+    @property
+    def seq(self) -> int:
+        return int(VERSION_RE.match(self.id)["seq"])
 
 
 @dataclass(frozen=True)
@@ -72,6 +95,23 @@ class Version:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
+    def headlines(self) -> list[Headline]:
+        """The manifest's headline metrics with their values from the digest-checked
+        metrics.json; a manifest whose headline says another value was changed since the
+        build (nothing checks the manifest itself) and is refused in one line."""
+        metrics = self.metrics()["metrics"]
+        labels = self.manifest.get("headline_labels", {})
+        found = []
+        for name, claimed in self.manifest.get("headlines", {}).items():
+            value = metrics.get(name)
+            if name not in metrics or json.dumps(claimed) != json.dumps(value):
+                raise ReportgenError(
+                    f"{self.path / MANIFEST}: headline {name} = {claimed!r}, but metrics.json"
+                    f" says {value!r}: the manifest was changed since the build; restore"
+                    f" {self.id} from git or build anew")
+            found.append(Headline(name, labels.get(name, name), value))
+        return found
+
     def metrics(self) -> dict:
         """The version's metrics.json, refused if it no longer matches the manifest's digest
         or lacks what every reader needs (the metrics, the dataset and profile names)."""
@@ -92,40 +132,69 @@ class Version:
 
 
 class Archive:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, warn: Callable[[str], None] = lambda message: None):
+        """`warn` hears one line for each damaged version skipped (once per archive)."""
         self.root = Path(root)
+        self._warn = warn
+        self._warned: set[str] = set()
 
     # -- reading -------------------------------------------------------------------------------
-    def versions(self) -> list[Version]:
-        """Every complete version, oldest first."""
+    def _scan(self) -> tuple[list[Version], list[Damaged]]:
+        """Every complete version, and every version folder whose manifest is damaged; oldest
+        first."""
+        if self.root.exists() and not self.root.is_dir():
+            raise ReportgenError(f"--reports-dir {self.root} is not a folder: give the archive's"
+                                 " folder (reports/ by default)")
         if not self.root.is_dir():
-            return []
-        found = []
+            return [], []
+        found, damaged = [], []
         for path in self.root.iterdir():
             if _is_version(path):
-                manifest = read_json(path / MANIFEST, MANIFEST_SHAPE)
-                found.append(Version(path.name, path, manifest))
-        return sorted(found, key=lambda v: v.seq)
+                try:
+                    found.append(Version(path.name, path, read_json(path / MANIFEST,
+                                                                    MANIFEST_SHAPE)))
+                except ReportgenError as exc:
+                    damaged.append(Damaged(path.name, path, str(exc)))
+        return sorted(found, key=lambda v: v.seq), sorted(damaged, key=lambda d: d.seq)
+
+    def versions(self) -> list[Version]:
+        """Every intact version, oldest first; a damaged one is skipped with its one line (to
+        `warn`), so it blocks no command that does not need it."""
+        versions, damaged = self._scan()
+        for version in damaged:
+            if version.id not in self._warned:
+                self._warned.add(version.id)
+                self._warn(f"skipped {version.id}: {version.problem}")
+        return versions
+
+    def damaged(self) -> list[Damaged]:
+        """The version folders whose manifest cannot be read, oldest first."""
+        return self._scan()[1]
 
     def resolve(self, ref: str, kind: str | None = None) -> Version:
         """A version by id, unique prefix, sequence number or `latest` (the newest of `kind`,
         "chapter" or "matrix", when one is given); one-line errors else."""
         if "/" in ref or "\\" in ref or ref.startswith(".") or ref in ("", ".."):
             raise ReportgenError(f"{ref!r} is not a version id: give an id from `reportgen list`")
-        versions = self.versions()
-        if not versions:
+        versions, damaged = self.versions(), self.damaged()
+        if not versions and not damaged:
             raise ReportgenError(f"no versions in {self.root}: run `reportgen build` first")
-        if ref == "latest":
+        if ref == "latest":  # the newest folder, if damaged, is the one asked for
+            if damaged and (not versions or damaged[-1].seq > versions[-1].seq):
+                raise ReportgenError(damaged[-1].problem)
             of_kind = [v for v in versions if kind is None or v.kind == kind]
             if not of_kind:
                 raise ReportgenError(f"no {kind} versions in {self.root}")
             return of_kind[-1]
+        every: list[Version | Damaged] = [*versions, *damaged]
         if ref.isdigit():
-            matches = [v for v in versions if v.seq == int(ref)]
+            matches = [v for v in every if v.seq == int(ref)]
         else:
-            matches = [v for v in versions if v.id == ref] or [
-                v for v in versions if v.id.startswith(ref)
+            matches = [v for v in every if v.id == ref] or [
+                v for v in every if v.id.startswith(ref)
             ]
+        if len(matches) == 1 and isinstance(matches[0], Damaged):
+            raise ReportgenError(matches[0].problem)
         if len(matches) != 1:
             what = "no version matches" if not matches else f"{len(matches)} versions match"
             raise ReportgenError(
@@ -194,7 +263,7 @@ class Archive:
         return True
 
     def _taken_numbers(self) -> set[int]:
-        taken = {v.seq for v in self.versions()}
+        taken = {v.seq for group in self._scan() for v in group}  # a damaged one's too
         for path, seq in self._staging_folders():
             if _build_running(path):
                 taken.add(seq)
@@ -245,10 +314,20 @@ class Archive:
             os.rename(staging.path, final)
 
     def verify(self, version: Version) -> list[str]:
-        """Files whose content no longer matches the manifest (empty when intact)."""
+        """Files whose content no longer matches the manifest, and files the manifest does not
+        list (written into the version since the build); empty when intact."""
         names = version.manifest.get("files", {})
         problems = ((name, version.problem_with(name)) for name in names)
-        return [f"{name}: {problem}" for name, problem in problems if problem]
+        extra = sorted(str(path.relative_to(version.path)) for path in version.path.rglob("*")
+                       if not path.is_dir() and path != version.path / MANIFEST)
+        found = [f"{name}: {problem}" for name, problem in problems if problem] + [
+            f"{name}: not in the manifest" for name in extra if name not in names]
+        if version.kind == "chapter" and not version.problem_with("metrics.json"):
+            try:
+                version.headlines()  # the manifest's own numbers, against metrics.json
+            except ReportgenError as exc:
+                found.append(str(exc))
+        return found
 
     def write_index(self, html: str) -> Path:
         path = self.root / "index.html"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from reportgen.engine.schedulers import open_scheduler
 from reportgen.errors import ReportgenError
 from reportgen.export import export_run, write_json
 from reportgen.figures import figure_svg, projection_chart, spread_chart, timeline_chart
+from reportgen.gate import Gate
 from reportgen.report.index import write_index
 from reportgen.report.model import (
     PARTIALS,
@@ -32,9 +33,16 @@ from reportgen.report.model import (
     robustness_rows,
     varies,
 )
-from reportgen.report.render import render_version, write_pdf
+from reportgen.report.render import PartialFailure, render_version, write_pdf
 from reportgen.storage import atomic_write, writable_folder
-from reportgen.thresholds import Threshold, blocking, evaluate, load_spec, passed_count
+from reportgen.thresholds import (
+    Threshold,
+    evaluate,
+    load_spec,
+    none_apply,
+    passed_count,
+    thresholds_gate,
+)
 
 BENCHMARK_CHART = "figures/benchmark_history.svg"
 PROJECTION_CHART = "figures/projection.svg"
@@ -42,10 +50,17 @@ TIMELINE_CHART = "figures/timeline.svg"
 SPREAD_CHART = "figures/repeat_spread.svg"
 
 
-def write_report(folder: Path, pdf: bool) -> None:
+def write_report(folder: Path, pdf: bool, sections: Sequence = ()) -> None:
     """report.html (and report.pdf) of a version being staged, rendered from its files exactly
-    as `render` will render them."""
-    html = render_version(folder)
+    as `render` will render them; a partial that fails is named by its file among `sections`'
+    (the one the user edits), not by its copy in the staging folder."""
+    try:
+        html = render_version(folder)
+    except PartialFailure as failure:
+        sources = {s.partial.name: s.partial for s in sections if s.partial is not None}
+        if failure.partial not in sources:
+            raise
+        raise failure.in_source(sources[failure.partial]) from None
     atomic_write(folder / "report.html", lambda tmp: tmp.write_text(html, encoding="utf-8"))
     if pdf:
         write_pdf(html, folder, folder / "report.pdf")
@@ -95,12 +110,13 @@ def run_chapter(
             cluster.close()
 
 
-def open_archive(reports_dir: Path) -> Archive:
+def open_archive(reports_dir: Path, log=lambda message: None) -> Archive:
     """The archive a build publishes into, checked before any work: not inside another
-    archive, writable; what an interrupted build left there is cleared."""
+    archive, writable; what an interrupted build left there is cleared; a damaged version in
+    it is skipped, said to `log`."""
     refuse_inside_archive(reports_dir, f"--reports-dir {reports_dir}", may_be_archive=True)
     writable_folder(Path(reports_dir), f"--reports-dir {reports_dir}")
-    archive = Archive(reports_dir)
+    archive = Archive(reports_dir, warn=log)
     archive.clear_abandoned()
     return archive
 
@@ -170,11 +186,7 @@ class BuildOutcome:
     document: dict
     previous_id: str | None
     changes: dict | None
-
-    @property
-    def failed_thresholds(self) -> list[dict]:
-        """The thresholds that make the build exit non-zero (not those of severity "warn")."""
-        return blocking(self.document["thresholds"])
+    gate: Gate  # the thresholds' verdict: a build that checked none of them does not pass
 
 
 def build_report(
@@ -206,7 +218,7 @@ def build_report(
     spec = chapter_spec(chapter, thresholds_path)  # a malformed spec fails before any work
     sections = chapter.select(only)  # so does an unknown section
     missing_partials(sections)  # and a section outside the package without its partial
-    archive = open_archive(reports_dir)  # and a bad archive
+    archive = open_archive(reports_dir, log)  # and a bad archive
     run = run_chapter(chapter, dataset, profile, data_file=data_file, train_size=train_size,
                       jobs=jobs, threads=threads, force=force, only=only,
                       scheduler=scheduler, worker_timeout=worker_timeout, repeats=repeats,
@@ -235,7 +247,7 @@ def build_report(
             chapter={"title": chapter.title, "subtitle": chapter.project.subtitle},
         )
         write_json(staging.path / RENDER_DATA, render_data)
-        write_report(staging.path, pdf)
+        write_report(staging.path, pdf, run.sections)
         thresholds = document["thresholds"]
         staging.describe(
             dataset=ds.name, profile=chosen.name + scope, commit=origin.commit,
@@ -249,8 +261,11 @@ def build_report(
             scikit_learn=origin.libraries["scikit-learn"],
         )
     write_index(archive)
+    nothing = "" if thresholds else none_apply(spec, document,
+                                               thresholds_path or chapter.thresholds)
     return BuildOutcome(staging.id, archive.root / staging.id, document,
-                        previous.id if previous else None, changes)
+                        previous.id if previous else None, changes,
+                        thresholds_gate(thresholds, staging.id, nothing))
 
 
 @dataclass
@@ -258,6 +273,7 @@ class MatrixOutcome:
     version_id: str
     path: Path
     data: dict  # matrix.json
+    gate: Gate  # the newest release's thresholds: a matrix that checked none does not pass
 
 
 def build_matrix(
@@ -283,7 +299,14 @@ def build_matrix(
     the releases, and publish the matrix report as a new numbered version; a failure anywhere
     (a release that cannot be had, a run that fails) leaves no version behind. Each release's
     run composes the same chapter (from the same working folder, with `section_modules`)."""
-    from reportgen.matrix import MATRIX_DATA, RUNS, compare_releases, run_arguments, run_releases
+    from reportgen.matrix import (
+        MATRIX_DATA,
+        RUNS,
+        compare_releases,
+        matrix_gate,
+        run_arguments,
+        run_releases,
+    )
     from reportgen.report.matrix import draw_figures
 
     started = time.perf_counter()
@@ -295,7 +318,7 @@ def build_matrix(
     dataset = spec_of_dataset.name
     resolve_profile(profile, load_dataset(spec_of_dataset, data_file=data_file, log=log),
                     train_size)
-    archive = open_archive(reports_dir)
+    archive = open_archive(reports_dir, log)
     arguments = run_arguments(profile, dataset, data_file, train_size, only, repeats, force,
                               quiet, section_modules)
     runs = run_releases(pins, arguments, jobs, log)
@@ -326,4 +349,6 @@ def build_matrix(
             build_seconds=time.perf_counter() - started, repeats=repeats,
         )
     write_index(archive)
-    return MatrixOutcome(staging.id, archive.root / staging.id, data)
+    nothing = none_apply(spec, runs[-1].document, thresholds_path or chapter.thresholds)
+    return MatrixOutcome(staging.id, archive.root / staging.id, data,
+                         matrix_gate(data, staging.id, nothing))

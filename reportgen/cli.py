@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import math
+import shlex
 import signal
 import sys
 from contextlib import contextmanager
@@ -397,11 +398,7 @@ def build_command(ctx, profile, dataset, data_file, train_size, jobs, threads, s
     click.echo(f"report:    {outcome.path / 'report.html'}")
     if not no_pdf:
         click.echo(f"pdf:       {outcome.path / 'report.pdf'}")
-    failed = outcome.failed_thresholds
-    if failed:
-        raise click.ClickException(
-            f"{len(failed)} threshold(s) failed: " + "; ".join(t["id"] for t in failed)
-        )
+    outcome.gate.enforce()  # a failed threshold, a missing metric, or none checked: exit 1
 
 
 def _manifest_labels(path: Path) -> dict[str, str]:
@@ -502,6 +499,7 @@ def matrix_command(releases, release_range, numpy, profile, dataset, data_file, 
     click.echo(f"report:    {outcome.path / 'report.html'}")
     if not no_pdf:
         click.echo(f"pdf:       {outcome.path / 'report.pdf'}")
+    outcome.gate.enforce()  # the newest release's thresholds: failed, missing or none checked
 
 
 def _print_matrix(data: dict, version_id: str) -> None:
@@ -517,6 +515,11 @@ def _print_matrix(data: dict, version_id: str) -> None:
                    if sums["printed"] else "")
         click.echo(f"  {release['label']:<36} {printed}{sums['passing'][index]} of"
                    f" {sums['thresholds']} thresholds pass")
+    for threshold in data["thresholds"]:  # FAIL, WARN or MISSING, from the message
+        for release, status, message in zip(data["releases"], threshold["statuses"],
+                                            threshold["messages"], strict=True):
+            if status not in (None, "PASS"):
+                click.echo(f"  {release['label']}: {message}")
     for step in data["changes"]:
         noise = (f", {step['beyond_noise']} beyond seed noise" if data["repeats"] > 1 else "")
         click.echo(f"  {step['from']} → {step['to']}: {len(step['metrics'])} metric(s)"
@@ -580,11 +583,12 @@ def env_remove(names, remove_all) -> None:
 @cli.command("list")
 @reports_dir_option
 def list_command(reports_dir) -> None:
-    """List the archived versions, oldest first."""
+    """List the archived versions, oldest first (every number from a file its manifest's
+    digest verifies; a version that fails that check says so in one line)."""
     from reportgen.archive import Archive
-    from reportgen.report.filters import fmt_number, fmt_seconds
+    from reportgen.report.filters import fmt_seconds
 
-    archive = Archive(reports_dir)
+    archive = Archive(reports_dir, warn=_say)
     for path in archive.clear_abandoned():
         _say(f"removed {path.name}: the staging folder of a build that is no longer running")
     versions = archive.versions()
@@ -595,17 +599,35 @@ def list_command(reports_dir) -> None:
                f" {'time':>12}")
     for v in versions:
         m = v.manifest
-        t = m.get("thresholds", {})
-        click.echo(f"{v.id:<48} {m['dataset']:<13} {m['profile']:<16}"
-                   f" {t.get('passed', 0):>5}/{t.get('total', 0):<4}"
-                   f" {fmt_seconds(m.get('build_seconds')):>12}")
-        if v.kind == "matrix":
-            click.echo(f"    release matrix: {', '.join(m.get('releases', []))}"
-                       " (thresholds: the newest release's)")
+        try:
+            passed, total, below = _listed(v)
+        except ReportgenError as exc:  # this version only: the others are listed
+            click.echo(f"{v.id:<48} {m['dataset']:<13} {m['profile']:<16}")
+            click.echo(f"    {exc}")
             continue
-        labels = m.get("headline_labels", {})
-        click.echo("    " + " · ".join(f"{labels.get(name, name)} {fmt_number(value)}"
-                                       for name, value in m.get("headlines", {}).items()))
+        click.echo(f"{v.id:<48} {m['dataset']:<13} {m['profile']:<16}"
+                   f" {passed:>5}/{total:<4} {fmt_seconds(m.get('build_seconds')):>12}")
+        click.echo(f"    {below}")
+
+
+def _listed(version) -> tuple[int, int, str]:
+    """What `list` says of a version: thresholds passed and checked, and its line of headlines
+    (or, for a matrix, its releases), read from its digest-checked files."""
+    from reportgen.report.filters import fmt_number
+
+    if version.kind == "matrix":
+        from reportgen.report.matrix import read_matrix
+
+        data = read_matrix(version)
+        newest = [t["statuses"][-1] for t in data["thresholds"]]
+        releases = ", ".join(r["label"] for r in data["releases"])
+        return (newest.count("PASS"), len(newest),
+                f"release matrix: {releases} (thresholds: the newest release's)")
+    from reportgen.thresholds import passed_count
+
+    thresholds = version.metrics().get("thresholds", [])
+    headlines = " · ".join(f"{h.label} {fmt_number(h.value)}" for h in version.headlines())
+    return passed_count(thresholds), len(thresholds), headlines
 
 
 @cli.command("show")
@@ -620,7 +642,7 @@ def show_command(version, metric, as_json, findings, reports_dir) -> None:
     """Summarise a version (VERSION: id, prefix, number or `latest`)."""
     from reportgen.archive import Archive
 
-    archive = Archive(reports_dir)
+    archive = Archive(reports_dir, warn=_say)
     found = archive.resolve(version)
     if found.kind == "matrix":
         _show_matrix(archive, found, metric, as_json, findings)
@@ -696,26 +718,16 @@ def diff_command(old, new, reports_dir, form, fail_on) -> None:
     """Show metric, threshold and timing changes from version OLD to NEW, each changed metric
     judged against the noise its repeats measure (significant, within noise, unknown)."""
     from reportgen.archive import Archive
-    from reportgen.compare import compare_documents
+    from reportgen.compare import compare_documents, diff_gate
     from reportgen.report.diff import format_changes
 
-    archive = Archive(reports_dir)
+    archive = Archive(reports_dir, warn=_say)
     a, b = archive.resolve(old, kind="chapter"), archive.resolve(new, kind="chapter")
     new_document = b.metrics()
     changes = compare_documents(a.metrics(), new_document)
     click.echo(format_changes(form, changes, a.id, b.id, new_document["metrics"]))
-    if fail_on == "significant" and changes["incomparable"]:
-        raise click.ClickException(f"cannot gate {a.id} against {b.id}:"
-                                   f" {changes['incomparable']}")
-    removed = changes["removed_metrics"]
-    if fail_on == "significant" and removed:  # what NEW does not measure cannot be judged
-        raise click.ClickException(
-            f"cannot gate {a.id} against {b.id}: {len(removed)} of its metrics are not in"
-            f" {b.id} ({', '.join(removed[:3])}{', …' if len(removed) > 3 else ''}); compare"
-            " versions that measure the same sections")
-    if fail_on == "significant" and changes["significant"]:
-        raise click.ClickException(f"{changes['significant']} metric(s) changed significantly"
-                                   f" from {a.id} to {b.id}")
+    if fail_on == "significant":
+        diff_gate(changes, a.id, b.id).enforce()
 
 
 @cli.command("false-alarms")
@@ -732,12 +744,13 @@ def false_alarms_command(version, reports_dir, block, as_json) -> None:
     from reportgen.metrics import with_current_names
     from reportgen.report.diff import describe_false_alarms
 
-    found = Archive(reports_dir).resolve(version, kind="chapter")
+    found = Archive(reports_dir, warn=_say).resolve(version, kind="chapter")
     measured = measure(with_current_names(found.metrics()), block)
     if as_json:
         click.echo(json.dumps({"version": found.id, **measured.as_dict()}, indent=2))
     else:
         click.echo(f"{found.id}: {describe_false_alarms(measured.as_dict())}")
+    measured.gate.enforce()  # a rate measured on no metric measured nothing
 
 
 @cli.command("check")
@@ -755,11 +768,12 @@ def check_command(version, reports_dir, thresholds_path) -> None:
         load_spec,
         not_built,
         require_applicable,
+        thresholds_gate,
         version_metrics,
     )
 
     path = thresholds_path or find_project().thresholds_path
-    found = Archive(reports_dir).resolve(version, kind="chapter")
+    found = Archive(reports_dir, warn=_say).resolve(version, kind="chapter")
     document = with_current_names(found.metrics())  # a renamed metric: today's name
     spec = load_spec(path, version_metrics(document), [*DATASETS, document["dataset"]["name"]])
     require_applicable(spec, document, path)  # a gate that checks nothing must not pass
@@ -769,18 +783,10 @@ def check_command(version, reports_dir, thresholds_path) -> None:
     for threshold, sections in not_built(spec, document):
         click.echo(f"NOT CHECKED {threshold.id}: {found.id} ran no section"
                    f" {', '.join(sections)} (built: {', '.join(document['sections'])})")
-    failed = [o for o in outcomes if o.blocks]
-    missing = [o for o in failed if o.missing]
     warned = sum(o.status == "WARN" for o in outcomes)
     click.echo(f"{found.id}: {sum(o.passed for o in outcomes)} of {len(outcomes)} thresholds"
                f" pass" + (f", {warned} warn (severity warn: not a failure)" if warned else ""))
-    if missing:
-        raise click.ClickException(
-            f"{len(missing)} threshold(s) could not be checked: {found.id} has no metric "
-            + ", ".join(sorted({o.missing for o in missing}))
-            + (f"; {len(failed) - len(missing)} failed" if len(failed) > len(missing) else ""))
-    if failed:
-        raise click.ClickException(f"{len(failed)} threshold(s) failed")
+    thresholds_gate([o.as_dict() for o in outcomes], found.id, nothing="").enforce()
 
 
 @cli.command("render")
@@ -794,7 +800,7 @@ def render_command(version, out, no_pdf, reports_dir) -> None:
     from reportgen.archive import Archive
     from reportgen.report.render import render_archived
 
-    found = Archive(reports_dir).resolve(version)
+    found = Archive(reports_dir, warn=_say).resolve(version)
     written = render_archived(found, out, pdf=not no_pdf)
     for path in written:
         click.echo(f"wrote {path}")
@@ -811,7 +817,7 @@ def init_command(folder, title, package) -> None:
 
     for path in scaffold(folder, title=title, package=package):
         click.echo(f"wrote {path}")
-    click.echo(f"next:  cd {folder} && reportgen build --profile quick")
+    click.echo(f"next:  cd {shlex.quote(str(folder))} && reportgen build --profile quick")
 
 
 @cli.command("sections")

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from reportgen.gate import Gate
 from reportgen.metrics import repeats_of, with_current_names
 from reportgen.statistics import seeded
 
@@ -303,3 +304,34 @@ def stored_status(outcome: dict) -> str:
     if outcome.get("missing"):
         return "MISSING"
     return "PASS" if outcome["passed"] else "FAIL"
+
+
+def diff_gate(changes: dict, old_id: str, new_id: str) -> Gate:
+    """`diff --fail-on significant` as a gate (`gate.Gate`): a significant change fails it;
+    different measurements, metrics NEW lacks, or changes no repeats can judge ("unknown")
+    could not be decided, and fail it too; it passes only the metrics it compared."""
+    rows = changes["metrics"]
+    unknown_rows = [row for row in rows if row["verdict"] == "unknown"]
+    unknown = [row["metric"] for row in unknown_rows]
+    removed = changes["removed_metrics"]
+
+    def some(names: list[str]) -> str:
+        return ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+
+    undecided = None
+    if changes["incomparable"]:
+        undecided = changes["incomparable"]
+    elif removed:  # what NEW does not measure cannot be judged
+        undecided = (f"{len(removed)} of its metrics are not in {new_id} ({some(removed)});"
+                     " compare versions that measure the same sections")
+    elif unknown:
+        undecided = (f"{len(unknown)} changed metric(s) could not be judged against seed noise"
+                     f" ({some(unknown)}: {unknown_rows[0]['method']}); build both versions"
+                     " with --repeats")
+    significant = changes["significant"]
+    return Gate(
+        checked=len(rows) - len(unknown) + changes["unchanged_metrics"],
+        failed=(f"{significant} metric(s) changed significantly from {old_id} to {new_id}"
+                if significant else None),
+        undecided=f"cannot gate {old_id} against {new_id}: {undecided}" if undecided else None,
+        nothing=f"{old_id} and {new_id} have no metric in common")

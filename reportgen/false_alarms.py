@@ -28,6 +28,7 @@ from math import comb
 
 from reportgen.compare import SIGNIFICANCE, compare_documents
 from reportgen.errors import ReportgenError
+from reportgen.gate import Gate
 from reportgen.metrics import summarize
 
 NOMINAL = SIGNIFICANCE
@@ -66,6 +67,14 @@ class FalseAlarms:
 
     def as_dict(self) -> dict:
         return {**asdict(self), "gate_rate": self.gate_rate, "metric_rate": self.metric_rate}
+
+    @property
+    def gate(self) -> Gate:
+        """A rate measured on no metric is no measurement: nothing varied across the repeats
+        (every metric deterministic, or no change between blocks), so nothing was tested."""
+        return Gate(self.metrics_tested,
+                    nothing=f"no metric was tested in the {self.splits} splits (none varies"
+                            " across the repeats): the false-alarm rate was not measured")
 
 
 def _block_document(document: dict, repeats: tuple[int, ...], seeds: str) -> dict:

@@ -35,8 +35,9 @@ from reportgen.environments import (
     release_tuple,
 )
 from reportgen.errors import ReportgenError
+from reportgen.gate import Gate
 from reportgen.places import cache_root
-from reportgen.thresholds import Threshold, evaluate
+from reportgen.thresholds import Threshold, evaluate, thresholds_gate
 
 MATRIX_DATA = "matrix.json"
 MATRIX_SCHEMA = 1
@@ -280,3 +281,11 @@ def totals(data: dict) -> dict:
         "work_seconds": [math.fsum(t["seconds"][i] or 0 for t in data["timings"])
                          for i in range(n)],
     }
+
+
+def matrix_gate(data: dict, version_id: str, nothing: str) -> Gate:
+    """The matrix's gate: the newest release's thresholds (what its manifest counts), under
+    the one rule (`gate`); `nothing` says why none applied, should none have."""
+    newest = [{"id": t["id"], "metric": t["metric"], "status": t["statuses"][-1]}
+              for t in data["thresholds"] if t["statuses"][-1] is not None]
+    return thresholds_gate(newest, f"{version_id} ({data['releases'][-1]['label']})", nothing)

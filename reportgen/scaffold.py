@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 from string import Template
 
+from reportgen.archive import refuse_inside_archive
 from reportgen.errors import ReportgenError
 from reportgen.storage import atomic_write
 
@@ -148,7 +149,7 @@ def package_name(folder: Path) -> str:
 def scaffold(folder: Path, title: str | None = None, package: str | None = None) -> list[Path]:
     """Write the project into `folder` (new or empty); returns the files written. A folder
     that holds anything is refused: nothing of the user's is overwritten."""
-    folder = Path(folder)
+    folder = refuse_inside_archive(Path(folder), f"the project folder {folder}")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise ReportgenError(f"{folder} is not an empty folder; give a new or empty one (init"
                              " never overwrites)")

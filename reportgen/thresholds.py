@@ -22,6 +22,7 @@ from reportgen.data import DATASETS
 from reportgen.data.files import path_kind
 from reportgen.engine.profiles import PROFILES
 from reportgen.errors import ReportgenError
+from reportgen.gate import Gate
 from reportgen.metrics import repeats_of
 
 DEFAULT_SPEC = Path(__file__).with_name("thresholds.toml")
@@ -366,12 +367,9 @@ def _checked(spec: list[Threshold], document: dict) -> list[Threshold]:
     return [t for t in applicable(spec, dataset, profile) if _built(t, document.get("sections"))]
 
 
-def require_applicable(spec: list[Threshold], document: dict, path: Path | str) -> None:
-    """Raise SpecError (one line) when `evaluate` would check none of the spec's thresholds on
-    this document: another dataset, no bound for its profile, or none of their sections built.
-    "0 of 0 thresholds pass" is a gate that checks nothing, and must not pass."""
-    if _checked(spec, document):
-        return
+def none_apply(spec: list[Threshold], document: dict, path: Path | str) -> str:
+    """Why `evaluate` checks none of the spec's thresholds on this document (another dataset,
+    no bound for its profile, or none of their sections built), in one line, for the gate."""
     dataset, profile = document["dataset"]["name"], document["profile"]["name"]
     sections = document.get("sections")
     profiles = sorted({name for t in spec for name in t.bounds})
@@ -383,9 +381,31 @@ def require_applicable(spec: list[Threshold], document: dict, path: Path | str) 
     if applying:  # the right data and profile, but the build ran none of their sections
         built = f" and sections {', '.join(sections)}"
         covers += f"; sections {', '.join(sorted(set().union(*map(_sections_of, applying))))}"
-    raise SpecError(f"none of the {len(spec)} thresholds of {path} applies to dataset {dataset}"
-                    f" with profile {profile}{built} (the spec covers: {covers}); a gate that"
-                    " checks nothing cannot pass")
+    return (f"none of the {len(spec)} thresholds of {path} applies to dataset {dataset}"
+            f" with profile {profile}{built} (the spec covers: {covers})")
+
+
+def require_applicable(spec: list[Threshold], document: dict, path: Path | str) -> None:
+    """Fail the gate (one line) before anything is printed when `evaluate` would check none of
+    the spec's thresholds on this document: "0 of 0 thresholds pass" checks nothing."""
+    checked = len(_checked(spec, document))
+    Gate(checked, nothing="" if checked else none_apply(spec, document, path)).enforce()
+
+
+def thresholds_gate(outcomes: list[dict], version: str, nothing: str) -> Gate:
+    """The gate over threshold outcomes (as metrics.json stores them, or `Outcome.as_dict()`):
+    a FAIL fails, a MISSING metric could not be checked, PASS and WARN pass; no outcome at all
+    checked nothing (`nothing` says why none applied). `version` names what was checked."""
+    failed = [o["id"] for o in outcomes if stored_status(o) == "FAIL"]
+    missing = sorted({o.get("missing") or o["metric"] for o in outcomes
+                      if stored_status(o) == "MISSING"})
+    undecided = sum(stored_status(o) == "MISSING" for o in outcomes)
+    return Gate(
+        checked=len(outcomes) - undecided,
+        failed=f"{len(failed)} threshold(s) failed: {'; '.join(failed)}" if failed else None,
+        undecided=(f"{undecided} threshold(s) could not be checked: {version} has no metric"
+                   f" {', '.join(missing)}") if undecided else None,
+        nothing=nothing)
 
 
 def _per_repeat(document: dict, name: str, count: int) -> list:
@@ -466,12 +486,6 @@ def _outcome(t: Threshold, document: dict, count: int) -> Outcome:
                    repeats_holding=holding if by_repeat else None,
                    repeat_count=count if by_repeat else None,
                    chapter_holds=_holds(t.op, values[0], bounds[0]))
-
-
-def blocking(outcomes: list[dict]) -> list[dict]:
-    """The stored outcomes that fail a build or `check`: failed with severity "fail", or
-    missing (a version from before `status` was stored: every failure blocks)."""
-    return [o for o in outcomes if stored_status(o) in ("FAIL", "MISSING")]
 
 
 NOISE_MARGIN = 4  # standard deviations a derived bound keeps from the repeats' mean

@@ -4,6 +4,7 @@ import errno
 import json
 import multiprocessing
 import os
+import re
 import time
 from datetime import UTC, datetime
 
@@ -173,13 +174,27 @@ def test_metrics_that_changed_since_the_build_are_refused(tmp_path):
         version.metrics()
 
 
-def test_a_damaged_manifest_is_a_one_line_error_naming_it(tmp_path):
-    archive = Archive(tmp_path)
+def test_a_damaged_manifest_is_skipped_with_its_line_and_an_error_when_asked_for(tmp_path):
+    """One damaged version blocks nothing else: it is skipped (said once, in one line), its
+    number stays taken, and only a command that names it fails, with that line."""
+    said = []
+    archive = Archive(tmp_path, warn=said.append)
+    publish(archive)
     publish(archive)
     manifest = archive.versions()[0].path / "manifest.json"
     manifest.write_text("{broken")
+    assert [v.seq for v in archive.versions()] == [2] and archive.resolve("2").seq == 2
+    archive.versions()
+    assert len(said) == 1
+    assert re.fullmatch(f"skipped v0001-.*: {manifest} is damaged .*restore its version.*",
+                        said[0])
     with pytest.raises(ReportgenError, match=f"{manifest} is damaged .*restore its version"):
-        archive.versions()
+        archive.resolve("1")
+    assert archive.previous("mnist", "quick").seq == 2
+    assert publish(archive).startswith("v0003-")  # the damaged one's number is not reused
+    manifest.parent.rename(tmp_path / "v0009-20261205T000000Z-mnist-quick-abc1234")
+    with pytest.raises(ReportgenError, match="is damaged"):
+        archive.resolve("latest")  # the newest is the damaged one: it is what was asked for
 
 
 def test_a_version_not_described_is_a_clear_error_and_leaves_nothing(tmp_path):
@@ -201,8 +216,9 @@ def test_a_manifest_of_the_wrong_shape_is_a_one_line_error_naming_it(tmp_path, m
     publish(archive)
     path = archive.versions()[0].path / "manifest.json"
     path.write_text(json.dumps(manifest))
+    assert archive.versions() == []
     with pytest.raises(ReportgenError, match=f"{path} is not what reportgen wrote"):
-        archive.versions()
+        archive.resolve("1")
 
 
 @pytest.mark.parametrize("document", [
@@ -284,7 +300,7 @@ def test_json_nested_too_deeply_is_damage_not_a_recursion_error(tmp_path):
     path = archive.versions()[0].path / "manifest.json"
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ReportgenError, match="nested too deeply"):
-        archive.versions()
+        archive.resolve("1")
 
 
 @pytest.mark.parametrize("part, value", [
@@ -306,3 +322,32 @@ def test_a_part_of_metrics_json_of_the_wrong_shape_is_named(tmp_path, part, valu
         staging.describe(dataset="mnist", profile="quick", commit="abc1234", headlines={})
     with pytest.raises(ReportgenError, match=f"not what reportgen wrote \\({part}"):
         archive.versions()[0].metrics()
+
+
+def test_a_headline_the_manifest_changed_is_refused_and_shown_by_verify(tmp_path):
+    """The manifest is not digest-checked: its headline numbers are checked against the
+    digest-checked metrics.json before anyone prints them."""
+    archive = Archive(tmp_path)
+
+    def fill(staging):
+        (staging.path / "metrics.json").write_text(json.dumps(
+            {"metrics": {"b.auc": 0.9904}, "dataset": {"name": "mnist"},
+             "profile": {"name": "quick"}}))
+
+    with archive.new_version("mnist-quick-abc1234") as staging:
+        fill(staging)
+        staging.describe(dataset="mnist", profile="quick", commit="abc1234",
+                         headlines={"b.auc": 0.9904}, headline_labels={"b.auc": "AUC"})
+    version = archive.versions()[0]
+    assert [(h.label, h.value) for h in version.headlines()] == [("AUC", 0.9904)]
+    manifest = json.loads((version.path / "manifest.json").read_text())
+    manifest["headlines"]["b.auc"] = 0.1234
+    (version.path / "manifest.json").write_text(json.dumps(manifest))
+    version = archive.versions()[0]
+    with pytest.raises(ReportgenError, match="headline b.auc = 0.1234, but metrics.json says"
+                                             " 0.9904"):
+        version.headlines()
+    (version.path / "notes.txt").write_text("written later")
+    problems = archive.verify(version)
+    assert "notes.txt: not in the manifest" in problems
+    assert any("headline b.auc = 0.1234" in problem for problem in problems)

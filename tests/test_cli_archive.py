@@ -7,12 +7,15 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import cli
 from reportgen.provenance import collect
+from tests.chapter import DIGITS_SPEC
+from tests.versions import fabricate_version
 
 
 def run(*args):
@@ -26,14 +29,15 @@ def archive(tmp_path_factory):
         patch.setenv("REPORTGEN_CACHE", str(tmp_path_factory.mktemp("cache")))
         for _ in range(2):
             result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1",
-                         "--quiet", "--no-pdf", "--reports-dir", str(reports))
+                         "--quiet", "--no-pdf", "--reports-dir", str(reports),
+                         "--thresholds", DIGITS_SPEC)
             assert result.exit_code == 0, result.output
     return reports
 
 
 def test_build_prints_where_the_report_is_and_a_summary(archive):
     result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1", "--quiet",
-                 "--reports-dir", str(archive))
+                 "--reports-dir", str(archive), "--thresholds", DIGITS_SPEC)
     assert result.exit_code == 0
     assert "version:   v0003-" in result.output
     assert "pdf:       " in result.output and "report.pdf" in result.output
@@ -154,7 +158,8 @@ def test_a_reports_dir_that_cannot_be_written_stops_the_build_before_any_work(tm
 def _start_build_and_wait_until_staged(reports):
     process = subprocess.Popen(
         [sys.executable, "-m", "reportgen", "build", "--dataset", "digits", "--profile",
-         "quick", "--jobs", "1", "--quiet", "--force", "--reports-dir", str(reports)],
+         "quick", "--jobs", "1", "--quiet", "--force", "--reports-dir", str(reports),
+         "--thresholds", DIGITS_SPEC],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -235,7 +240,8 @@ def test_check_names_a_metric_the_version_predates(archive, tmp_path):
 def test_only_builds_and_reports_just_the_named_sections(tmp_path):
     reports = tmp_path / "r"
     result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1", "--quiet",
-                 "--no-pdf", "--only", "errors", "--reports-dir", str(reports))
+                 "--no-pdf", "--only", "errors", "--reports-dir", str(reports),
+                 "--thresholds", DIGITS_SPEC)
     assert result.exit_code == 0, result.output
     version = next(p for p in reports.iterdir() if p.name.startswith("v0001"))
     stamp, commit = r"\d{8}T\d{6}Z", re.escape(collect().short_commit)
@@ -255,3 +261,93 @@ def test_only_an_unknown_section_is_one_line(tmp_path):
     assert result.exit_code == 1
     assert "unknown section(s) nope; choose from:" in result.output
     assert not (tmp_path / "r").exists()
+
+
+def test_diff_fail_on_significant_fails_when_it_cannot_judge_a_change(tmp_path):
+    """Two versions without repeats, one metric forged from 0.9904 to 0.5004: its verdict is
+    "unknown", so the gate could not decide and fails, in one line."""
+    reports = tmp_path / "r"
+    fabricate_version(reports, {"binary.forest.roc_auc": 0.9904, "binary.sgd.f1": 0.9})
+    fabricate_version(reports, {"binary.forest.roc_auc": 0.5004, "binary.sgd.f1": 0.8})
+    result = run("diff", "1", "2", "--reports-dir", str(reports), "--fail-on", "significant")
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "2 unknown" in result.output
+    last = result.output.splitlines()[-1]
+    assert last.startswith("Error: cannot gate v0001-") and "could not be judged" in last
+
+
+def test_a_build_that_checks_no_threshold_fails_as_check_of_it_does(tmp_path):
+    """The built-in spec has no claim about digits: the build is archived, and its gate, like
+    `check`'s on the same version, fails in one line for having checked nothing."""
+    reports = tmp_path / "r"
+    built = run("build", "--dataset", "digits", "--profile", "quick", "--only", "dataset",
+                "--jobs", "1", "--quiet", "--no-pdf", "--reports-dir", str(reports))
+    checked = run("check", "latest", "--reports-dir", str(reports))
+    for result in (built, checked):
+        assert result.exit_code == 1, result.output
+        assert result.output.splitlines()[-1].endswith("a gate that checks nothing cannot pass")
+    assert "thresholds: none apply to digits with profile quick" in built.output
+
+
+def _forge(version: Path, name: str, edit) -> None:
+    """Edit one JSON file of a version by hand, as a forger (or an accident) would."""
+    path = version / name
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+
+
+def test_list_prints_no_headline_the_manifest_changed_and_show_says_so(tmp_path):
+    """list printed 0.1234 from an edited manifest while show said "all match the manifest";
+    every number list prints now comes from the digest-checked metrics.json."""
+    reports = tmp_path / "r"
+    auc = "binary.forest.roc_auc"
+    forged = fabricate_version(reports, {auc: 0.9904}, headlines=(auc,))
+    fabricate_version(reports, {auc: 0.9904}, headlines=(auc,))
+    _forge(reports / forged, "manifest.json", lambda m: m["headlines"].update({auc: 0.1234}))
+    (reports / forged / "extra.html").write_text("written into the version later")
+    listed = run("list", "--reports-dir", str(reports))
+    assert listed.exit_code == 0, listed.output
+    assert "0.1234" not in listed.output.replace("= 0.1234, but", "")
+    assert f"headline {auc} = 0.1234, but metrics.json says 0.9904" in listed.output
+    assert f"{auc.upper()} 0.9904" in listed.output  # the intact version, listed as ever
+    shown = run("show", "1", "--reports-dir", str(reports))
+    assert "all match the manifest" not in shown.output
+    assert "extra.html: not in the manifest" in shown.output
+    assert f"headline {auc} = 0.1234" in shown.output
+
+
+def test_one_damaged_manifest_blocks_no_command_on_another_version(tmp_path):
+    reports = tmp_path / "r"
+    auc = "binary.forest.roc_auc"
+    damaged = fabricate_version(reports, {auc: 0.99}, headlines=(auc,))
+    fabricate_version(reports, {auc: 0.98}, headlines=(auc,))
+    fabricate_version(reports, {auc: 0.97}, headlines=(auc,))
+    (reports / damaged / "manifest.json").write_text("{broken")
+    spec = tmp_path / "spec.toml"
+    spec.write_text(f'[[threshold]]\nid = "auc"\nmetric = "{auc}"\nop = ">"\n'
+                    'bound = { quick = 0.5 }\nclaim = "c"\ndataset = "digits"\n')
+    for args in (["list"], ["show", "2"], ["diff", "2", "3"],
+                 ["check", "latest", "--thresholds", str(spec)],
+                 ["render", "3", "--no-pdf", "--out", str(tmp_path / "out")]):
+        result = run(*args, "--reports-dir", str(reports))
+        assert "Traceback" not in result.output, result.output
+        if args[0] == "render":  # reached version 3 (hand-made: it has no render data)
+            assert "render.json is missing" in result.output.splitlines()[-1], result.output
+        else:
+            assert result.exit_code == 0, (args, result.output)
+        skipped = [line for line in result.output.splitlines() if line.startswith("skipped")]
+        assert len(skipped) == 1 and f"skipped {damaged}: " in skipped[0], result.output
+    asked = run("show", "1", "--reports-dir", str(reports))
+    assert asked.exit_code == 1 and asked.output.splitlines()[-1].endswith(
+        "move the version's folder out of the archive")
+
+
+def test_list_of_a_reports_dir_that_is_a_file_is_an_error(tmp_path):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    result = run("list", "--reports-dir", str(not_a_folder))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: --reports-dir {not_a_folder} is not a folder: give the archive's folder"
+        " (reports/ by default)"]

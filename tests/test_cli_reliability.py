@@ -15,7 +15,10 @@ from click.testing import CliRunner
 
 from reportgen.cli import INTERRUPTED, cli
 from reportgen.engine.repeats import MAX_REPEATS
+from reportgen.gate import NOTHING_CHECKED
 from reportgen.provenance import cpu_count
+from tests.chapter import DIGITS_SPEC
+from tests.versions import fabricate_version
 
 
 def run(*args):
@@ -29,6 +32,13 @@ def one_line_error(result, message: str) -> None:
     assert len(result.output.strip().splitlines()) == 1, result.output
 
 
+def built_unchecked(result) -> None:
+    """A build of the dataset section alone: archived, and (it measures no metric, so no claim
+    applies to it) failed by its gate, which says it checked nothing."""
+    assert result.exit_code == 1 and "version:" in result.output, result.output
+    assert NOTHING_CHECKED in result.output.splitlines()[-1], result.output
+
+
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory):
     """Two versions of the same measurement, and a third of other sizes (--train-size)."""
@@ -39,7 +49,7 @@ def archive(tmp_path_factory):
             result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1",
                          "--quiet", "--no-pdf", "--reports-dir", str(reports), "--only",
                          "dataset", *extra)
-            assert result.exit_code == 0, result.output
+            built_unchecked(result)
     return reports
 
 
@@ -200,8 +210,8 @@ def test_a_gate_does_not_pass_metrics_the_new_version_lacks(tmp_path):
     reports = tmp_path / "reports"
     for only in ("binary", "dataset"):
         assert run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1",
-                   "--quiet", "--no-pdf", "--reports-dir", str(reports),
-                   "--only", only).exit_code == 0
+                   "--quiet", "--no-pdf", "--reports-dir", str(reports), "--only", only,
+                   "--thresholds", DIGITS_SPEC).exit_code == (0 if only == "binary" else 1)
     gate = run("diff", "1", "2", "--reports-dir", str(reports), "--fail-on", "significant")
     assert gate.exit_code == 1 and "Traceback" not in gate.output
     assert "of its metrics are not in" in gate.output.splitlines()[-1]
@@ -237,3 +247,23 @@ def test_a_worker_timeout_must_be_a_real_number_of_seconds(seconds, tmp_path):
 def test_an_empty_scheduler_address_is_a_mistake_not_a_local_run(tmp_path):
     one_line_error(run("run", "--dataset", "digits", "--quiet", "--scheduler", "",
                        "--out", str(tmp_path / "o")), "is not a Dask scheduler address")
+
+
+def test_init_writes_nothing_inside_an_archive(tmp_path, monkeypatch):
+    """init went by no guard: inside a version, or in the reports folder, it wrote its six
+    files and exited 0. The one guard of every writing command (refuse_inside_archive) now
+    refuses it, as it does render --out and run --out."""
+    reports = tmp_path / "reports"
+    version = reports / fabricate_version(reports, {"binary.forest.roc_auc": 0.99})
+    before = _snapshot(reports)
+    monkeypatch.chdir(tmp_path)
+    for folder in (version / "project", reports / "project", Path("reports") / "project"):
+        one_line_error(run("init", str(folder)), "never written to")
+    assert _snapshot(reports) == before
+
+
+def test_init_quotes_the_folder_in_its_next_command(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("init", "my chapter", "--package", "my_spaced_chapter")
+    assert result.exit_code == 0, result.output
+    assert "next:  cd 'my chapter' && reportgen build --profile quick" in result.output

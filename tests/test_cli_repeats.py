@@ -10,7 +10,9 @@ from click.testing import CliRunner
 from reportgen.archive import Archive
 from reportgen.cli import cli
 from reportgen.compare import compare_documents
+from reportgen.gate import NOTHING_CHECKED
 from reportgen.metrics import summarize
+from tests.chapter import DIGITS_SPEC
 from tests.conftest import real_cache
 
 
@@ -31,7 +33,7 @@ def twice(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:  # a cache of its own, never the user's
         patch.setenv("REPORTGEN_CACHE", str(tmp_path_factory.mktemp("cache")))
         for _ in range(2):
-            result = build(reports, "--no-pdf")
+            result = build(reports, "--no-pdf", "--thresholds", DIGITS_SPEC)
             assert result.exit_code == 0, result.output
     return reports
 
@@ -92,7 +94,8 @@ def test_a_smaller_training_set_changes_what_it_really_changes(mnist, tmp_path):
     training size in this range) and is judged within noise; `--fail-on significant` exits 1,
     as for any two different measurements."""
     reports = tmp_path / "reports"
-    # A claim of the full profile only: none applies to these sizes, so the builds exit 0. (The
+    # A claim of the full profile only: none applies to these sizes, so the builds are archived
+    # and their gate fails, having checked nothing. (The
     # chapter's spec would check its bound_metric claims, made for every size, and on 300
     # images two of them fail, one by a tie: exit 1 or 0 by a hair.)
     spec = tmp_path / "full-only.toml"
@@ -103,7 +106,8 @@ def test_a_smaller_training_set_changes_what_it_really_changes(mnist, tmp_path):
             result = run("build", "--profile", "quick", "--train-size", size, "--repeats", "5",
                          "--only", "binary", "--only", "multiclass", "--quiet", "--no-pdf",
                          "--thresholds", str(spec), "--reports-dir", str(reports))
-            assert result.exit_code == 0, result.output  # no claim applies, so none fails
+            assert result.exit_code == 1, result.output  # no claim applies: nothing checked
+            assert NOTHING_CHECKED in result.output.splitlines()[-1]
             assert f"thresholds: none apply to mnist with profile quick-{size}\n" in \
                 result.output
             assert "version:" in result.output, result.output

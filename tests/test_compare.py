@@ -258,3 +258,15 @@ def test_one_value_against_repeats_without_spread_is_a_rank_not_a_certainty():
     new = with_repeats(doc({}, {}), "m.x.cell", [1.0, 1.0, 1.0])
     [row] = compare_documents(old, new)["metrics"]
     assert row["verdict"] == "within noise" and row["p_value"] == 0.5
+
+
+def test_the_diff_gate_fails_changes_it_cannot_judge():
+    """Neither side has repeats: the changes' verdicts are "unknown", and a gate that cannot
+    decide does not pass; identical versions pass (every metric compared, to the bit)."""
+    from reportgen.compare import diff_gate
+
+    old, new = doc({"a": 0.9904, "b": 3}, {}), doc({"a": 0.5004, "b": 3}, {})
+    gate = diff_gate(compare_documents(old, new), "v1", "v2")
+    assert not gate.passed and "cannot gate v1 against v2: 1 changed metric(s)" in gate.problem
+    assert diff_gate(compare_documents(old, old), "v1", "v2").passed
+    assert not diff_gate(compare_documents(doc({}, {}), doc({}, {})), "v1", "v2").passed

@@ -10,6 +10,7 @@ from reportgen.cli import cli
 from reportgen.errors import ReportgenError
 from reportgen.false_alarms import NOMINAL, measure
 from reportgen.metrics import summarize
+from tests.chapter import DIGITS_SPEC
 
 
 def document_with_repeats(values: dict[str, list]) -> dict:
@@ -67,7 +68,8 @@ def test_the_gate_false_alarms_at_most_about_its_nominal_rate_on_a_small_profile
     reports = tmp_path / "reports"
     result = runner.invoke(cli, ["build", "--dataset", "digits", "--profile", "quick",
                                  "--repeats", "7", "--no-pdf", "--quiet", "--reports-dir",
-                                 str(reports)], catch_exceptions=False)
+                                 str(reports), "--thresholds", DIGITS_SPEC],
+                         catch_exceptions=False)
     assert result.exit_code == 0, result.output
     shown = runner.invoke(cli, ["false-alarms", "--reports-dir", str(reports)])
     print(shown.output)
@@ -92,3 +94,26 @@ def test_blocks_larger_than_the_repeats_allow_name_the_largest():
     document = document_with_repeats({"m.x.a": [0.9, 0.91, 0.92, 0.93, 0.94]})
     with pytest.raises(ReportgenError, match="give --block 2 or less"):
         measure(document, block=4)
+
+
+def test_a_version_where_nothing_varies_measured_nothing_and_fails():
+    """Every metric the same in every repeat: no metric is tested in any split, so there is no
+    false-alarm rate to report, and the gate says so instead of "0.0 %"."""
+    from reportgen.gate import NOTHING_CHECKED, GateFailed
+
+    measured = measure(document_with_repeats({"m.x.a": [0.9] * 5, "m.x.b": [3] * 5}))
+    assert measured.metrics_tested == 0
+    with pytest.raises(GateFailed, match=NOTHING_CHECKED):
+        measured.gate.enforce()
+
+
+def test_false_alarms_on_a_version_where_nothing_varies_exits_1(tmp_path, monkeypatch):
+    from reportgen.archive import Version
+
+    document = document_with_repeats({"m.x.a": [0.9] * 5})
+    monkeypatch.setattr(Version, "metrics", lambda self: document)
+    monkeypatch.setattr("reportgen.archive.Archive.resolve",
+                        lambda self, ref, kind=None: Version("v0001-x", tmp_path, {}))
+    result = CliRunner().invoke(cli, ["false-alarms", "--reports-dir", str(tmp_path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "the false-alarm rate was not measured" in result.output.splitlines()[-1]

@@ -149,3 +149,43 @@ def test_releases_run_oldest_first_and_a_matrix_needs_two():
         Pins("1.5.2"), Pins("1.9.1"), Pins("1.10.0")]
     with pytest.raises(ReportgenError, match="at least two"):
         run_releases([Pins("1.5.2"), Pins("1.5.2")], [], jobs=1)
+
+
+def _one_claim_failing_in_the_newest(tmp_path) -> dict:
+    auc = "binary.sgd.roc_auc"
+    (tmp_path / "spec.toml").write_text(
+        f'[[threshold]]\nid = "auc-high"\nmetric = "{auc}"\nop = ">="\nclaim = "high"\n'
+        'bound = { quick = 0.5 }\n')
+    return compare_releases([release("1.5.2", document({auc: 0.6})),
+                             release("1.6.1", document({auc: 0.4}))],
+                            builtin_spec(tmp_path / "spec.toml"))
+
+
+def test_the_matrix_gate_fails_a_failing_claim_and_a_matrix_that_checked_none(tmp_path):
+    from reportgen.gate import NOTHING_CHECKED
+    from reportgen.matrix import matrix_gate
+
+    failing = matrix_gate(_one_claim_failing_in_the_newest(tmp_path), "v0001", "")
+    assert failing.problem == "1 threshold(s) failed: auc-high"
+    none = compare_releases([release("1.5.2", document({"m": 1.0})),
+                             release("1.6.1", document({"m": 1.0}))], NO_SPEC)
+    assert NOTHING_CHECKED in matrix_gate(none, "v0001", "no claim applies").problem
+
+
+def test_matrix_prints_the_fail_and_exits_1(tmp_path, monkeypatch):
+    """"0 of 1 thresholds pass" was printed with no FAIL line and exit 0."""
+    from click.testing import CliRunner
+
+    from reportgen.build import MatrixOutcome
+    from reportgen.cli import cli
+    from reportgen.matrix import matrix_gate
+
+    data = _one_claim_failing_in_the_newest(tmp_path)
+    monkeypatch.setattr("reportgen.build.build_matrix", lambda *a, **k: MatrixOutcome(
+        "v0001-x", tmp_path, data, matrix_gate(data, "v0001-x", "")))
+    result = CliRunner().invoke(cli, ["matrix", "--scikit-learn", "1.5.2", "--scikit-learn",
+                                      "1.6.1", "--dataset", "digits", "--profile", "quick",
+                                      "--no-pdf", "--reports-dir", str(tmp_path / "r")])
+    assert result.exit_code == 1, result.output
+    assert "scikit-learn 1.6.1: FAIL auc-high" in result.output
+    assert result.output.splitlines()[-1] == "Error: 1 threshold(s) failed: auc-high"

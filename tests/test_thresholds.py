@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from reportgen.gate import GateFailed
 from reportgen.thresholds import (
     DEFAULT_SPEC,
     SpecError,
@@ -325,7 +326,7 @@ def test_a_spec_that_applies_to_the_document_passes_the_applicable_check(tmp_pat
 def test_a_spec_of_which_nothing_applies_is_an_error(tmp_path, doc, message):
     spec = builtin_spec(write(tmp_path, GOOD))
     assert evaluate(spec, doc) == []
-    with pytest.raises(SpecError) as info:
+    with pytest.raises(GateFailed) as info:
         require_applicable(spec, doc, "spec.toml")
     assert str(info.value) == (f"none of the 1 thresholds of spec.toml {message}; a gate that"
                                " checks nothing cannot pass")
@@ -364,3 +365,31 @@ def test_on_sample_of_a_metric_without_an_interval_is_a_spec_error(tmp_path):
     doc["sample_intervals"] = {"test.svc.accuracy": {"low": 0.9, "high": 0.95, "method": "m"}}
     with pytest.raises(SpecError, match="has none"):
         evaluate([threshold], doc)
+
+
+def test_the_gate_fails_what_it_did_not_check_or_could_not_decide():
+    """The one rule (reportgen.gate): a failure fails, an undecided check fails, and so does a
+    gate that checked nothing; it passes only what it measured."""
+    from reportgen.gate import NOTHING_CHECKED, UNDECIDED, Gate
+
+    assert Gate(3).passed
+    assert Gate(0, nothing="no claim applies").problem == f"no claim applies; {NOTHING_CHECKED}"
+    assert Gate(2, failed="1 failed").problem == "1 failed"
+    assert Gate(2, undecided="1 unknown").problem == f"1 unknown ({UNDECIDED})"
+    with pytest.raises(GateFailed, match=NOTHING_CHECKED):
+        Gate(0).enforce()
+
+
+def test_the_thresholds_gate_counts_fail_and_missing_and_passes_warn():
+    from reportgen.thresholds import thresholds_gate
+
+    def stored(id, status, missing=None):
+        return {"id": id, "metric": f"m.{id}", "passed": status == "PASS", "message": "",
+                "status": status, "missing": missing}
+
+    assert thresholds_gate([stored("a", "PASS"), stored("b", "WARN")], "v1", "").passed
+    assert thresholds_gate([stored("a", "FAIL")], "v1", "").problem == \
+        "1 threshold(s) failed: a"
+    assert "v1 has no metric m.x" in thresholds_gate(
+        [stored("a", "PASS"), stored("b", "MISSING", "m.x")], "v1", "").problem
+    assert "no claim applies" in thresholds_gate([], "v1", "no claim applies").problem

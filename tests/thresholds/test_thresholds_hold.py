@@ -7,7 +7,8 @@ import warnings
 
 import pytest
 
-from reportgen.thresholds import evaluate
+from reportgen.thresholds import DEFAULT_SPEC, evaluate, none_apply, thresholds_gate
+from tests.chapter import builtin_spec
 from tests.thresholds.evidence import not_in_version
 
 
@@ -31,3 +32,16 @@ def test_claim_holds(threshold, checked_document, checked_version):
 def test_the_checked_document_is_the_chapters_dataset(checked_document):
     assert checked_document["dataset"]["name"] == "mnist"
     assert checked_document["dataset"]["x_sha256"].startswith("5b92582e")
+
+
+def test_the_claims_checked_pass_the_one_gate(checked_document, checked_version):
+    """The claims above as one gate (reportgen.gate, as `check` runs it): a session that
+    checked no claim (none applies to the checked version, or every one is newer than it)
+    fails instead of passing on skips alone."""
+    spec = builtin_spec(DEFAULT_SPEC)
+    outcomes = [outcome.as_dict() for outcome in evaluate(spec, checked_document)
+                if not (checked_version and not_in_version(outcome.threshold,
+                                                            checked_document))]
+    nothing = "" if outcomes else none_apply(spec, checked_document, DEFAULT_SPEC)
+    gate = thresholds_gate(outcomes, checked_version or "the fresh build", nothing)
+    assert gate.passed, gate.problem
