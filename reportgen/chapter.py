@@ -201,7 +201,7 @@ class Chapter:
         """A dataset by name (default: the chapter's): the chapter's own, then reportgen's."""
         from reportgen.data.datasets import DATASETS
 
-        name = name or self.dataset
+        name = self.dataset if name is None else name  # "" is a name given, not the default
         known = {**DATASETS, **self.datasets}
         if name not in known:
             raise ReportgenError(f"unknown dataset {name!r}; choose one of:"
@@ -344,9 +344,13 @@ def import_section_module(name: str, where: str) -> ModuleType:
         raise ChapterError(_import_failure(name, where, exc)) from None
     except Exception as exc:  # the user's code: its error, and where, in one line
         raise ChapterError(_import_failure(name, where, exc)) from None
+    except SystemExit as exc:  # sys.exit() at import would end reportgen without a word
+        raise ChapterError(_import_failure(
+            name, where, exc, f"it called sys.exit({exc.code!r}); a section module must not exit"
+        )) from None
 
 
-def _import_failure(name: str, where: str, exc: BaseException) -> str:
+def _import_failure(name: str, where: str, exc: BaseException, what: str = "") -> str:
     """One line: the module, who named it, the line of the user's code that failed (not
     reportgen's, which may have raised the error about it), and the error."""
     package = str(Path(__file__).resolve().parent)
@@ -360,7 +364,7 @@ def _import_failure(name: str, where: str, exc: BaseException) -> str:
     else:
         at = f" at {theirs[-1].filename}:{theirs[-1].lineno}" if theirs else ""
     return (f"section module {name} (named by {where}) failed to import{at}:"
-            f" {type(exc).__name__}: {exc}")
+            f" {what or f'{type(exc).__name__}: {exc}'}")
 
 
 def built_in() -> Chapter:

@@ -20,9 +20,12 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from reportgen.engine.registry import failure_at  # noqa: E402
+from reportgen.errors import ReportgenError  # noqa: E402
+
 if TYPE_CHECKING:
     from reportgen.engine.runner import RunResult
-    from reportgen.sections.api import Section
+    from reportgen.sections.api import FigureSpec, Section
 
 STYLE = {  # the chapter's rc settings, plus reproducible SVG output
     "axes.labelsize": 14, "xtick.labelsize": 12, "ytick.labelsize": 12,
@@ -105,6 +108,16 @@ class SavedFigure:
     png: str
 
 
+def _draw_and_save(spec: FigureSpec, results: list, out_dir: Path, png_dpi: int) -> None:
+    fig = spec.draw(*results)
+    try:
+        for ext, options in (("svg", {"metadata": {"Date": None}}), ("png",
+                             {"dpi": png_dpi, "metadata": {"Software": None}})):
+            fig.savefig(out_dir / f"{spec.id}.{ext}", format=ext, **options)
+    finally:
+        plt.close(fig)
+
+
 def save_figures(run: RunResult, sections: list[Section], captions: dict[str, str],
                  out_dir: Path, png_dpi: int = 150) -> list[SavedFigure]:
     """Draw every figure of `sections` from the run's results, in the report's order, and save
@@ -114,13 +127,12 @@ def save_figures(run: RunResult, sections: list[Section], captions: dict[str, st
     with plt.rc_context(STYLE):
         for section in sections:
             for spec in section.figures:
-                fig = spec.draw(*(run[name] for name in spec.experiments))
                 try:
-                    for ext, options in (("svg", {"metadata": {"Date": None}}), ("png",
-                                         {"dpi": png_dpi, "metadata": {"Software": None}})):
-                        fig.savefig(out_dir / f"{spec.id}.{ext}", format=ext, **options)
-                finally:
-                    plt.close(fig)
+                    _draw_and_save(spec, [run[name] for name in spec.experiments], out_dir,
+                                   png_dpi)
+                except Exception as exc:  # the section's drawing code: one line, where and what
+                    raise ReportgenError(f"figure {spec.id} of section {section.id} failed"
+                                         f" {failure_at(exc)}; fix its draw function") from None
                 saved.append(SavedFigure(spec.id, captions[spec.id],
                                          f"{out_dir.name}/{spec.id}.svg",
                                          f"{out_dir.name}/{spec.id}.png"))

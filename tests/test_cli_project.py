@@ -4,6 +4,7 @@ pyproject.toml, built, cached by their own code, repeated, checked, diffed, list
 rendered again from the archive without their modules."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -182,3 +183,57 @@ def test_an_archived_partial_cannot_run_code_when_rendered(project, tmp_path):
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "tried what the report's templates may not" in done.stderr
     assert not (tmp_path / "out" / "report.html").exists()
+
+
+@pytest.fixture(scope="module")
+def init_project(tmp_path_factory):
+    """A project as `reportgen init` writes it, for each test to copy and break."""
+    folder = tmp_path_factory.mktemp("init")
+    reportgen(folder, "init", "faulty")
+    return folder / "faulty"
+
+
+FAULTS = {  # where the fault goes: (file under the package, text after which, inserted text)
+    "experiment": ("first.py", '    """Cross-validate KNN for each k on the training images."""\n',
+                   "    1 / 0\n", r"experiment first\.knn failed at {module}:\d+:"
+                   r" ZeroDivisionError: division by zero; nothing was cached for it"),
+    "partial": ("templates/first.html.j2", None, "{{ 1 / 0 }}\n",
+                r"{partial}:\d+: the partial raises: ZeroDivisionError: division by zero; fix"
+                r" the partial \(nothing was archived\)"),
+    "partial-name": ("templates/first.html.j2", None, "{{ facts.nope }}\n",
+                     r"{partial}:\d+: the partial names what its facts, metrics or figures do"
+                     r" not give: UndefinedError: .*nope.*; fix the partial \(nothing was archived\)"),
+    "figure": ("first.py", "    ax.grid(True, alpha=0.4)\n", "    ax.plot(undefined_name)\n",
+               r"figure accuracy_by_k of section first failed at {module}:\d+: NameError:"
+               r" name 'undefined_name' is not defined; fix its draw function"),
+    "import-exit": ("first.py", None, "import sys\nsys.exit(3)\n",
+                    r"section module faulty\.first \(named by .*pyproject\.toml\) failed to"
+                    r" import at {module}:\d+: it called sys\.exit\(3\); a section module must"
+                    r" not exit"),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_fault_in_the_users_code_is_one_line_naming_it_and_nothing_is_kept(
+        init_project, tmp_path, fault):
+    """Each was a long traceback (three, through loky's workers, for an experiment) or, for
+    an exit at import, no word at all; the staging folder a partial's error named was gone."""
+    import re
+
+    folder = tmp_path / "faulty"
+    shutil.copytree(init_project, folder)
+    file, after, inserted, expected = FAULTS[fault]
+    path = folder / "faulty" / file
+    text = path.read_text()
+    path.write_text(text.replace(after, after + inserted) if after else text + inserted)
+    done = reportgen(folder, "build", "--profile", "quick", "--no-pdf", "-q", "--jobs", "2",
+                     ok=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    module = folder / "faulty" / "first.py"
+    partial = folder / "faulty" / "templates" / "first.html.j2"
+    assert re.fullmatch("Error: " + expected.format(module=re.escape(str(module)),
+                                                    partial=re.escape(str(partial))), last), last
+    assert not list(folder.glob("reports/v*")) and not list(folder.glob("reports/.staging*"))
+    cache = Path(os.environ["REPORTGEN_CACHE"]) / "results"
+    assert not list(cache.glob("first.knn/*")) or fault != "experiment"

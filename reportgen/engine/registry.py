@@ -28,6 +28,7 @@ import random
 import site
 import sys
 import sysconfig
+import traceback
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
@@ -237,6 +238,24 @@ def _followed_module(module_name: str, home: str) -> bool:
         return False  # built into the interpreter
     resolved = Path(path).resolve()
     return not any(resolved.is_relative_to(root) for root in _library_roots())
+
+
+def failure_at(exc: BaseException) -> str:
+    """Where and what: "at /home/me/chapter/first.py:67: ZeroDivisionError: division by zero",
+    the line being the deepest of the traceback in code that is not a library's (the user's,
+    or reportgen's own sections): the line a user fixes, not one inside scikit-learn."""
+    package = Path(__file__).resolve().parents[1]
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [frame for frame in frames if not frame.filename.startswith("<")
+            and _outside_libraries(Path(frame.filename).resolve(), package)]
+    at = f"at {ours[-1].filename}:{ours[-1].lineno}: " if ours else ""
+    message = str(exc).strip().splitlines()
+    return f"{at}{type(exc).__name__}" + (f": {message[0]}" if message else "")
+
+
+def _outside_libraries(file: Path, package: Path) -> bool:
+    return file.is_relative_to(package) or not any(file.is_relative_to(root)
+                                                   for root in _library_roots())
 
 
 def _is_followed(value: object, home: str) -> bool:

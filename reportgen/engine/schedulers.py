@@ -39,7 +39,7 @@ from threadpoolctl import threadpool_limits
 from reportgen.engine.cache import code_fingerprint, fingerprint_difference
 from reportgen.engine.memory import peak_memory
 from reportgen.engine.profiles import CompactInputs, Inputs
-from reportgen.engine.registry import Experiment, Fitted
+from reportgen.engine.registry import Experiment, Fitted, failure_at
 from reportgen.engine.repeats import in_repeat
 from reportgen.engine.threads import running_with
 from reportgen.errors import ReportgenError
@@ -74,6 +74,11 @@ class RunFault(ReportgenError):
     def kept(self, computed: int, total: int) -> ReportgenError:
         return ReportgenError(f"{self.what}; {computed} of {total} tasks were computed and are"
                               f" kept in the cache; {self.advice}")
+
+
+class ExperimentFailed(ReportgenError):
+    """An experiment's code raised: its name, the line and the error, one line that survives
+    the trip back from a worker process (loky, Dask) without the worker's traceback."""
 
 
 def _first_line(exc: BaseException) -> str:
@@ -114,7 +119,13 @@ def _timed(experiment: Experiment, inputs: Inputs, arguments: tuple,
     with warnings.catch_warnings(record=True) as caught, peak_memory() as peak, \
             in_repeat(experiment.repeat):
         warnings.simplefilter("always")
-        result = experiment.run(inputs, *arguments)
+        try:
+            result = experiment.run(inputs, *arguments)
+        except ReportgenError:
+            raise
+        except Exception as exc:  # the experiment's own code: one line, where and what
+            raise ExperimentFailed(f"experiment {experiment.name} failed {failure_at(exc)};"
+                                   " nothing was cached for it") from None
     seconds = time.perf_counter() - started
     model = None
     if isinstance(result, Fitted):

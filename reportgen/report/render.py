@@ -9,6 +9,7 @@ The parts: `filters` (formatting), `jinja` (the environment), `context` (files -
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 
 from jinja2 import TemplateNotFound, UndefinedError
@@ -46,21 +47,53 @@ def render_version(folder: Path) -> str:
         raise ReportgenError(f"no template {exc.name}: {folder.name} was made by a reportgen"
                              " that has it, or lost its partials/ folder; restore the version"
                              " from git") from None
-    except UndefinedError as exc:
-        raise ReportgenError(f"the templates need data {folder.name} does not hold ({exc}):"
-                             " a partial of the chapter's own names what its facts, metrics"
-                             " or figures do not give (fix the partial), or the version was"
-                             " made by an older reportgen (build it anew)") from None
     except SecurityError as exc:
         raise ReportgenError(f"a template of {folder.name} tried what the report's templates"
                              f" may not ({exc}); its partials/ were not written by reportgen"
                              ) from None
-    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
-        # Both files passed their digests and top-level shape, so a part deeper down was
-        # edited by hand or written by another tool: what it is, in one line.
-        raise ReportgenError(f"{folder.name}'s metrics.json or {RENDER_DATA} is not what"
-                             f" reportgen wrote ({type(exc).__name__}: {exc}); restore the"
-                             " version from git or build it anew") from None
+    except Exception as exc:
+        if (failure := PartialFailure.of(exc, folder / PARTIALS)) is not None:
+            raise failure from None
+        if isinstance(exc, UndefinedError):
+            raise ReportgenError(f"reportgen's templates need data {folder.name} does not"
+                                 f" hold ({exc}): the version was made by an older reportgen;"
+                                 " build it anew") from None
+        if isinstance(exc, KeyError | TypeError | AttributeError | ValueError | IndexError):
+            # Both files passed their digests and top-level shape, so a part deeper down was
+            # edited by hand or written by another tool: what it is, in one line.
+            raise ReportgenError(f"{folder.name}'s metrics.json or {RENDER_DATA} is not what"
+                                 f" reportgen wrote ({type(exc).__name__}: {exc}); restore"
+                                 " the version from git or build it anew") from None
+        raise
+
+
+class PartialFailure(ReportgenError):
+    """A section's own partial raised while rendering (`{{ 1 / 0 }}`, a name its facts do not
+    give): which partial, its line, and the error. The message names the version's copy; a
+    build names the source file instead (`in_source`), since its staging folder is gone by
+    the time the user reads it."""
+
+    def __init__(self, partial: str, line: int, error: str, folder: Path) -> None:
+        self.partial, self.line, self.error = partial, line, error
+        super().__init__(f"the partial {PARTIALS}/{partial} of {folder.parent.name} fails at"
+                         f" line {line} ({error}) with this reportgen; build the version anew"
+                         " with the section's current partial")
+
+    @classmethod
+    def of(cls, exc: Exception, partials: Path) -> PartialFailure | None:
+        """The failure, if its deepest template frame is in one of the version's partials."""
+        frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
+                  if frame.filename.endswith(".j2")]
+        if not frames or Path(frames[-1].filename).parent.resolve() != partials.resolve():
+            return None
+        kind = ("names what its facts, metrics or figures do not give"
+                if isinstance(exc, UndefinedError) else "raises")
+        return cls(Path(frames[-1].filename).name, frames[-1].lineno or 0,
+                   f"{kind}: {type(exc).__name__}: {exc}", partials)
+
+    def in_source(self, source: Path) -> ReportgenError:
+        return ReportgenError(f"{source}:{self.line}: the partial {self.error}; fix the"
+                              " partial (nothing was archived)")
 
 
 def render_archived(version, out_dir: Path, pdf: bool = True) -> list[Path]:
