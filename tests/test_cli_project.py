@@ -202,7 +202,8 @@ FAULTS = {  # where the fault goes: (file under the package, text after which, i
                 r" the partial \(nothing was archived\)"),
     "partial-name": ("templates/first.html.j2", None, "{{ facts.nope }}\n",
                      r"{partial}:\d+: the partial names what its facts, metrics or figures do"
-                     r" not give: UndefinedError: .*nope.*; fix the partial \(nothing was archived\)"),
+                     r" not give: UndefinedError: .*nope.*; fix the partial"
+                     r" \(nothing was archived\)"),
     "figure": ("first.py", "    ax.grid(True, alpha=0.4)\n", "    ax.plot(undefined_name)\n",
                r"figure accuracy_by_k of section first failed at {module}:\d+: NameError:"
                r" name 'undefined_name' is not defined; fix its draw function"),
