@@ -236,11 +236,17 @@ def _pins(value: str | None, numpy: str | None = None):
     from reportgen.environments import Pins
 
     release, *extras = [part.strip() for part in value.split(",")]
+    if len(extras) > 1:
+        raise ReportgenError(f"--scikit-learn {value}: numpy is pinned {len(extras)} times; give"
+                             " one numpy=RELEASE")
     for extra in extras:
         name, _, pinned = extra.partition("=")
-        if name.strip() != "numpy" or not pinned:
+        if name.strip() != "numpy" or not pinned.strip():
             raise ReportgenError(f"--scikit-learn {value}: {extra!r} is not numpy=RELEASE (the"
                                  " one other library an environment pins)")
+        if numpy is not None and numpy != pinned.strip():
+            raise ReportgenError(f"--scikit-learn {value} pins numpy {pinned.strip()}, --numpy"
+                                 f" {numpy}: give one")
         numpy = pinned.strip()
     return Pins(release, numpy)
 

@@ -95,3 +95,38 @@ def test_a_cache_folder_that_cannot_be_written_is_one_line(tmp_path, monkeypatch
     assert result.output.strip().splitlines() == [
         f"Error: cannot write to the cache folder $REPORTGEN_CACHE={not_a_folder}: File exists;"
         " choose a folder you can write to"]
+
+
+@pytest.mark.parametrize("command", [
+    ["data", "info", "--dataset", ""],
+    ["run", "--dataset", "", "--profile", "quick", "--only", "dataset", "--quiet"],
+])
+def test_an_empty_dataset_name_is_refused_not_read_as_the_default(command, tmp_path):
+    """`--dataset ''` ran MNIST, the default, without a word."""
+    result = run(*command, *(["--out", str(tmp_path / "out")] if command[0] == "run" else []))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: unknown dataset ''; choose one of:")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_empty_reportgen_cache_is_refused_not_read_as_unset(monkeypatch):
+    """`REPORTGEN_CACHE=` used the user's cache folder without a word."""
+    monkeypatch.setenv("REPORTGEN_CACHE", "")
+    result = CliRunner().invoke(cli, ["data", "fetch", "--dataset", "digits"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: $REPORTGEN_CACHE is set but empty: set it to a folder, or unset it to use the"
+        " user's cache folder"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--scikit-learn", "1.5.2,numpy=2.0.2,numpy=2.1.0"], "numpy is pinned 2 times"),
+    (["--scikit-learn", "1.5.2,numpy=2.0.2", "--numpy", "2.1.0"],
+     "pins numpy 2.0.2, --numpy 2.1.0: give one"),
+])
+def test_numpy_pinned_twice_is_refused_not_the_last_kept(args, message):
+    result = run("env", "create", *args)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    [line] = result.output.strip().splitlines()
+    assert message in line
