@@ -351,3 +351,14 @@ def test_list_of_a_reports_dir_that_is_a_file_is_an_error(tmp_path):
     assert result.output.strip().splitlines() == [
         f"Error: --reports-dir {not_a_folder} is not a folder: give the archive's folder"
         " (reports/ by default)"]
+
+
+def test_a_build_beside_a_damaged_version_is_archived_with_the_next_number(tmp_path):
+    reports = tmp_path / "r"
+    damaged = fabricate_version(reports, {"binary.forest.roc_auc": 0.99})
+    (reports / damaged / "manifest.json").write_text("{broken")
+    result = run("build", "--dataset", "digits", "--profile", "quick", "--only", "binary",
+                 "--jobs", "1", "--no-pdf", "--reports-dir", str(reports),
+                 "--thresholds", DIGITS_SPEC)
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert f"skipped {damaged}: " in result.output and "version:   v0002-" in result.output
