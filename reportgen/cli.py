@@ -618,22 +618,15 @@ def list_command(reports_dir) -> None:
 
 def _listed(version) -> tuple[int, int, str]:
     """What `list` says of a version: thresholds passed and checked, and its line of headlines
-    (or, for a matrix, its releases), read from its digest-checked files."""
+    (or, for a matrix, its releases), from its verified files (`Version.summary`)."""
     from reportgen.report.filters import fmt_number
 
+    summary = version.summary()
     if version.kind == "matrix":
-        from reportgen.report.matrix import read_matrix
-
-        data = read_matrix(version)
-        newest = [t["statuses"][-1] for t in data["thresholds"]]
-        releases = ", ".join(r["label"] for r in data["releases"])
-        return (newest.count("PASS"), len(newest),
-                f"release matrix: {releases} (thresholds: the newest release's)")
-    from reportgen.thresholds import passed_count
-
-    thresholds = version.metrics().get("thresholds", [])
-    headlines = " · ".join(f"{h.label} {fmt_number(h.value)}" for h in version.headlines())
-    return passed_count(thresholds), len(thresholds), headlines
+        return (summary.passed, summary.total, f"release matrix: {', '.join(summary.releases)}"
+                " (thresholds: the newest release's)")
+    headlines = " · ".join(f"{h.label} {fmt_number(h.value)}" for h in summary.headlines)
+    return summary.passed, summary.total, headlines
 
 
 @cli.command("show")

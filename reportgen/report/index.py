@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from matplotlib.ticker import MaxNLocator
 
-from reportgen.archive import Archive, Version
+from reportgen.archive import Archive, Summary, Version
+from reportgen.errors import ReportgenError
 from reportgen.figures import figure_svg, plt
 from reportgen.report.jinja import render_html, svg_data_url
+
+
+def verified(versions: list[Version]) -> dict[str, Summary | None]:
+    """Each version's summary from its digest-checked files (`Version.summary`); None for one
+    whose files do not verify: the index shows no number of it rather than an unchecked one."""
+    summaries: dict[str, Summary | None] = {}
+    for v in versions:
+        try:
+            summaries[v.id] = v.summary()
+        except ReportgenError:
+            summaries[v.id] = None
+    return summaries
+
+
+def _headline_values(summary: Summary | None) -> dict[str, object]:
+    return {h.metric: h.value for h in summary.headlines} if summary else {}
 
 
 def headline_columns(versions: list[Version]) -> list[tuple[str, str]]:
@@ -17,7 +34,7 @@ def headline_columns(versions: list[Version]) -> list[tuple[str, str]]:
     return [(name, labels.get(name, name)) for name in names]
 
 
-def trend_chart(versions: list[Version]) -> str | None:
+def trend_chart(versions: list[Version], summaries: dict[str, Summary | None]) -> str | None:
     """Headline metrics and build time against version number, as an inline SVG data URL
     (chapter builds only: a release matrix has no headline of its own)."""
     versions = [v for v in versions if v.kind == "chapter"]
@@ -39,7 +56,7 @@ def trend_chart(versions: list[Version]) -> str | None:
             if metric == "build_seconds":
                 ys = [v.manifest.get("build_seconds") for v in members]
             else:
-                ys = [v.manifest.get("headlines", {}).get(metric) for v in members]
+                ys = [_headline_values(summaries[v.id]).get(metric) for v in members]
             ax.plot(xs, ys, marker="o", label=group)
         ax.set_title(label, fontsize=9)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # versions are whole numbers
@@ -53,20 +70,23 @@ def trend_chart(versions: list[Version]) -> str | None:
     return svg_data_url(figure_svg(fig))
 
 
-def index_rows(versions: list[Version], columns: list[tuple[str, str]]) -> list[dict]:
+def index_rows(versions: list[Version], columns: list[tuple[str, str]],
+               summaries: dict[str, Summary | None]) -> list[dict]:
     rows = []
     for v in reversed(versions):
         m = v.manifest
-        thresholds = m.get("thresholds", {})
+        summary = summaries[v.id]
+        values = _headline_values(summary)
+        passed, total = (summary.passed, summary.total) if summary else (0, 0)
         rows.append({
             "id": v.id, "short_id": f"v{v.seq:04d}", "created_utc": m["created_utc"],
             "dataset": m["dataset"], "profile": m["profile"], "commit": m["commit"][:7],
             "dirty": m.get("dirty", False), "kind": v.kind,
             "releases": ", ".join(m.get("releases", [])),
-            "headlines": [m.get("headlines", {}).get(name) for name, _ in columns],
-            "thresholds_passed": thresholds.get("passed", 0),
-            "thresholds_total": thresholds.get("total", 0),
-            "thresholds_failed": thresholds.get("total", 0) > thresholds.get("passed", 0),
+            "headlines": [values.get(name) for name, _ in columns],
+            "thresholds_passed": passed,
+            "thresholds_total": total,
+            "thresholds_failed": total > passed,
             "wall_seconds": m.get("build_seconds"),
             "has_pdf": "report.pdf" in m.get("files", {}),
             "data_file": "matrix.json" if v.kind == "matrix" else "metrics.json",
@@ -79,11 +99,12 @@ def write_index(archive: Archive):
     with archive.locked():
         versions = archive.versions()
         columns = headline_columns(versions)
-        rows = index_rows(versions, columns)
+        summaries = verified(versions)
+        rows = index_rows(versions, columns, summaries)
         html = render_html("index.html.j2", {
             "versions": rows,
             "any_dirty": any(row["dirty"] for row in rows),
             "headline_labels": [label for _, label in columns],
-            "trend": trend_chart(versions),
+            "trend": trend_chart(versions, summaries),
         })
         return archive.write_index(html)
