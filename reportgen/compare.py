@@ -38,6 +38,7 @@ from reportgen.statistics import seeded
 
 SIGNIFICANCE = 0.05
 VERDICTS = ("significant", "within noise", "unknown")
+NO_REPEATS = "no repeats on either side"  # the method of an "unknown" verdict without repeats
 
 
 def is_number(value: Any) -> bool:
@@ -180,7 +181,7 @@ def classify(rows: list[dict], old: dict, new: dict, paired: bool = False) -> No
     family: list[tuple[int, float]] = []  # (row index, raw p) for every element tested
     for index, row in enumerate(rows):
         name = row["metric"]
-        row.update(verdict="unknown", method="no repeats on either side", p_value=None,
+        row.update(verdict="unknown", method=NO_REPEATS, p_value=None,
                    null=None, test=None)
         if _deterministic(old, name) and _deterministic(new, name):
             row.update(verdict="significant", p_value=0.0, null="no noise", test="deterministic",
@@ -325,9 +326,10 @@ def diff_gate(changes: dict, old_id: str, new_id: str) -> Gate:
         undecided = (f"{len(removed)} of its metrics are not in {new_id} ({some(removed)});"
                      " compare versions that measure the same sections")
     elif unknown:
+        repeatable = all(row["method"] == NO_REPEATS for row in unknown_rows)
         undecided = (f"{len(unknown)} changed metric(s) could not be judged against seed noise"
-                     f" ({some(unknown)}: {unknown_rows[0]['method']}); build both versions"
-                     " with --repeats")
+                     f" ({some(unknown)}: {unknown_rows[0]['method']})"
+                     + ("; build both versions with --repeats" if repeatable else ""))
     significant = changes["significant"]
     return Gate(
         checked=len(rows) - len(unknown) + changes["unchanged_metrics"],
