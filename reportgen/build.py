@@ -23,6 +23,7 @@ from reportgen.errors import ReportgenError
 from reportgen.export import export_run, write_json
 from reportgen.figures import figure_svg, projection_chart, spread_chart, timeline_chart
 from reportgen.gate import Gate
+from reportgen.interrupts import stop_if_signalled
 from reportgen.report.index import write_index
 from reportgen.report.model import (
     PARTIALS,
@@ -260,6 +261,7 @@ def build_report(
             previous=previous.id if previous else None, repeats=repeats,
             scikit_learn=origin.libraries["scikit-learn"],
         )
+        stop_if_signalled()  # never publish after a signal, though its raise was lost
     write_index(archive)
     nothing = "" if thresholds else none_apply(spec, document,
                                                thresholds_path or chapter.thresholds)
@@ -348,6 +350,7 @@ def build_matrix(
                         "total": len(newest)},
             build_seconds=time.perf_counter() - started, repeats=repeats,
         )
+        stop_if_signalled()  # never publish after a signal, though its raise was lost
     write_index(archive)
     nothing = none_apply(spec, runs[-1].document, thresholds_path or chapter.thresholds)
     return MatrixOutcome(staging.id, archive.root / staging.id, data,

@@ -6,7 +6,6 @@ import errno
 import json
 import math
 import shlex
-import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ import click
 import numpy as np
 from click.exceptions import NoArgsIsHelpError
 
-from reportgen import __version__
+from reportgen import __version__, interrupts
 from reportgen.data import DATASETS, load_dataset
 from reportgen.data.datasets import DatasetSpec
 from reportgen.engine.profiles import PROFILES
@@ -57,8 +56,10 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             with _one_line_usage_errors():
-                return super().invoke(ctx)
-        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see _terminate_as_interrupt)
+                done = super().invoke(ctx)
+            interrupts.stop_if_signalled()  # a signal is never a success
+            return done
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see reportgen.interrupts)
             _say("interrupted: results finished so far stay in the cache for the next run;"
                  " nothing half-written was kept")
             raise SystemExit(INTERRUPTED) from None
@@ -96,13 +97,7 @@ data_file_option = click.option(
 @click.version_option(__version__, prog_name="reportgen")
 def cli() -> None:
     """Run the MNIST classification chapter's experiments, check them, publish a report."""
-    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-
-
-def _terminate_as_interrupt(signum, frame):
-    """A killed command cleans up like Ctrl-C: staging folders and temporary files go, and
-    joblib stops its workers instead of leaving them computing for nobody."""
-    raise KeyboardInterrupt
+    interrupts.install()  # SIGTERM cleans up like Ctrl-C: staging, temporary files, workers
 
 
 def _dataset_spec(name: str | None) -> DatasetSpec:
@@ -298,9 +293,7 @@ def _in_release_environment(ctx: click.Context, scikit_learn: str | None,
             arguments += [flag, str(value)]
     _say(f"running `reportgen {ctx.info_name}` with {environment.pins.label}"
          f" ({environment.path})")
-    import subprocess
-
-    done = subprocess.run(environment.reportgen(ctx.info_name, *arguments))
+    done = interrupts.run_child(environment.reportgen(ctx.info_name, *arguments))
     ctx.exit(done.returncode)
     return True
 

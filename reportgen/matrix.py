@@ -36,6 +36,7 @@ from reportgen.environments import (
 )
 from reportgen.errors import ReportgenError
 from reportgen.gate import Gate
+from reportgen.interrupts import run_child
 from reportgen.places import cache_root
 from reportgen.thresholds import Threshold, evaluate, thresholds_gate
 
@@ -100,9 +101,9 @@ def run_releases(pins_list: list[Pins], arguments: list[str], jobs: int,
             out = workdir / environment.path.name
             log(f"running the chapter with {environment.pins.label}")
             started = time.perf_counter()
-            done = subprocess.run(environment.reportgen("run", *arguments, "--jobs",
-                                                        str(workers), "--out", str(out)),
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+            done = run_child(environment.reportgen("run", *arguments, "--jobs", str(workers),
+                                                   "--out", str(out)),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
             if done.returncode == 130:
                 raise KeyboardInterrupt
             if done.returncode < 0:

@@ -267,3 +267,38 @@ def test_init_quotes_the_folder_in_its_next_command(tmp_path, monkeypatch):
     result = run("init", "my chapter", "--package", "my_spaced_chapter")
     assert result.exit_code == 0, result.output
     assert "next:  cd 'my chapter' && reportgen build --profile quick" in result.output
+
+
+def test_a_sigterm_that_lands_in_a_finaliser_still_stops_the_build(tmp_path):
+    """Its KeyboardInterrupt, raised inside a weakref callback, was printed as "Exception
+    ignored" and dropped: the build went on to archive a version. Here the signal comes while
+    the report is staged, from inside such a callback."""
+    program = (
+        "import os, signal, sys, weakref\n"
+        "import reportgen.build as build\n"
+        "staged = build.write_report\n"
+        "class Garbage: pass\n"
+        "def signalled_in_a_finaliser():\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    for _ in range(100000): pass\n"  # the handler runs here, in the callback
+        "def write_report(*args, **kwargs):\n"
+        "    staged(*args, **kwargs)\n"
+        "    garbage = Garbage()\n"
+        "    weakref.finalize(garbage, signalled_in_a_finaliser)\n"
+        "    del garbage\n"
+        "build.write_report = write_report\n"
+        "from reportgen.cli import cli\n"
+        "cli(sys.argv[1:])\n"
+    )
+    reports = tmp_path / "reports"
+    done = subprocess.run(
+        [sys.executable, "-c", program, "build", "--dataset", "digits", "--profile", "quick",
+         "--jobs", "1", "--only", "dataset", "--quiet", "--no-pdf", "--reports-dir",
+         str(reports)],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "REPORTGEN_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == INTERRUPTED, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "interrupted: results finished so far stay in the cache for the next run; nothing"
+        " half-written was kept"], done.stderr
+    assert not list(reports.glob("v*"))

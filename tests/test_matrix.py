@@ -1,8 +1,14 @@
 """The release comparison, on small hand-made metrics documents: what changed to the bit, by how
 much, against seed noise repeat by repeat, which release reproduces a printed value."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from reportgen.environments import Pins, ReleaseEnvironment
@@ -189,3 +195,68 @@ def test_matrix_prints_the_fail_and_exits_1(tmp_path, monkeypatch):
     assert result.exit_code == 1, result.output
     assert "scikit-learn 1.6.1: FAIL auc-high" in result.output
     assert result.output.splitlines()[-1] == "Error: 1 threshold(s) failed: auc-high"
+
+
+# A release environment whose run starts a worker of its own, then waits: what a real run in
+# one is to the command that started it (`matrix`, `build --scikit-learn`).
+CHILD_RUN = (
+    "import subprocess, sys, time\n"
+    "worker = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+    "time.sleep(120)\n"
+)
+FAKE_ENVIRONMENTS = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "import reportgen.environments as environments, reportgen.matrix as matrix\n"
+    "class Fake(environments.ReleaseEnvironment):\n"
+    "    def reportgen(self, *args):\n"
+    "        return [sys.executable, '-c', sys.argv[1]]\n"
+    "def ensure_environment(pins, log=None, manager=None):\n"
+    "    return Fake(Path('/nowhere') / pins.name, pins, pins.releases, 'uv')\n"
+    "environments.ensure_environment = matrix.ensure_environment = ensure_environment\n"
+    "from reportgen.cli import cli\n"
+    "cli(sys.argv[2:])\n"
+)
+
+
+def ended(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+@pytest.mark.parametrize("command", [
+    ["matrix", "--scikit-learn", "1.5.2", "--scikit-learn", "1.6.1"],
+    ["build", "--scikit-learn", "1.5.2"],
+])
+def test_sigterm_ends_a_child_run_and_every_process_it_started(tmp_path, command):
+    """The child run was SIGKILLed and its workers, reparented to PID 1, went on computing."""
+    said = tmp_path / "stderr"  # not a pipe: a process left running would hold it open
+    with said.open("w") as stderr:
+        parent = subprocess.Popen(
+            [sys.executable, "-c", FAKE_ENVIRONMENTS, CHILD_RUN, *command, "--dataset",
+             "digits", "--profile", "quick", "--no-pdf", "--reports-dir",
+             str(tmp_path / "reports")],
+            stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True,
+            env={**os.environ, "REPORTGEN_CACHE": str(tmp_path / "cache")})
+    started: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(started) < 2 and time.monotonic() < deadline:
+            started = [p.pid for p in psutil.Process(parent.pid).children(recursive=True)]
+            time.sleep(0.1)
+        assert len(started) == 2, "the child run never started its worker"
+        parent.send_signal(signal.SIGTERM)  # the command alone, as `kill` does
+        assert parent.wait(timeout=30) == 130, said.read_text()
+        deadline = time.monotonic() + 10
+        while not all(ended(pid) for pid in started) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert all(ended(pid) for pid in started)
+    finally:
+        for pid in [parent.pid, *started]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        parent.wait()

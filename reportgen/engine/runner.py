@@ -23,6 +23,7 @@ from reportgen.engine.registry import Experiment, in_dependency_order, with_depe
 from reportgen.engine.repeats import split_name, task_name, varying, with_repeats
 from reportgen.engine.schedule import Plan, Speedup
 from reportgen.engine.schedulers import RunFault, Scheduler, TaskOutcome, open_scheduler
+from reportgen.interrupts import stop_if_signalled
 from reportgen.provenance import cpu_count
 
 
@@ -253,6 +254,7 @@ def _compute(pending: list[Experiment], inputs: CompactInputs, workers: Schedule
     here = code_fingerprint()
     workers.start(inputs, _modules_outside_reportgen(pending))
     while waiting or running:
+        stop_if_signalled()  # between tasks: a signal whose raise was deferred stops here
         ready = [name for name, e in waiting.items() if all(d in run.runs for d in e.depends_on)]
         # asked once a round: a cluster's answer is a call
         free = workers.slots() - sum(threads for _, threads in running.values())

@@ -43,6 +43,7 @@ from reportgen.engine.registry import Experiment, Fitted, failure_at
 from reportgen.engine.repeats import in_repeat
 from reportgen.engine.threads import running_with
 from reportgen.errors import ReportgenError
+from reportgen.interrupts import stop_if_signalled
 from reportgen.provenance import cpu_count
 
 
@@ -256,12 +257,15 @@ class SharedInputs:
 _LOADED: dict[str, Inputs] = {}
 
 
-def _start_worker() -> None:
+def _start_worker(parent: int) -> None:
     """Set up a worker process: it dies with the run that started it, and it is not restarted
     after each task.
 
     A run killed with SIGKILL cannot stop its workers, so on Linux each worker asks the kernel
-    for SIGKILL when its parent dies (prctl PR_SET_PDEATHSIG). And loky restarts a worker whose
+    for SIGKILL when its parent dies (prctl PR_SET_PDEATHSIG). A worker runs this seconds after
+    it was started (its imports come first): one whose `parent` died meanwhile would never get
+    that signal, and would wait for tasks (or compute those already queued) for ever, so it
+    goes at once. And loky restarts a worker whose
     resident memory grew by 300 MB since its first task, taking it for a leak; the
     memory-mapped inputs grow it by that much as tasks read them, so every task paid for a new
     process. reportgen's tasks keep nothing between them."""
@@ -272,6 +276,8 @@ def _start_worker() -> None:
 
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)  # the run is gone
     process_executor._USE_PSUTIL = False
     code_fingerprint()  # of the code this worker imported, as close to its import as can be
 
@@ -338,13 +344,16 @@ class LocalProcesses:
     """Worker processes on this machine (`--jobs N`), through loky: a worker that dies is a
     clear error rather than a hang, and an interrupted run kills its workers."""
 
+    POLL_SECONDS = 0.5  # how often a wait looks for a signal
+
     def __init__(self, workers: int) -> None:
         from joblib.externals.loky import ProcessPoolExecutor
 
         _start_a_quiet_resource_tracker()
         self.workers = workers
         self.description = f"{workers} local processes"
-        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker)
+        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
+                                        initargs=(os.getpid(),))
         self.folder: Path | None = None
         self.shared: SharedInputs | None = None
         self._remove_folder = lambda: None
@@ -381,8 +390,14 @@ class LocalProcesses:
                                     companions=companions, threads=threads)
 
     def wait(self, futures: list) -> list:
-        done, _ = concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED)
-        return [f for f in futures if f in done]
+        """The futures done by now, at least one; a signal whose raise was deferred
+        (`reportgen.interrupts`) stops the wait within POLL_SECONDS."""
+        while True:
+            done, _ = concurrent.futures.wait(futures, timeout=self.POLL_SECONDS,
+                                              return_when=concurrent.futures.FIRST_COMPLETED)
+            if done:
+                return [f for f in futures if f in done]
+            stop_if_signalled()
 
     def outcome(self, future: concurrent.futures.Future) -> TaskOutcome:
         from concurrent.futures.process import BrokenProcessPool
@@ -667,6 +682,7 @@ class DaskCluster:
                 done = self.completed.next_batch(block=False)
                 self.futures.difference_update(done)
                 return done
+            stop_if_signalled()
             self._check_served()
 
     def outcome(self, future) -> TaskOutcome:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import psutil
@@ -170,3 +171,37 @@ def test_an_interrupted_run_leaves_the_cluster_nothing_to_compute(digits, tmp_pa
         while client.run_on_scheduler(left) != (0, []) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert client.run_on_scheduler(left) == (0, [])
+
+
+def test_workers_whose_run_is_killed_while_they_start_go_with_it(tmp_path):
+    """A run SIGKILLed in the seconds its workers spend importing, before they ask to die with
+    it: they went on (the tasks queued for them, then waiting for more) and kept loky's
+    semaphores in /dev/shm."""
+    program = (
+        "import os, signal, time\n"
+        "from reportgen.engine.schedulers import LocalProcesses\n"
+        "pool = LocalProcesses(2)\n"
+        "for _ in range(2):\n"
+        "    pool.pool.submit(time.sleep, 120)\n"  # starts the workers, importing
+        "print(os.getpid(), *pool.pool._processes, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    printed = tmp_path / "pids"
+    with printed.open("w") as out:  # not a pipe: the workers inherit it
+        run = subprocess.run([sys.executable, "-c", program], stdout=out, timeout=60)
+    assert run.returncode == -signal.SIGKILL
+    killed, *pids = (int(pid) for pid in printed.read_text().split())
+    workers = set(pids)
+    try:
+        assert len(workers) == 2
+        assert all_gone(workers, seconds=30)
+        deadline = time.monotonic() + 10  # the tracker removes them once the workers are gone
+        while list(Path("/dev/shm").glob(f"sem.loky-{killed}-*")):
+            assert time.monotonic() < deadline, "loky's semaphores were left behind"
+            time.sleep(0.1)
+    finally:
+        for pid in workers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
