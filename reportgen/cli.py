@@ -532,12 +532,24 @@ def env_group() -> None:
 
 @env_group.command("list")
 def env_list() -> None:
-    """List the environments under the cache, with their releases and size."""
-    from reportgen.environments import environments_root, list_environments
+    """List the environments under the cache, with their releases and size; clear what a
+    creation that is no longer running left."""
+    from reportgen.environments import (
+        being_made,
+        clear_abandoned,
+        environments_root,
+        list_environments,
+    )
     from reportgen.report.filters import fmt_bytes
 
+    for folder in clear_abandoned():
+        _say(f"removed {folder.name}: the staging folder of an environment creation that is no"
+             " longer running")
+    making = being_made()
+    for name, pid in making:
+        click.echo(f"{name:<40} being made (process {pid})")
     found = list_environments()
-    if not found:
+    if not found and not making:
         click.echo(f"no environments in {environments_root()}")
         return
     for environment in found:

@@ -30,6 +30,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from reportgen.errors import ReportgenError
+from reportgen.interrupts import run_child
 from reportgen.places import cache_root
 
 # The libraries an environment pins; everything else is what the resolver picks for them.
@@ -260,8 +261,8 @@ _NO_INDEX = ("failed to fetch", "error sending request", "dns error", "connectio
 def _call(command: list[str], pins: Pins) -> None:
     """Run one step of making an environment; its failure as one line that says which."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT,
-                              stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONNOUSERSITE": "1"})
+        done = run_child(command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT,
+                         stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONNOUSERSITE": "1"})
     except subprocess.TimeoutExpired:
         raise ReportgenError(f"making the environment for {pins.label} took more than"
                              f" {INSTALL_TIMEOUT} s ({Path(command[0]).name}); is the package"
@@ -308,9 +309,9 @@ def _verified(folder: Path, pins: Pins, manager: str,
 
     python = folder / "bin" / "python"
     try:
-        done = subprocess.run([str(python), "-c", _PROBE], capture_output=True, text=True,
-                              timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL, cwd=folder,
-                              env={**os.environ, "PYTHONNOUSERSITE": "1"})
+        done = run_child([str(python), "-c", _PROBE], capture_output=True, text=True,
+                         timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL, cwd=folder,
+                         env={**os.environ, "PYTHONNOUSERSITE": "1"})
         found = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else None
     except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
         done, found = None, None
@@ -388,20 +389,34 @@ def process_running(pid: int) -> bool:
     return True
 
 
+_STAGING_RE = re.compile(rf"^{re.escape(STAGING_PREFIX)}(\d+)-(.+)-[^-]+$")
+
+
+def _staging_folders() -> list[tuple[Path, re.Match | None]]:
+    """Every staging folder under the environments, with its name parsed (None: not one
+    `_create` names: the creating process's id, the environment's name, mkdtemp's suffix)."""
+    root = environments_root()
+    if not root.is_dir():
+        return []
+    return [(folder, _STAGING_RE.match(folder.name)) for folder in sorted(root.iterdir())
+            if folder.name.startswith(STAGING_PREFIX) and folder.is_dir()]
+
+
 def clear_abandoned() -> list[Path]:
     """Remove the staging folders of creations whose process is gone (killed mid-install);
     one still being filled by a running process is left alone."""
-    root = environments_root()
     removed = []
-    if root.is_dir():
-        for folder in root.iterdir():
-            if not folder.name.startswith(STAGING_PREFIX) or not folder.is_dir():
-                continue  # an environment, or whatever else: never touched here
-            found = re.match(rf"^{re.escape(STAGING_PREFIX)}(\d+)-", folder.name)
-            if found is None or not process_running(int(found.group(1))):
-                _remove_folder(folder)
-                removed.append(folder)
+    for folder, found in _staging_folders():
+        if found is None or not process_running(int(found.group(1))):
+            _remove_folder(folder)
+            removed.append(folder)
     return removed
+
+
+def being_made() -> list[tuple[str, int]]:
+    """The environments a running process is making now: each one's name and that process."""
+    return [(found.group(2), int(found.group(1))) for _, found in _staging_folders()
+            if found is not None and process_running(int(found.group(1)))]
 
 
 def _remove_folder(folder: Path) -> None:
@@ -443,7 +458,7 @@ def newest_patches(first: str, last: str, python: str | None = None) -> list[str
     for minor in range(start[1], stop[1] + 1):
         requirement = f"scikit-learn>={start[0]}.{minor},<{start[0]}.{minor + 1}"
         try:
-            done = subprocess.run(
+            done = run_child(
                 [uv, "pip", "compile", "-", "--quiet", "--no-deps", "--no-header",
                  "--no-annotate", "--python-version", python, "--only-binary=scikit-learn"],
                 input=requirement + "\n", capture_output=True, text=True, timeout=300)

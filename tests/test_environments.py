@@ -3,10 +3,17 @@ nothing half-made. The installers are faked here (a script that fails as uv fail
 ones make real environments in the matrix tests (tests/test_cli_matrix.py)."""
 
 import json
+import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
+import sklearn
 from click.testing import CliRunner
 
 from reportgen import environments
@@ -239,3 +246,71 @@ def test_a_range_of_releases_that_is_not_one_is_refused_before_asking_the_index(
     first, _, last = range_.partition(":")
     with pytest.raises(ReportgenError, match="is not a range of"):
         environments.newest_patches(first, last)
+
+
+# An installer that makes the venv at once, then installs for ever into it, saying its pid.
+SLOW_INSTALLER = """#!{python}
+import os, sys, time
+from pathlib import Path
+if sys.argv[1] == "venv":
+    Path(sys.argv[-1], "bin").mkdir(parents=True)
+    sys.exit(0)
+Path(os.environ["INSTALLER_PID"]).write_text(str(os.getpid()))
+folder = Path(sys.argv[sys.argv.index("--python") + 1]).parent.parent
+for step in range(1200):
+    (folder / f"package-{{step}}").write_text("x" * 10000)
+    time.sleep(0.1)
+"""
+
+
+def test_a_killed_creation_takes_its_installer_along_and_env_list_clears_what_it_left(
+        tmp_path):
+    """SIGKILL of `env create` left uv installing into the staging folder (350 MB), and `env
+    list` neither showed nor removed it."""
+    installer = tmp_path / "slow-uv"
+    installer.write_text(SLOW_INSTALLER.format(python=sys.executable))
+    installer.chmod(0o755)
+    said = tmp_path / "installer-pid"
+    program = ("import sys\nimport reportgen.environments as environments\n"
+               f"environments._uv = lambda: {str(installer)!r}\n"
+               "from reportgen.cli import cli\ncli(sys.argv[1:])\n")
+    creation = subprocess.Popen(
+        [sys.executable, "-c", program, "env", "create", "--scikit-learn", sklearn.__version__],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, "INSTALLER_PID": str(said)})
+    pid = None
+    try:
+        deadline = time.monotonic() + 60
+        while not said.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        pid = int(said.read_text())
+        creation.kill()  # SIGKILL: nothing of its own runs
+        creation.wait()
+        deadline = time.monotonic() + 10
+        while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, "the installer went on installing"
+            time.sleep(0.1)
+        staging = [f for f in environments_root().iterdir() if f.name.startswith(".staging-")]
+        assert len(staging) == 1
+        result = CliRunner().invoke(cli, ["env", "list"])
+        assert result.exit_code == 0, result.output
+        assert f"removed {staging[0].name}: the staging folder of an environment creation" \
+            " that is no longer running" in result.output
+        nothing_left_behind()
+    finally:
+        for leftover in (creation.pid, pid):
+            try:
+                if leftover is not None:
+                    os.kill(leftover, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def test_env_list_shows_an_environment_being_made():
+    root = environments_root()
+    root.mkdir(parents=True)
+    (root / f".staging-{os.getpid()}-py3.11-scikit-learn-1.6.1-x1y2z3").mkdir()
+    result = CliRunner().invoke(cli, ["env", "list"])
+    assert result.exit_code == 0, result.output
+    assert "py3.11-scikit-learn-1.6.1" in result.output
+    assert f"being made (process {os.getpid()})" in result.output
