@@ -290,12 +290,15 @@ def _call(command: list[str], pins: Pins) -> None:
 
 
 def _first_reason(text: str) -> str:
-    """The line of an installer's error that says what went wrong, shortened for one line:
-    the deepest "Caused by" of uv's chain (the root cause), else the first line."""
+    """The line of an error that says what went wrong, shortened for one line: the deepest
+    "Caused by" of uv's chain (the root cause), the last line of a Python traceback (the
+    exception; its first only says that a traceback follows), else the first line."""
     lines = [line.strip(" ×╰─▶│") for line in text.splitlines() if line.strip(" ×╰─▶│")]
     useful = [line for line in lines if not line.lower().startswith(("hint", "help", "note"))]
     causes = [line.removeprefix("Caused by:").strip() for line in useful
               if line.startswith("Caused by:")]
+    if not causes and "Traceback (most recent call last):" in useful:
+        causes = useful[-1:]
     reason = (causes[-1:] or useful or lines or ["no message"])[0]
     reason = reason.removeprefix("error: ").removeprefix("ERROR: ")
     return reason if len(reason) <= 200 else reason[:197] + "..."

@@ -111,6 +111,16 @@ def test_a_broken_environment_is_one_line_that_says_how_to_remove_it():
         ensure_environment(pins)
 
 
+def test_a_broken_environment_names_the_exception_not_its_traceback_header():
+    pins = Pins("1.5.2")
+    make_fake_environment(pins, "printf 'Traceback (most recent call last):\\n  File \"<string>\","
+                                " line 1, in <module>\\nModuleNotFoundError: No module named"
+                                " reportgen\\n' >&2; exit 1")
+    with pytest.raises(ReportgenError, match=r"is broken \(ModuleNotFoundError: No module named"
+                                             r" reportgen\)"):
+        ensure_environment(pins)
+
+
 def test_an_environment_with_other_releases_than_its_pins_is_refused():
     pins = Pins("1.5.2")
     found = {"code": "x", "libraries": {"scikit-learn": "1.6.1"}}
