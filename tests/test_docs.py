@@ -2,6 +2,7 @@
 warning (broken links and anchors are warnings, so errors with --strict)."""
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,3 +27,15 @@ def test_the_site_builds_strictly(tmp_path):
                            str(tmp_path / "site")], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "site" / "architecture" / "index.html").is_file()
+
+
+def test_the_reliability_page_says_what_jobs_above_the_cores_does():
+    """It said such --jobs "runs that many workers"; the code runs one per core, and says so."""
+    from reportgen.engine.schedule import worker_count
+    from reportgen.provenance import cpu_count
+
+    page = " ".join((ROOT / "docs" / "reliability.md").read_text(encoding="utf-8").split())
+    quoted = re.search(r'"(--jobs \d+ is more than [^"]*)"', page)
+    said: list[str] = []
+    assert worker_count(cpu_count() + 1, log=said.append) == cpu_count()
+    assert quoted and re.sub(r"\d+", "N", quoted[1]) == re.sub(r"\d+", "N", said[0])
