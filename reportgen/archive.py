@@ -46,18 +46,6 @@ class Headline:
 
 
 @dataclass(frozen=True)
-class Summary:
-    """What `list` and the archive's index say of a version, every number from a file its
-    manifest's digest verifies: headlines, thresholds passed of those checked (a matrix's: the
-    newest release's), and a matrix's releases."""
-
-    headlines: tuple[Headline, ...]
-    passed: int
-    total: int
-    releases: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class Damaged:
     """A version folder whose manifest cannot be read: every command that does not need it
     skips it, saying this one line; one that names it gets the line as its error."""
@@ -106,21 +94,6 @@ class Version:
             return str(data["provenance"]["libraries"]["scikit-learn"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
-
-    def summary(self) -> Summary:
-        """The version in brief, from its digest-checked metrics.json (a matrix: matrix.json);
-        one line when a file does not verify."""
-        if self.kind == "matrix":
-            from reportgen.report.matrix import read_matrix
-
-            data = read_matrix(self)
-            newest = [t["statuses"][-1] for t in data["thresholds"]]
-            return Summary((), newest.count("PASS"), len(newest),
-                           tuple(r["label"] for r in data["releases"]))
-        from reportgen.thresholds import passed_count
-
-        thresholds = self.metrics().get("thresholds", [])
-        return Summary(tuple(self.headlines()), passed_count(thresholds), len(thresholds))
 
     def headlines(self) -> list[Headline]:
         """The manifest's headline metrics with their values from the digest-checked

@@ -623,10 +623,11 @@ def list_command(reports_dir) -> None:
 
 def _listed(version) -> tuple[int, int, str]:
     """What `list` says of a version: thresholds passed and checked, and its line of headlines
-    (or, for a matrix, its releases), from its verified files (`Version.summary`)."""
+    (or, for a matrix, its releases), from its verified files (`report.index.summarise`)."""
     from reportgen.report.filters import fmt_number
+    from reportgen.report.index import summarise
 
-    summary = version.summary()
+    summary = summarise(version)
     if version.kind == "matrix":
         return (summary.passed, summary.total, f"release matrix: {', '.join(summary.releases)}"
                 " (thresholds: the newest release's)")

@@ -66,9 +66,13 @@ def write_project(folder: Path, table: str) -> Path:
 
 @pytest.fixture
 def fresh_modules():
-    """Module names the test imports are forgotten afterwards (each test writes its own)."""
-    before, path = set(sys.modules), list(sys.path)
+    """Module names the test imports are forgotten afterwards (each test writes its own), and
+    no bytecode is cached: a test that edits a module within the second it was first imported,
+    keeping its size, would otherwise import the first version's stale .pyc again."""
+    before, path, no_bytecode = set(sys.modules), list(sys.path), sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
     yield
+    sys.dont_write_bytecode = no_bytecode
     for name in set(sys.modules) - before:
         del sys.modules[name]
     sys.path[:] = path

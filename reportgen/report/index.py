@@ -2,21 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from matplotlib.ticker import MaxNLocator
 
-from reportgen.archive import Archive, Summary, Version
+from reportgen.archive import Archive, Headline, Version
 from reportgen.errors import ReportgenError
 from reportgen.figures import figure_svg, plt
 from reportgen.report.jinja import render_html, svg_data_url
+from reportgen.report.matrix import read_matrix
+from reportgen.thresholds import passed_count
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What `list` and the archive's index say of a version, every number from a file its
+    manifest's digest verifies: headlines, thresholds passed of those checked (a matrix's: the
+    newest release's), and a matrix's releases."""
+
+    headlines: tuple[Headline, ...]
+    passed: int
+    total: int
+    releases: tuple[str, ...] = ()
+
+
+def summarise(version: Version) -> Summary:
+    """The version in brief, from its digest-checked metrics.json (a matrix: matrix.json);
+    one line when a file does not verify."""
+    if version.kind == "matrix":
+        data = read_matrix(version)
+        newest = [t["statuses"][-1] for t in data["thresholds"]]
+        return Summary((), newest.count("PASS"), len(newest),
+                       tuple(r["label"] for r in data["releases"]))
+    thresholds = version.metrics().get("thresholds", [])
+    return Summary(tuple(version.headlines()), passed_count(thresholds), len(thresholds))
 
 
 def verified(versions: list[Version]) -> dict[str, Summary | None]:
-    """Each version's summary from its digest-checked files (`Version.summary`); None for one
+    """Each version's summary from its digest-checked files (`summarise`); None for one
     whose files do not verify: the index shows no number of it rather than an unchecked one."""
     summaries: dict[str, Summary | None] = {}
     for v in versions:
         try:
-            summaries[v.id] = v.summary()
+            summaries[v.id] = summarise(v)
         except ReportgenError:
             summaries[v.id] = None
     return summaries
