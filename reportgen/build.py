@@ -34,7 +34,7 @@ from reportgen.report.model import (
     robustness_rows,
     varies,
 )
-from reportgen.report.render import PartialFailure, render_version, write_pdf
+from reportgen.report.render import PartialFailure, render_documents, write_documents
 from reportgen.storage import atomic_write, writable_folder
 from reportgen.thresholds import (
     Threshold,
@@ -51,20 +51,29 @@ TIMELINE_CHART = "figures/timeline.svg"
 SPREAD_CHART = "figures/repeat_spread.svg"
 
 
+def chapter_code(module: str) -> bool:
+    """Code a reader is shown beside a section's numbers: the chapter's own (a project's
+    modules, or the built-in chapter's sections and their shared helpers), never reportgen's
+    machinery (the engine, the section API, the prose helpers)."""
+    if not module.startswith("reportgen."):
+        return True
+    return (module.startswith("reportgen.sections.")
+            and module not in ("reportgen.sections.api", "reportgen.sections.prose"))
+
+
 def write_report(folder: Path, pdf: bool, sections: Sequence = ()) -> None:
-    """report.html (and report.pdf) of a version being staged, rendered from its files exactly
-    as `render` will render them; a partial that fails is named by its file among `sections`'
-    (the one the user edits), not by its copy in the staging folder."""
+    """The documents of a version being staged (the chapter edition report.html and the build
+    record record.html, and their PDFs), rendered from its files exactly as `render` will
+    render them; a partial that fails is named by its file among `sections`' (the one the user
+    edits), not by its copy in the staging folder."""
     try:
-        html = render_version(folder)
+        documents = render_documents(folder)
     except PartialFailure as failure:
         sources = {s.partial.name: s.partial for s in sections if s.partial is not None}
         if failure.partial not in sources:
             raise
         raise failure.in_source(sources[failure.partial]) from None
-    atomic_write(folder / "report.html", lambda tmp: tmp.write_text(html, encoding="utf-8"))
-    if pdf:
-        write_pdf(html, folder, folder / "report.pdf")
+    write_documents(documents, folder, folder, pdf)
 
 
 def chapter_spec(chapter: Chapter, path: Path | None = None) -> list[Threshold]:
@@ -246,6 +255,7 @@ def build_report(
             previous_id=previous.id if previous else None,
             **write_run_charts(run, document, staging.path, benchmarks_dir),
             chapter={"title": chapter.title, "subtitle": chapter.project.subtitle},
+            shown=chapter_code,
         )
         write_json(staging.path / RENDER_DATA, render_data)
         write_report(staging.path, pdf, run.sections)

@@ -394,9 +394,10 @@ def build_command(ctx, profile, dataset, data_file, train_size, jobs, threads, s
         added = len(outcome.changes["added_metrics"])
         click.echo(f"changes:   {changed} metric(s) changed since {outcome.previous_id}"
                    + (f", {added} new" if added else ""))
-    click.echo(f"report:    {outcome.path / 'report.html'}")
+    click.echo(f"report:    {outcome.path / 'report.html'}  (the chapter edition)")
+    click.echo(f"record:    {outcome.path / 'record.html'}  (how it was built and checked)")
     if not no_pdf:
-        click.echo(f"pdf:       {outcome.path / 'report.pdf'}")
+        click.echo(f"pdf:       {outcome.path / 'report.pdf'}, {outcome.path / 'record.pdf'}")
     outcome.gate.enforce()  # a failed threshold, a missing metric, or none checked: exit 1
 
 

@@ -209,9 +209,11 @@ def published_comparison(run: RunResult, values: dict[str, Any]) -> list[dict]:
             "ours_rounded": rounded_like(ours, metric.published),
             "matrix": _matrix_difference(ours, metric.published) if is_matrix else None,
             "agrees": same,
-            "why": "" if same else explanation(metric.name, _scikit_learn(),
-                                               _differing_elements(ours, metric.published)
-                                               or metric.why_different),
+            # the cause (shared by every value one release boundary changed), and what
+            # differs in this value: the report states each cause once, as a note
+            "why": "" if same else explanation(metric.name, _scikit_learn()),
+            "detail": "" if same else (_differing_elements(ours, metric.published)
+                                       or metric.why_different),
         })
     return rows
 

@@ -79,7 +79,7 @@ def test_the_gate_false_alarms_at_most_about_its_nominal_rate_on_a_small_profile
     assert measured["splits"] == 10 and measured["metrics_tested"] > 100
     assert measured["gate_rate"] <= 2 * NOMINAL, measured
     [version] = reports.glob("v0001-*")
-    assert "How often the diff gate cries wolf" in (version / "report.html").read_text()
+    assert "How often the diff gate cries wolf" in (version / "record.html").read_text()
 
 
 def test_the_most_repeats_draw_their_splits_instead_of_listing_every_one():

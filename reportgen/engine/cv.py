@@ -64,6 +64,20 @@ class CrossValidation:
         return splitter_for(self.folds if isinstance(self.folds, int) else self.folds(), y,
                             classifier=is_classifier(estimator))
 
+    def call(self) -> str:
+        """The scikit-learn calls the fold tasks stand for, as a reader would write them: the
+        same folds, a clone of the estimator fitted on each, every output joined in order."""
+        def name(function: Callable) -> str:
+            return getattr(function, "__name__", repr(function))
+
+        folds = self.folds if isinstance(self.folds, int) else f"{name(self.folds)}()"
+        lines = ["# one task per fold, joined in the folds' order:",
+                 f"X, y = {name(self.training_data)}(data)"]
+        lines += [f"cross_val_predict({name(self.estimator)}(), X, y, cv={folds}"
+                  + ("" if method == "predict" else f', method="{method}"') + ")"
+                  for method in self.methods]
+        return "\n".join(lines)
+
     def settings(self, index: int) -> str:
         """What the fold's cache key knows besides code: which fold of which split, which
         outputs (the splitter's repr carries its seed)."""
@@ -151,5 +165,6 @@ def cross_validation_tasks(cv: CrossValidation, cost: float = 1.0,
     code = tuple(f for f in (fit_fold, cv.estimator, cv.training_data, cv.folds) if callable(f))
     return [Experiment(name, functools.partial(fit_fold, cv=cv, index=index), FoldResult, (),
                        cost, code=code, settings=cv.settings(index), reshuffles=True,
-                       threads=threads)
+                       threads=threads,
+                       shown_as=(f"{cv.name} (cross-validated)", cv.call()))
             for index, name in enumerate(cv.tasks)]

@@ -31,7 +31,7 @@ import sysconfig
 import traceback
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -63,6 +63,9 @@ class Experiment:
     # classes of a one-versus-rest SGD, the trees of a forest; see engine.threads); 1 for
     # anything not proven. How many it gets is the scheduling policy's choice.
     threads: int = 1
+    # What a reader is shown for it instead of its own function, (title, text) (a fold task:
+    # the call it stands for); not in the cache key, which follows the code itself.
+    shown_as: tuple[str, str] | tuple[()] = ()
 
     def code_digest(self) -> str:
         """What the cache key knows of this experiment's code: its functions, its result type,
@@ -309,6 +312,68 @@ def _declared_at(where: str, value: object, home: str, reached: list) -> str:
         return _declared(value, home, reached)
     except Unfingerprintable as exc:
         raise Unfingerprintable(f"{where} is {exc}") from None
+
+
+def code_shown(experiments: Iterable[Experiment], shown: Callable[[str], bool]
+               ) -> list[tuple[str, str]]:
+    """The code a reader is shown for `experiments` (a name, its source): in the experiments'
+    order, what each runs (a fold task: the call it stands for, `shown_as`; otherwise its own
+    functions), then every followed function and class they use, in the order of their
+    modules' text, then the constants they read. Only code of modules `shown` accepts (the
+    chapter's, not the engine's plumbing), no dataclass (the results' types) and no nested
+    function. The walk is the cache key's, so what is shown is what the key follows."""
+    listing: dict[str, str] = {}
+    roots: dict[Callable, None] = {}
+    for experiment in experiments:
+        if experiment.shown_as:
+            listing.setdefault(*experiment.shown_as)
+        for function in experiment.code or (experiment.run,):
+            if inspect.isfunction(function):
+                roots.setdefault(function)
+    helpers: dict[Callable | type, None] = {}
+    constants: dict[str, str] = {}
+    for function in roots:
+        found, used = _walk(function)
+        helpers.update(dict.fromkeys(used))
+        code_names = {f"{c.__module__}.{c.__qualname__}" for c in used}
+        constants.update({name: text for name, text in found.items()
+                          if name not in code_names and not name.endswith(".__defaults__")})
+    classes = {(c.__module__, c.__qualname__) for c in helpers if inspect.isclass(c)}
+
+    def visible(code: Callable | type) -> bool:
+        return (shown(code.__module__) and not dataclasses.is_dataclass(code)
+                and "<locals>" not in code.__qualname__
+                and (code.__module__, code.__qualname__.rpartition(".")[0]) not in classes
+                and not _source(code).endswith("(no source)"))
+
+    def place(code: Callable | type) -> tuple[str, int]:
+        try:
+            return code.__module__, inspect.getsourcelines(code)[1]
+        except (OSError, TypeError):
+            return code.__module__, 0
+
+    ordered = [c for c in roots if visible(c)]
+    ordered += sorted((c for c in helpers if c not in roots and visible(c)), key=place)
+    for code in ordered:
+        listing[f"{code.__module__}.{code.__qualname__}"] = (
+            _without_decorators(code) if inspect.isfunction(code) else _source(code))
+    read = [_constant_line(name) for name in sorted(constants)
+            if shown(name.rsplit(".", 1)[0])]
+    if read:
+        listing["the constants it reads"] = "\n".join(read)
+    return list(listing.items())
+
+
+def _constant_line(dotted: str, widest: int = 100) -> str:
+    """`NAME = value` as a reader would write it; a value whose repr is long (a table of
+    dataclasses) is named by its type, since its definition is in the module shown."""
+    module, name = dotted.rsplit(".", 1)
+    value = getattr(sys.modules.get(module), name, None)
+    text = f"{name} = {value!r}"
+    if len(text) <= widest or _is_plain(value):
+        return text
+    size = f", {len(value)} items" if isinstance(value, tuple | list | dict) else ""
+    return f"{name} = ...  # a {type(value).__qualname__}{size}, defined in {module}"
 
 
 def _code_used_by(function: Callable) -> list[str]:

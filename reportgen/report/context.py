@@ -47,14 +47,19 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
                        "src": inline_figure(folder, figure["file"])}
         for number, figure in enumerate(data["figures"], start=1)
     }
+    notes = difference_notes(published, data["sections"])
+    note_of = {m["metric"]: note["number"] for note in notes for m in note["metrics"]}
     sections = []
     for entry in data["sections"]:
         names = {metric["name"] for metric in entry["metrics"]}
         sections.append({
             "speed_settings": [],  # versions made before speed settings had none
+            "code": [],  # nor the code that ran
+            "from_chapter": entry["id"] != "test",  # the built-in test set, before it was said
             **entry,
             "facts": facts_of_any_release(entry["id"], entry.get("facts") or {}),
-            "published": [{**row, "spread": repeats.get(row["metric"])}
+            "published": [{"detail": "", **row, "spread": repeats.get(row["metric"]),
+                           "note": note_of.get(row["metric"])}
                           for row in published if row["metric"] in names],
             "has_published": any(metric["published"] for metric in entry["metrics"]),
             "metrics": [{**metric, "value": metrics[metric["name"]],
@@ -87,6 +92,7 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         "headlines": [{**h, "value": metrics[h["metric"]], "spread": repeats.get(h["metric"])}
                       for h in data["headlines"]],
         "robustness": _robustness(document, data, thresholds, folder),
+        "difference_notes": notes,
         "published_summary": {"total": len(published),
                               "agree": sum(row["agrees"] for row in published),
                               "book_releases": document.get("book_releases")},
@@ -115,6 +121,21 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         "benchmarks": benchmarks,
         "projection": projection,
     }
+
+
+def difference_notes(published: list[dict], sections: list[dict]) -> list[dict]:
+    """Each distinct reason a printed value differs, once, numbered, with the values it
+    explains (metric and section): the rows of the sections point to their note instead of
+    repeating it."""
+    section_of = {metric["name"]: entry["id"] for entry in sections for metric in entry["metrics"]}
+    notes: dict[str, dict] = {}
+    for row in published:
+        if row["agrees"]:
+            continue
+        why = row.get("why") or "the cause was not measured"
+        note = notes.setdefault(why, {"number": len(notes) + 1, "why": why, "metrics": []})
+        note["metrics"].append({"metric": row["metric"], "section": section_of.get(row["metric"])})
+    return list(notes.values())
 
 
 def _robustness(document: dict, data: dict, thresholds: list[dict], folder: Path) -> dict | None:

@@ -7,6 +7,7 @@ be rendered again later, with newer templates, without the dataset, the cache or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,11 +51,17 @@ def headlines(sections: list[Section]) -> list[dict]:
             for section in sections for metric in section.metrics if metric.headline]
 
 
-def _section_entry(section: Section, facts: dict) -> dict:
+def _section_entry(section: Section, facts: dict, shown: Callable[[str], bool]) -> dict:
+    from reportgen.engine.registry import code_shown
+
     return {
         "id": section.id,
         "title": section.title.format(**facts),
         "template": section.template,
+        "from_chapter": section.from_chapter,
+        # the code that computed its numbers, as it was when they were computed
+        "code": [{"name": name, "source": source}
+                 for name, source in code_shown(section.tasks.values(), shown)],
         "facts": facts,
         "figures": [figure.id for figure in section.figures],
         "speed_settings": [setting.as_dict() for setting in section.speed_settings],
@@ -78,9 +85,11 @@ def build_render_data(
     projection: dict | None = None,
     robustness: dict | None = None,
     chapter: dict | None = None,
+    shown: Callable[[str], bool] = lambda module: True,
 ) -> dict:
     """What a version's `render.json` holds: per section its title, partial, facts, figures
-    and metric descriptions; the figures in order; provenance, seeds, changes, benchmarks."""
+    and metric descriptions, whether it is the chapter's own, the code that computed it (of the
+    modules `shown` accepts); the figures in order; provenance, seeds, changes, benchmarks."""
     seeds: dict[str, int] = {}
     for section in run.sections:
         seeds.update(section.seeds())
@@ -88,7 +97,7 @@ def build_render_data(
         "schema": RENDER_SCHEMA,
         "version": version_id,
         "created_utc": created_utc,
-        "sections": [_section_entry(s, facts[s.id]) for s in run.sections],
+        "sections": [_section_entry(s, facts[s.id], shown) for s in run.sections],
         "figures": [{"id": f.id, "caption": f.caption, "file": f.svg} for f in figures],
         "headlines": headlines(run.sections),
         "provenance": provenance,

@@ -22,18 +22,28 @@ from reportgen.report.model import PARTIALS, RENDER_DATA, RENDER_SCHEMA, RENDER_
 from reportgen.report.pdf import write_pdf
 from reportgen.storage import atomic_write
 
-__all__ = ["render_archived", "render_version", "write_pdf"]
+__all__ = ["DOCUMENTS", "render_archived", "render_documents", "render_version", "write_pdf"]
+
+# A chapter version's documents (file stem -> template): the chapter edition a teacher hands to
+# students, and the build record (how it was built and checked) apart from it.
+DOCUMENTS = {"report": "report.html.j2", "record": "record.html.j2"}
 
 
 def render_version(folder: Path) -> str:
-    """The report's HTML, from the files of a version (or of a build being staged) alone."""
+    """The chapter edition's HTML (a matrix: its report), from the version's files alone."""
+    return render_documents(folder)["report"]
+
+
+def render_documents(folder: Path) -> dict[str, str]:
+    """Every HTML document of a version (or of a build being staged), by file stem, from its
+    files alone: a chapter version's edition and build record, a release matrix's report."""
     from reportgen.archive import METRICS_SHAPE
     from reportgen.matrix import MATRIX_DATA
 
     if (folder / MATRIX_DATA).is_file():  # a release matrix has a report of its own
         from reportgen.report.matrix import render_matrix
 
-        return render_matrix(folder)
+        return {"report": render_matrix(folder)}
 
     data = read_version_json(folder / RENDER_DATA, RENDER_SHAPE)
     if data.get("schema") != RENDER_SCHEMA:
@@ -42,7 +52,8 @@ def render_version(folder: Path) -> str:
     document = read_version_json(folder / "metrics.json", METRICS_SHAPE)
     try:
         context = report_context(document, data, folder)
-        return render_html("report.html.j2", context, folder / PARTIALS)
+        return {stem: render_html(template, context, folder / PARTIALS)
+                for stem, template in DOCUMENTS.items()}
     except TemplateNotFound as exc:
         raise ReportgenError(f"no template {exc.name}: {folder.name} was made by a reportgen"
                              " that has it, or lost its partials/ folder; restore the version"
@@ -115,13 +126,24 @@ def render_archived(version, out_dir: Path, pdf: bool = True) -> list[Path]:
     if problems:
         raise ReportgenError(f"{version.id} cannot be rendered: {'; '.join(problems)} (against"
                              " its manifest); restore the version from git")
-    html = render_version(version.path)
+    documents = render_documents(version.path)
     writable_folder(out_dir, f"--out {out_dir}")
-    written = [out_dir / "report.html"]
-    atomic_write(written[0], lambda tmp: tmp.write_text(html, encoding="utf-8"))
+    return write_documents(documents, version.path, out_dir, pdf)
+
+
+def write_documents(documents: dict[str, str], folder: Path, out_dir: Path, pdf: bool
+                    ) -> list[Path]:
+    """Each document as <stem>.html (and <stem>.pdf, laid out from `folder`'s files) in
+    `out_dir`; the files written, HTML first."""
+    written = []
+    for stem, html in documents.items():
+        path = out_dir / f"{stem}.html"
+        atomic_write(path, lambda tmp, html=html: tmp.write_text(html, encoding="utf-8"))
+        written.append(path)
     if pdf:
-        written.append(out_dir / "report.pdf")
-        write_pdf(html, version.path, written[1])
+        for stem, html in documents.items():
+            write_pdf(html, folder, out_dir / f"{stem}.pdf")
+            written.append(out_dir / f"{stem}.pdf")
     return written
 
 

@@ -21,7 +21,8 @@ from tests.sections.test_toy_section import toy_section
 from tests.test_benchmarks_history import save_run
 
 FIGURES = [figure for section in CHAPTER.sections for figure in section.figures]
-FRAME = ("summary", "thresholds", "timings", "changes", "metrics", "provenance")
+# the build record's parts: how the version was built and checked, apart from the chapter
+RECORD = ("run", "thresholds", "timings", "changes", "metrics", "provenance")
 
 
 @pytest.fixture(scope="module")
@@ -41,18 +42,57 @@ def two_builds(tmp_path_factory):
     return reports, first, second
 
 
-def test_html_is_self_contained_with_every_section_and_figure(two_builds):
+def test_the_edition_holds_the_chapter_and_the_record_how_it_was_built(two_builds):
+    """Two self-contained documents from one version: the chapter edition (its answer page,
+    then every section with its figures) and the build record (thresholds in full, timings,
+    changes, metric names, provenance); neither holds the other's parts."""
     _, first, _ = two_builds
-    html = (first.path / "report.html").read_text()
-    for section in [s.id for s in CHAPTER.sections] + list(FRAME):
-        assert f'<section id="{section}"' in html
+    edition = (first.path / "report.html").read_text()
+    record = (first.path / "record.html").read_text()
+    for section in ["summary", *(s.id for s in CHAPTER.sections)]:
+        assert f'<section id="{section}"' in edition and f'<section id="{section}"' not in record
+    for part in RECORD:
+        assert f'<section id="{part}"' in record and f'<section id="{part}"' not in edition
     charts = 2  # the timeline of the tasks it computed, and its projection on more workers
-    assert html.count('src="data:image/svg+xml;base64,') == len(FIGURES) + charts
-    assert not re.search(r'(src|href)="(https?:)?//', html), "no external requests"
-    assert "<style>" in html and "<link" not in html
+    assert edition.count('src="data:image/svg+xml;base64,') == len(FIGURES)
+    assert record.count('src="data:image/svg+xml;base64,') == charts
+    for html in (edition, record):
+        assert not re.search(r'(src|href)="(https?:)?//', html), "no external requests"
+        assert "<style>" in html and "<link" not in html and first.version_id in html
     for number in range(1, len(FIGURES) + 1):
-        assert f"<strong>Figure {number}.</strong>" in html
-    assert first.version_id in html
+        assert f"<strong>Figure {number}.</strong>" in edition
+    assert '<a href="record.html">' in edition and '<a href="report.html">' in record
+
+
+def test_sections_beyond_the_chapter_come_after_it_and_say_so(two_builds):
+    _, first, _ = two_builds
+    edition = (first.path / "report.html").read_text()
+    beyond = [s for s in CHAPTER.sections if not s.from_chapter]
+    ours = [s for s in CHAPTER.sections if s.from_chapter]
+    assert beyond and ours
+    start = edition.index('<section id="beyond"')
+    assert all(edition.index(f'<section id="{s.id}"') < start for s in ours)
+    assert all(edition.index(f'<section id="{s.id}" class="chapter beyond"') > start
+               for s in beyond)
+
+
+def test_each_section_shows_the_code_that_computed_it(two_builds):
+    """Read from the code itself, so it cannot drift: the chapter's calls are recognisable,
+    the engine's plumbing is not shown."""
+    import html as html_module
+    import inspect
+
+    from reportgen.sections import binary
+
+    _, first, _ = two_builds
+    edition = html_module.unescape((first.path / "report.html").read_text())
+    start = edition.index('<section id="binary"')
+    section = edition[start:edition.index("</section>", start)]
+    assert "The code that computed this section's numbers" in section
+    assert inspect.getsource(binary.never5).split("def ", 1)[1].rstrip() in section
+    assert "cross_val_predict(sgd_classifier(), X, y, cv=3)" in section
+    assert "CV_FOLDS = 3" in section
+    assert "def fit_fold" not in section and "def join_folds" not in section
 
 
 HOSTILE = "<script>alert(1)</script> & co"
@@ -68,7 +108,7 @@ def test_html_escapes_what_it_shows(tmp_path):
     outcome = build_report("digits", "quick", chapter=CHAPTER.adding(toy_section(what=HOSTILE)),
                            only=("toy",), reports_dir=tmp_path / "r", jobs=1, pdf=False,
                            thresholds_path=spec, benchmarks_dir=None)
-    html = (outcome.path / "report.html").read_text()
+    html = "".join((outcome.path / f"{name}.html").read_text() for name in ("report", "record"))
     assert "<script" not in html and "& co" not in html
     for shown in (f"<h1>A toy section about {ESCAPED}</h1>",
                   f'<a href="#toy">A toy section about {ESCAPED}</a>',
@@ -84,20 +124,23 @@ def test_pdf_has_pages_bookmarks_and_extractable_text(two_builds):
     reader = PdfReader(first.path / "report.pdf")
     assert len(reader.pages) >= 10
     titles = [item.title for item in reader.outline if not isinstance(item, list)]
-    for title in ("Summary", "The data", "A binary classifier: the 5-detector", "Error analysis",
-                  "Provenance"):
+    for title in ("Does this run confirm the chapter?", "The data",
+                  "A binary classifier: the 5-detector", "Error analysis"):
         assert title in titles
     text = "".join(page.extract_text() for page in reader.pages)
     assert "Contents" in text and first.version_id in text
     assert re.search(r"page 2 of \d+", reader.pages[1].extract_text())
+    record = PdfReader(first.path / "record.pdf")
+    assert {"Thresholds", "Provenance"} <= {item.title for item in record.outline
+                                            if not isinstance(item, list)}
 
 
 def test_second_version_shows_changes_since_the_first(two_builds):
     _, first, second = two_builds
     assert second.previous_id == first.version_id
-    html = (second.path / "report.html").read_text()
+    html = (second.path / "record.html").read_text()
     assert f"Compared with <strong>{first.version_id}</strong>" in html
-    first_html = (first.path / "report.html").read_text()
+    first_html = (first.path / "record.html").read_text()
     assert "nothing to compare with" in first_html
 
 
@@ -163,11 +206,11 @@ def test_percent_and_seconds_filters():
 
 def test_timing_section_shows_the_saved_benchmarks(two_builds):
     _, first, second = two_builds
-    html = (second.path / "report.html").read_text()
+    html = (second.path / "record.html").read_text()
     assert "Training-time benchmarks" in html and "<code>test_svc_fit</code>" in html
     assert "×1.10" in html
     assert "<code>test_run_one_job</code></td>" in html and "×0.75" in html  # within the run
-    assert "Training-time benchmarks" not in (first.path / "report.html").read_text()
+    assert "Training-time benchmarks" not in (first.path / "record.html").read_text()
 
 
 def _dataset_section(class_names: list[str]) -> str:

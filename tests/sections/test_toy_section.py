@@ -84,7 +84,8 @@ def test_an_added_section_is_built_and_rendered(toy_build):
     assert '<a href="#toy">A toy section about lit pixels</a>' in html  # the contents
     assert "The toy section counts lit pixels" in html
     assert "Histogram of lit pixels.</figcaption>" in html
-    assert "Pixels that are on in the first image (lit pixels)" in html  # the metric table
+    assert "Pixels that are on in the first image (lit pixels)" in (
+        toy_build.path / "record.html").read_text()  # the metric names, in the build record
 
 
 def test_defining_a_section_adds_it_to_no_other_chapter(toy_build, tmp_path):
