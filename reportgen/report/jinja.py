@@ -40,8 +40,12 @@ def environment(version_partials: Path | None = None) -> SandboxedEnvironment:
 
 def render_html(template: str, context: dict, version_partials: Path | None = None) -> str:
     env = environment(version_partials)
+    from reportgen.report.labels import label_cells
+
     css = (templates_dir() / "report.css").read_text(encoding="utf-8")
-    return env.get_template(template).render(**context, inline_css=css)
+    # Each body cell names its column (data-label): the stylesheet's stacked rows on a narrow
+    # screen show it beside the value.
+    return label_cells(env.get_template(template).render(**context, inline_css=css))
 
 
 def svg_data_url(svg: bytes) -> str:
