@@ -51,6 +51,16 @@ TIMELINE_CHART = "figures/timeline.svg"
 SPREAD_CHART = "figures/repeat_spread.svg"
 
 
+def _shown_path(path: Path, root: Path | None) -> str:
+    """A path as its reader knows it: inside the project, from its root; reportgen's own, from
+    the package (reportgen/thresholds.toml); anything else as given."""
+    path = Path(path).resolve()
+    for base in (root, Path(__file__).resolve().parents[1]):
+        if base is not None and path.is_relative_to(Path(base).resolve()):
+            return str(path.relative_to(Path(base).resolve()))
+    return str(path)
+
+
 def chapter_code(module: str) -> bool:
     """Code a reader is shown beside a section's numbers: the chapter's own (a project's
     modules, or the built-in chapter's sections and their shared helpers), never reportgen's
@@ -254,7 +264,9 @@ def build_report(
             provenance=origin.as_dict(), changes=changes,
             previous_id=previous.id if previous else None,
             **write_run_charts(run, document, staging.path, benchmarks_dir),
-            chapter={"title": chapter.title, "subtitle": chapter.project.subtitle},
+            chapter={"title": chapter.title, "subtitle": chapter.project.subtitle,
+                     "spec": _shown_path(thresholds_path or chapter.thresholds,
+                                         chapter.project.root)},
             shown=chapter_code,
         )
         write_json(staging.path / RENDER_DATA, render_data)

@@ -5,6 +5,7 @@ rendered again from the archive without their modules."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,10 @@ import pytest
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "shapes"
 
 pytestmark = pytest.mark.slow
+# What only the built-in chapter may say: a user's chapter whose report says any of it reads
+# as MNIST (its frame retyped the built-in chapter's facts instead of reading its own)
+MNIST_WORDS = (r"mnist|hand-written|handwritten|denois|one-versus-rest|5-detector|\bSVC\b"
+               r"|\bten classes\b|\bdigits?\b(?! of)")
 
 
 def reportgen(folder: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
@@ -55,6 +60,8 @@ def test_the_example_chapter_builds_checks_and_caches_by_its_own_code(project):
     assert (version / "partials" / "models.html.j2").is_file()  # travels with the version
     html = (version / "report.html").read_text()
     assert "<h1 class=\"title\">Shapes</h1>" in html and "Three classifiers" in html
+    # the frame reads its facts from this chapter: nothing of the built-in MNIST one
+    assert not re.findall(MNIST_WORDS, html, flags=re.I), re.findall(MNIST_WORDS, html, re.I)
 
     again = reportgen(project, "build", "--profile", "quick", "--no-pdf", "-q")
     assert computed(again) == 0

@@ -17,6 +17,10 @@ from reportgen.report.jinja import svg_data_url
 from reportgen.report.model import BUILT_IN_SUBTITLE, BUILT_IN_TITLE
 from reportgen.thresholds import passed_count
 
+# A build whose tasks take less compute than this gets its projection onto more cores as one
+# line: at this size the table and charts would say only that there is nothing to gain.
+PROJECTION_WORTH_SECONDS = 60.0
+
 
 def read_version_json(path: Path, shape: dict) -> dict:
     """A JSON file of a version (or of a build being staged), of the shape `shape` names."""
@@ -75,13 +79,17 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
             benchmarks = {**benchmarks, "chart": inline_figure(folder, benchmarks["chart"])}
     if projection:
         projection = projection_of_any_release(projection, len(experiments))
+        projection = {**projection, "worth_seconds": PROJECTION_WORTH_SECONDS,
+                      "worth_drawing": projection["total_seconds"] >= PROJECTION_WORTH_SECONDS}
         for chart in ("chart", "timeline_chart"):
             if projection.get(chart):
                 projection = {**projection, chart: inline_figure(folder, projection[chart])}
     return {
         "version": data["version"],
         "created_utc": data["created_utc"],
-        "chapter": data.get("chapter") or {"title": BUILT_IN_TITLE, "subtitle": BUILT_IN_SUBTITLE},
+        "chapter": {"spec": None,  # versions made before render.json named their spec
+                    **(data.get("chapter") or {"title": BUILT_IN_TITLE,
+                                               "subtitle": BUILT_IN_SUBTITLE})},
         "dataset": document["dataset"],
         "profile": document["profile"],
         "is_chapter_run": bool(published),
