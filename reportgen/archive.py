@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from reportgen import interrupts
 from reportgen.errors import ReportgenError
 from reportgen.storage import atomic_write
 
@@ -312,6 +313,7 @@ class Archive:
                 raise ReportgenError(f"version {staging.id} exists already; versions are never"
                                      " overwritten")
             os.rename(staging.path, final)
+        interrupts.finished(final.name)
 
     def verify(self, version: Version) -> list[str]:
         """Files whose content no longer matches the manifest, and files the manifest does not

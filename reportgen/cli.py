@@ -60,15 +60,19 @@ class _Group(click.Group):
             interrupts.stop_if_signalled()  # a signal is never a success
             return done
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see reportgen.interrupts)
+            archived = interrupts.finished_whole()
             _say("interrupted: results finished so far stay in the cache for the next run;"
-                 " nothing half-written was kept")
+                 " nothing half-written was kept" + (
+                     f"; {', '.join(archived)} had been archived whole before the signal and"
+                     " stays (`reportgen show` checks it)" if archived else ""))
             raise SystemExit(INTERRUPTED) from None
         except ReportgenError as exc:
             raise click.ClickException(str(exc)) from None
         except OSError as exc:
             if exc.errno not in DISK_ERRORS:
                 raise
-            where = f" writing {exc.filename}" if exc.filename else ""
+            target = exc.filename2 or exc.filename  # a copy's error names its source first
+            where = f" writing {target}" if target else ""
             raise click.ClickException(
                 f"{DISK_ERRORS[exc.errno]}{where}: free some space (or choose another folder)"
                 " and run again; nothing half-written was kept") from None

@@ -57,13 +57,14 @@ class FalseAlarms:
                    " Benjamini-Hochberg at 5 %)")
 
     @property
-    def gate_rate(self) -> float:
-        """The share of A/A comparisons the gate fails: its measured false-alarm rate."""
-        return self.failing_splits / self.splits
+    def gate_rate(self) -> float | None:
+        """The share of A/A comparisons the gate fails: its measured false-alarm rate (None
+        when no metric was tested: a rate of nothing is no measurement)."""
+        return self.failing_splits / self.splits if self.metrics_tested else None
 
     @property
-    def metric_rate(self) -> float:
-        return self.metrics_significant / self.metrics_tested if self.metrics_tested else 0.0
+    def metric_rate(self) -> float | None:
+        return self.metrics_significant / self.metrics_tested if self.metrics_tested else None
 
     def as_dict(self) -> dict:
         return {**asdict(self), "gate_rate": self.gate_rate, "metric_rate": self.metric_rate}

@@ -48,6 +48,19 @@ def signalled() -> int | None:
     return _received
 
 
+_finished: list[str] = []  # what completed whole in this process (an archived version)
+
+
+def finished(what: str) -> None:
+    """Record that `what` completed whole: a signal that lands after it must say it stays,
+    not that nothing was kept."""
+    _finished.append(what)
+
+
+def finished_whole() -> list[str]:
+    return list(_finished)
+
+
 def stop_if_signalled() -> None:
     """Raise KeyboardInterrupt when a signal came, though its own raise was deferred or lost."""
     if _received is not None:

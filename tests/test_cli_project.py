@@ -200,21 +200,40 @@ def init_project(tmp_path_factory):
     return folder / "faulty"
 
 
-FAULTS = {  # where the fault goes: (file under the package, text after which, inserted text)
-    "experiment": ("first.py", '    """Cross-validate KNN for each k on the training images."""\n',
-                   "    1 / 0\n", r"experiment first\.knn failed at {module}:\d+:"
+DOCSTRING = '    """Cross-validate KNN for each k on the training images."""\n'
+FAULTS = {  # where the fault goes: (file under the package, [(text after which (None: at the
+    # end), inserted text)], the one line expected)
+    "experiment": ("first.py", [(DOCSTRING, "    1 / 0\n")],
+                   r"experiment first\.knn failed at {module}:\d+:"
                    r" ZeroDivisionError: division by zero; nothing was cached for it"),
-    "partial": ("templates/first.html.j2", None, "{{ 1 / 0 }}\n",
+    "experiment-exit": ("first.py", [(DOCSTRING, "    import sys\n    sys.exit(0)\n")],
+                        r"experiment first\.knn called sys\.exit\(0\) at {module}:\d+: an"
+                        r" experiment returns its result; nothing was cached for it"),
+    "numpy-scalar": ("first.py", [(DOCSTRING, "    import numpy\n    return NeighbourScores("
+                                   "neighbours=[1], cv_accuracy=[0.5],"
+                                   " best_accuracy=numpy.int64(1))\n")],
+                     r"experiment first\.knn returned best_accuracy: numpy\.int64 in its"
+                     r" NeighbourScores, which the cache cannot store: .*; nothing was cached"
+                     r" for it"),
+    "module-state": ("first.py", [(None, "\nMODEL = KNeighborsClassifier()\n"),
+                                  (DOCSTRING, "    MODEL.fit(data.X_train, data.y_train)\n")],
+                     r"experiment first\.knn changed faulty\.first\.MODEL while it ran .*;"
+                     r" nothing was cached for it"),
+    "partial": ("templates/first.html.j2", [(None, "{{ 1 / 0 }}\n")],
                 r"{partial}:\d+: the partial raises: ZeroDivisionError: division by zero; fix"
                 r" the partial \(nothing was archived\)"),
-    "partial-name": ("templates/first.html.j2", None, "{{ facts.nope }}\n",
+    "partial-name": ("templates/first.html.j2", [(None, "{{ facts.nope }}\n")],
                      r"{partial}:\d+: the partial names what its facts, metrics or figures do"
                      r" not give: UndefinedError: .*nope.*; fix the partial"
                      r" \(nothing was archived\)"),
-    "figure": ("first.py", "    ax.grid(True, alpha=0.4)\n", "    ax.plot(undefined_name)\n",
+    "partial-figure": ("templates/first.html.j2", [(None, "{{ ui.figure(figures.nofig) }}\n")],
+                       r"{partial}:\d+: the partial names what its facts, metrics or figures do"
+                       r" not give: UndefinedError: .*nofig.*; fix the partial"
+                       r" \(nothing was archived\)"),
+    "figure": ("first.py", [("    ax.grid(True, alpha=0.4)\n", "    ax.plot(undefined_name)\n")],
                r"figure accuracy_by_k of section first failed at {module}:\d+: NameError:"
                r" name 'undefined_name' is not defined; fix its draw function"),
-    "import-exit": ("first.py", None, "import sys\nsys.exit(3)\n",
+    "import-exit": ("first.py", [(None, "import sys\nsys.exit(3)\n")],
                     r"section module faulty\.first \(named by .*pyproject\.toml\) failed to"
                     r" import at {module}:\d+: it called sys\.exit\(3\); a section module must"
                     r" not exit"),
@@ -230,10 +249,13 @@ def test_a_fault_in_the_users_code_is_one_line_naming_it_and_nothing_is_kept(
 
     folder = tmp_path / "faulty"
     shutil.copytree(init_project, folder)
-    file, after, inserted, expected = FAULTS[fault]
+    file, edits, expected = FAULTS[fault]
     path = folder / "faulty" / file
     text = path.read_text()
-    path.write_text(text.replace(after, after + inserted) if after else text + inserted)
+    for after, inserted in edits:
+        assert after is None or after in text
+        text = text.replace(after, after + inserted) if after else text + inserted
+    path.write_text(text)
     done = reportgen(folder, "build", "--profile", "quick", "--no-pdf", "-q", "--jobs", "2",
                      ok=False)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
@@ -244,4 +266,5 @@ def test_a_fault_in_the_users_code_is_one_line_naming_it_and_nothing_is_kept(
                                                     partial=re.escape(str(partial))), last), last
     assert not list(folder.glob("reports/v*")) and not list(folder.glob("reports/.staging*"))
     cache = Path(os.environ["REPORTGEN_CACHE"]) / "results"
-    assert not list(cache.glob("first.knn/*")) or fault != "experiment"
+    assert not list(cache.glob("first.knn/*")) or not fault.startswith(("experiment", "numpy",
+                                                                        "module"))

@@ -302,3 +302,31 @@ def test_a_sigterm_that_lands_in_a_finaliser_still_stops_the_build(tmp_path):
         "interrupted: results finished so far stay in the cache for the next run; nothing"
         " half-written was kept"], done.stderr
     assert not list(reports.glob("v*"))
+
+
+def test_a_signal_after_the_version_was_archived_says_it_stays(tmp_path):
+    """A SIGTERM between the archive's rename and the command's end: exit 130, and the one line
+    says the version was archived whole, not that nothing was kept (it had said so while a
+    whole version stayed in the archive)."""
+    program = (
+        "import os, signal, sys\n"
+        "import reportgen.archive as archive\n"
+        "publish = archive.Archive._publish\n"
+        "def published_then_signalled(self, staging):\n"
+        "    publish(self, staging)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "archive.Archive._publish = published_then_signalled\n"
+        "from reportgen.cli import cli\n"
+        "cli(sys.argv[1:])\n"
+    )
+    reports = tmp_path / "reports"
+    done = subprocess.run(
+        [sys.executable, "-c", program, "build", "--dataset", "digits", "--profile", "quick",
+         "--jobs", "1", "--only", "dataset", "--quiet", "--no-pdf", "--reports-dir",
+         str(reports), "--thresholds", str(DIGITS_SPEC)],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "REPORTGEN_CACHE": str(tmp_path / "cache")})
+    [version] = reports.glob("v*")
+    assert done.returncode == INTERRUPTED, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert f"{version.name} had been archived whole before the signal and stays" in line

@@ -103,6 +103,7 @@ def test_a_version_where_nothing_varies_measured_nothing_and_fails():
 
     measured = measure(document_with_repeats({"m.x.a": [0.9] * 5, "m.x.b": [3] * 5}))
     assert measured.metrics_tested == 0
+    assert measured.gate_rate is None and measured.metric_rate is None  # not 0.0: unmeasured
     with pytest.raises(GateFailed, match=NOTHING_CHECKED):
         measured.gate.enforce()
 
@@ -117,3 +118,6 @@ def test_false_alarms_on_a_version_where_nothing_varies_exits_1(tmp_path, monkey
     result = CliRunner().invoke(cli, ["false-alarms", "--reports-dir", str(tmp_path)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "the false-alarm rate was not measured" in result.output.splitlines()[-1]
+    assert "%" not in result.output and "no false-alarm rate was measured" in result.output
+    as_json = CliRunner().invoke(cli, ["false-alarms", "--json", "--reports-dir", str(tmp_path)])
+    assert '"gate_rate": null' in as_json.output and '"metric_rate": null' in as_json.output

@@ -43,6 +43,10 @@ from reportgen.errors import ReportgenError
 T = TypeVar("T")
 
 
+# What an experiment's code reads, per function: (its source, {followed name: stable text})
+CodeState = tuple[tuple[str, dict[str, str]], ...]
+
+
 @dataclass(frozen=True)
 class Experiment:
     name: str  # "binary.sgd": section, then unit
@@ -67,20 +71,36 @@ class Experiment:
     # the call it stands for); not in the cache key, which follows the code itself.
     shown_as: tuple[str, str] | tuple[()] = ()
 
-    def code_digest(self) -> str:
+    def code_digest(self, state: CodeState | None = None) -> str:
         """What the cache key knows of this experiment's code: its functions, its result type,
         every followed function, class and constant they use (directly or through them, so
         changing a shared helper or a seed reruns exactly the experiments that use it, in
         reportgen or in the user's own modules), its settings, and the code that makes the
-        inputs."""
+        inputs. `state`: the `state_read()` taken earlier (as its task started), else now."""
         parts = [_source(self.result_type), self.settings]
-        for function in self.code or (self.run,):
-            try:
-                parts += [_without_decorators(function)] + _code_used_by(function)
-            except Unfingerprintable as exc:
-                raise ReportgenError(f"experiment {self.name}: {exc}") from None
+        for own, found in self.state_read() if state is None else state:
+            parts += [own] + [found[key] for key in sorted(found)]
         parts += [path.read_text(encoding="utf-8") for path in _SHARED_CODE]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def state_read(self) -> CodeState:
+        """Per function of its code: its source without decorators, and what it uses that the
+        key follows (functions, classes, constants, module-level objects, transitively), by
+        name, each as stable text."""
+        state = []
+        for function in self.code or (self.run,):
+            try:
+                state.append((_without_decorators(function), _walk(function)[0]))
+            except Unfingerprintable as exc:
+                raise ReportgenError(f"experiment {self.name}: {exc}") from None
+        return tuple(state)
+
+    def state_changed(self, before: CodeState) -> list[str]:
+        """The names whose state differs from `before` (its `state_read()` as it started):
+        what running it changed of what its code reads (a module-level model it fitted)."""
+        was = {name: text for _, found in before for name, text in found.items()}
+        now = {name: text for _, found in self.state_read() for name, text in found.items()}
+        return sorted(name for name in was.keys() | now.keys() if was.get(name) != now.get(name))
 
     def draws_seeds(self) -> bool:
         """Whether its result changes with the repeat: a fold task's split is reshuffled; other
@@ -374,13 +394,6 @@ def _constant_line(dotted: str, widest: int = 100) -> str:
         return text
     size = f", {len(value)} items" if isinstance(value, tuple | list | dict) else ""
     return f"{name} = ...  # a {type(value).__qualname__}{size}, defined in {module}"
-
-
-def _code_used_by(function: Callable) -> list[str]:
-    """Sources of the followed functions and classes `function` uses, transitively, and the
-    values of the constants they read; sorted, so the digest does not depend on order."""
-    found, _ = _walk(function)
-    return [found[key] for key in sorted(found)]
 
 
 def _functions_used_by(function: Callable) -> set:

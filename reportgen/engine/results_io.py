@@ -23,6 +23,36 @@ class CorruptResult(Exception):
     """Stored bytes that do not decode to the expected result."""
 
 
+def unstorable(result) -> list[str]:
+    """The fields of a result the cache cannot store ("best: numpy.int64"): a field is a numpy
+    array or plain JSON data (numbers, strings, booleans, None, lists and dicts of them)."""
+    found = []
+    for field in dataclasses.fields(result):
+        value = getattr(result, field.name)
+        if isinstance(value, np.ndarray):
+            continue
+        try:
+            json.dumps(value, allow_nan=True)
+        except (TypeError, ValueError):
+            found.append(f"{field.name}: {_kind(value)}")
+    return found
+
+
+def _kind(value) -> str:
+    """The type a field holds, or for a list or dict, the first item's that JSON refuses."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(
+        value, list | tuple) else None
+    if items is not None:
+        for item in items:
+            try:
+                json.dumps(item)
+            except (TypeError, ValueError):
+                return f"a {type(value).__name__} holding {_kind(item)}"
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" else (
+        kind.__qualname__)
+
+
 def result_to_bytes(result, extra: dict | None = None) -> bytes:
     arrays, plain = {}, {}
     for field in dataclasses.fields(result):

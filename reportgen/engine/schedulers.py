@@ -41,6 +41,7 @@ from reportgen.engine.memory import peak_memory
 from reportgen.engine.profiles import CompactInputs, Inputs
 from reportgen.engine.registry import Experiment, Fitted, failure_at
 from reportgen.engine.repeats import in_repeat
+from reportgen.engine.results_io import unstorable
 from reportgen.engine.threads import running_with
 from reportgen.errors import ReportgenError
 from reportgen.interrupts import stop_if_signalled
@@ -115,6 +116,7 @@ def execute_task(experiment: Experiment, inputs: Inputs | SharedInputs | WorkerI
 def _timed(experiment: Experiment, inputs: Inputs, arguments: tuple,
            in_worker: bool) -> tuple[TaskOutcome, Any]:
     """One experiment's outcome, and the model it fitted (None unless it returns `Fitted`)."""
+    state = experiment.state_read()  # what the cache key holds of its code, as it starts
     started_at = time.time()
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught, peak_memory() as peak, \
@@ -124,10 +126,23 @@ def _timed(experiment: Experiment, inputs: Inputs, arguments: tuple,
             result = experiment.run(inputs, *arguments)
         except ReportgenError:
             raise
+        except SystemExit as exc:  # a build that exits 0 having checked nothing would pass
+            where = failure_at(exc).split(": SystemExit")[0]
+            raise ExperimentFailed(f"experiment {experiment.name} called sys.exit({exc.code})"
+                                   f" {where}: an experiment returns its result; nothing was"
+                                   " cached for it") from None
         except Exception as exc:  # the experiment's own code: one line, where and what
             raise ExperimentFailed(f"experiment {experiment.name} failed {failure_at(exc)};"
                                    " nothing was cached for it") from None
     seconds = time.perf_counter() - started
+    changed = experiment.state_changed(state)
+    if changed:  # the next task in this process would read another state: scheduler-dependent
+        raise ExperimentFailed(
+            f"experiment {experiment.name} changed {', '.join(changed)} while it ran (module-"
+            "level state its code reads, so what a later task computes would depend on which"
+            " tasks ran before it in the same process); fit or change a copy made inside the"
+            " experiment (sklearn.base.clone(...), copy.deepcopy(...)); nothing was cached for"
+            " it")
     model = None
     if isinstance(result, Fitted):
         result, model = result.result, result.model
@@ -135,10 +150,17 @@ def _timed(experiment: Experiment, inputs: Inputs, arguments: tuple,
         raise ReportgenError(f"experiment {experiment.name} returned {type(result).__name__},"
                              f" not the {experiment.result_type.__name__} its annotation says;"
                              " return an instance of its result dataclass")
+    refused = unstorable(result)
+    if refused:
+        raise ExperimentFailed(
+            f"experiment {experiment.name} returned {'; '.join(refused)} in its"
+            f" {experiment.result_type.__name__}, which the cache cannot store: a field holds"
+            " a numpy array or plain data (int(...), float(...), .tolist()); nothing was"
+            " cached for it")
     messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     return TaskOutcome(experiment.name, result, seconds, messages, peak["bytes"], _where(),
                        started_at, code_fingerprint(),
-                       experiment.code_digest() if in_worker else None), model
+                       experiment.code_digest(state) if in_worker else None), model
 
 
 def unimportable(modules: tuple[str, ...]) -> list[str]:

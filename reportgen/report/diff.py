@@ -140,6 +140,10 @@ def format_changes(form: str, changes: dict, old_id: str, new_id: str,
 def describe_false_alarms(measured: dict) -> str:
     """An A/A measurement (`false_alarms.FalseAlarms.as_dict`) in three lines."""
     flagged = ", ".join(f"{name} ({count})" for name, count in measured["most_flagged"])
+    if measured["gate_rate"] is None:
+        return (f"A/A check of `diff --fail-on significant` on repeats {measured['repeats'][0]}"
+                f"..{measured['repeats'][-1]}: no metric was tested in its {measured['splits']}"
+                " splits (none varies across the repeats), so no false-alarm rate was measured")
     return "\n".join([
         f"A/A check of `diff --fail-on significant` on repeats {measured['repeats'][0]}.."
         f"{measured['repeats'][-1]}, blocks of {measured['block']}: the gate failed in"

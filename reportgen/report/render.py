@@ -92,10 +92,12 @@ class PartialFailure(ReportgenError):
 
     @classmethod
     def of(cls, exc: Exception, partials: Path) -> PartialFailure | None:
-        """The failure, if its deepest template frame is in one of the version's partials."""
+        """The failure, if a template frame is in one of the version's partials (the deepest
+        such: a partial that hands a macro what its facts do not give fails in the macro)."""
         frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
-                  if frame.filename.endswith(".j2")]
-        if not frames or Path(frames[-1].filename).parent.resolve() != partials.resolve():
+                  if frame.filename.endswith(".j2")
+                  and Path(frame.filename).parent.resolve() == partials.resolve()]
+        if not frames:
             return None
         kind = ("names what its facts, metrics or figures do not give"
                 if isinstance(exc, UndefinedError) else "raises")
