@@ -28,6 +28,7 @@ import random
 import site
 import sys
 import sysconfig
+import threading
 import traceback
 import types
 import typing
@@ -119,6 +120,12 @@ def _without_decorators(function: Callable) -> str:
     return "\n".join(lines[start:])
 
 
+# inspect.getsource parses the module; CPython 3.11's parser is not safe in two threads at once
+# ("SystemError: AST constructor recursion depth mismatch", seen in CI on a Dask worker running
+# two tasks on its threads), so one thread of a process parses at a time.
+_PARSING = threading.Lock()
+
+
 @functools.cache
 def _source(code_object: Callable | type) -> str:
     """inspect.getsource, once per function or class and process: for a class it parses the
@@ -126,7 +133,8 @@ def _source(code_object: Callable | type) -> str:
     (Constants are read anew each time; only source text is remembered.) Code without source
     (defined at a prompt) is known by its compiled form, which changes with what it does."""
     try:
-        return inspect.getsource(code_object)
+        with _PARSING:
+            return inspect.getsource(code_object)
     except (OSError, TypeError):
         code = getattr(code_object, "__code__", None)
         if code is None:
