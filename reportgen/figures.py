@@ -48,8 +48,16 @@ def plot_display(display_class: type, ax, style: dict, name: str | None = None, 
         data["name" if takes_name else "estimator_name"] = name
     display = display_class(**data)
     if "curve_kwargs" in inspect.signature(display.plot).parameters:
-        return display.plot(ax=ax, curve_kwargs=style)
-    return display.plot(ax=ax, **style)
+        drawn = display.plot(ax=ax, curve_kwargs=style)
+    else:
+        drawn = display.plot(ax=ax, **style)
+    if name is not None and data.get("roc_auc") is not None:
+        # scikit-learn labels "(AUC = 1.00)" at two decimals, which reads as a perfect 0.9983:
+        # the label gives it at the report's four
+        for line in ax.get_lines():
+            if line.get_label().startswith(f"{name} (AUC"):
+                line.set_label(f"{name} (AUC = {data['roc_auc']:.4f})")
+    return drawn
 
 
 def digit_grid(images: np.ndarray, images_per_row: int = 10) -> np.ndarray:

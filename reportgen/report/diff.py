@@ -9,6 +9,7 @@ import math
 from reportgen.report.filters import (
     fmt_brief,
     fmt_number,
+    fmt_p_value,
     fmt_percent,
     fmt_ratio,
     fmt_seconds,
@@ -25,10 +26,11 @@ def _verdict(row: dict) -> str:
     paired t-test, p = 0.002"."""
     if row["p_value"] is None:
         return f"{row['verdict']}: {row.get('method') or 'no repeats'}"
+    p = fmt_p_value(row["p_value"])
+    p = p if p.startswith(("<", "≤")) else f"= {p}"
     if not row.get("null"):  # a diff stored before verdicts named their null
-        return f"{row['verdict']} (p = {fmt_number(row['p_value'], 3)})"
-    return (f"{row['verdict']}; null: {row['null']}; {row['test']},"
-            f" p = {fmt_number(row['p_value'], 3)}")
+        return f"{row['verdict']} (p {p})"
+    return f"{row['verdict']}; null: {row['null']}; {row['test']}, p {p}"
 
 
 def _delta(row: dict) -> str:

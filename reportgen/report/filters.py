@@ -36,6 +36,25 @@ def fmt_printed(value) -> str:
     return repr(value)
 
 
+def fmt_p_value(value, smallest: float | None = None) -> str:
+    """A p-value as a reader takes it in: three decimals down to 0.001, then "< 0.001" for
+    everything smaller, except tiny ones, given to one significant digit ("2e-12"), and
+    "< 1e-200" past what any test here resolves; "≤ x" where a permutation test's smallest
+    possible p-value was reached."""
+    if value is None:
+        return "—"
+    if smallest is not None and value <= smallest:
+        return f"≤ {smallest:.2g}"
+    if value >= 0.001:
+        return f"{value:.3f}"
+    if value < 1e-200:
+        return "< 1e-200"
+    if value >= 1e-4:
+        return "< 0.001"
+    mantissa, exponent = f"{value:.0e}".split("e")
+    return f"{mantissa}e-{int(exponent[1:])}"
+
+
 def fmt_percent(value, digits: int = 1) -> str:
     return "—" if value is None else f"{100 * value:.{digits}f} %"
 
@@ -136,4 +155,4 @@ def fmt_status(status) -> str:
 FILTERS = {"num": fmt_number, "pct": fmt_percent, "secs": fmt_seconds, "signed": fmt_signed,
            "ratio": fmt_ratio, "printed": fmt_printed, "brief": fmt_brief, "bytes": fmt_bytes,
            "spread": fmt_spread, "interval": fmt_interval, "bounds": fmt_bounds,
-           "status": fmt_status}
+           "status": fmt_status, "p": fmt_p_value}

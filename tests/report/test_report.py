@@ -240,3 +240,13 @@ def test_dataset_section_names_classes_that_are_not_digits():
     assert "5 Sandal," in html and "name classes, not digits" in html
     assert '<span class="class-name">Ankle boot</span>' in html
     assert "name classes, not digits" not in _dataset_section(list("0123456789"))
+
+
+def test_p_values_read_as_a_reader_takes_them_in():
+    from reportgen.report.filters import fmt_p_value
+
+    assert fmt_p_value(0.0123) == "0.012" and fmt_p_value(0.001) == "0.001"
+    assert fmt_p_value(0.00042) == "< 0.001"
+    assert fmt_p_value(2.3e-12) == "2e-12" and fmt_p_value(1.082e-238) == "< 1e-200"
+    assert fmt_p_value(0.0009995, smallest=0.0009995) == "≤ 0.001"  # a permutation test's floor
+    assert fmt_p_value(None) == "—"
