@@ -133,6 +133,7 @@ def matrix_context(data: dict, folder: Path) -> dict:
         "figures": {**dict.fromkeys(FIGURES), **{
             name: inline_figure(folder, path) for name, path in data.get("figures", {}).items()}},
         "chapter_run": bool(data["published"]),
+        "answer": _answer(data),
         "warning_rows": data.get("warning_rows", []),
     }
 
@@ -170,6 +171,57 @@ def read_matrix(version) -> dict:
         raise ReportgenError(f"{version.path / MATRIX_DATA} is not what reportgen wrote"
                              f" ({problem}); restore {version.id} from git or build it anew")
     return data
+
+
+def _answer(data: dict) -> dict:
+    """What the matrix report's first page says: which releases give every printed value (and
+    the command that builds the chapter with the newest of them), and at each release boundary
+    that changed numbers, which printed values it changed, from what to what."""
+    labels = [r["label"] for r in data["releases"]]
+    published = data["published"]
+    every = [label for i, label in enumerate(labels) if published
+             and all(row["agrees"][i] for row in published)]
+    command = None
+    if every:
+        pins = next(r["pins"] for r in data["releases"] if r["label"] == every[-1])
+        command = "reportgen build " + " ".join(f"--{name} {release}"
+                                                for name, release in pins.items())
+    boundaries = []
+    for step in data["changes"]:
+        if not step["metrics"]:
+            continue
+        before, after = labels.index(step["from"]), labels.index(step["to"])
+        printed = [{"metric": row["metric"],
+                    "change": _change(row["values"][before], row["values"][after]),
+                    "reproduced_before": row["agrees"][before],
+                    "reproduced_after": row["agrees"][after]}
+                   for row in published if row["values"][before] != row["values"][after]]
+        boundaries.append({"from": step["from"], "to": step["to"],
+                           "changed": len(step["metrics"]),
+                           "of": len(step["metrics"]) + step["unchanged"],
+                           "beyond_noise": step["beyond_noise"], "printed": printed})
+    return {"book_releases": every, "command": command, "printed": len(published),
+            "boundaries": boundaries}
+
+
+def _change(before, after, shown: int = 3) -> str:
+    """What changed in one value, in a line: a number "0.9669 → 0.9042"; a vector only its
+    changed elements ("[0] 0.9669 → 0.9042; [1] ..."); a matrix how many cells, by how much."""
+    def number(value) -> str:
+        return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+    if isinstance(before, list) and before and isinstance(before[0], list):
+        cells = [(b, a) for rb, ra in zip(before, after, strict=False)
+                 for b, a in zip(rb, ra, strict=False)]
+        differ = [abs(a - b) for b, a in cells if a != b]
+        return (f"{len(differ)} of {len(cells)} cells, by at most {number(max(differ))}"
+                if differ else "the same cells")
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        changed = [f"[{i}] {number(b)} → {number(a)}"
+                   for i, (b, a) in enumerate(zip(before, after, strict=True)) if a != b]
+        more = f"; and {len(changed) - shown} more" if len(changed) > shown else ""
+        return "; ".join(changed[:shown]) + more
+    return f"{number(before)} → {number(after)}"
 
 
 def render_matrix(folder: Path) -> str:
