@@ -123,11 +123,11 @@ def repeats_of(document: dict, name: str) -> dict | None:
     return (document.get("repeats") or {}).get("metrics", {}).get(name)
 
 
-def _printed_decimals(published: Any) -> int:
+def printed_decimals(published: Any) -> int:
     """Decimals the chapter printed. numpy prints an array with one precision and drops trailing
     zeros (`[0.8983, 0.891 , 0.9018]`), so a list counts its longest element."""
     if isinstance(published, list):
-        return max((_printed_decimals(p) for p in published), default=0)
+        return max((printed_decimals(p) for p in published), default=0)
     if isinstance(published, float):
         text = repr(published)
         return len(text.split(".")[1]) if "." in text else 0
@@ -136,7 +136,7 @@ def _printed_decimals(published: Any) -> int:
 
 def agrees_with_published(value: Any, published: Any, decimals: int | None = None) -> bool:
     """True when `value` rounds to what the chapter printed, at the digits it printed."""
-    decimals = _printed_decimals(published) if decimals is None else decimals
+    decimals = printed_decimals(published) if decimals is None else decimals
     if isinstance(published, list):
         return (
             isinstance(value, list) and len(value) == len(published)
@@ -151,7 +151,7 @@ def agrees_with_published(value: Any, published: Any, decimals: int | None = Non
 
 def rounded_like(value: Any, published: Any, decimals: int | None = None) -> Any:
     """`value` rounded to the digits the chapter printed, for showing the two side by side."""
-    decimals = _printed_decimals(published) if decimals is None else decimals
+    decimals = printed_decimals(published) if decimals is None else decimals
     if isinstance(published, list) and isinstance(value, list):
         return [rounded_like(v, p, decimals) for v, p in zip(value, published, strict=False)]
     if isinstance(published, float) and isinstance(value, float):
@@ -176,7 +176,7 @@ def _differing_elements(value: Any, published: Any) -> str:
             published and isinstance(published[0], list)) or len(value) != len(published):
         return ""
     differ = [i for i, (v, p) in enumerate(zip(value, published, strict=True))
-              if not agrees_with_published(v, p, _printed_decimals(published))]
+              if not agrees_with_published(v, p, printed_decimals(published))]
     if not differ:
         return ""
     which = ", ".join(str(i) for i in differ)

@@ -63,7 +63,7 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
             **entry,
             "facts": facts_of_any_release(entry["id"], entry.get("facts") or {}),
             "published": [{"detail": "", **row, "spread": repeats.get(row["metric"]),
-                           "note": note_of.get(row["metric"])}
+                           "note": note_of.get(row["metric"]), "elements": _elements(row)}
                           for row in published if row["metric"] in names],
             "has_published": any(metric["published"] for metric in entry["metrics"]),
             "metrics": [{**metric, "value": metrics[metric["name"]],
@@ -129,6 +129,20 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         "benchmarks": benchmarks,
         "projection": projection,
     }
+
+
+def _elements(row: dict) -> list[dict] | None:
+    """A printed vector's elements side by side, each marked whether this run reproduces it at
+    the printed digits (the report marks the ones that differ); None for any other value."""
+    from reportgen.metrics import agrees_with_published, printed_decimals
+
+    book, ours = row["published"], row.get("ours")
+    if not (isinstance(book, list) and isinstance(ours, list) and len(book) == len(ours)
+            and book and not isinstance(book[0], list)):
+        return None
+    decimals = printed_decimals(book)
+    return [{"book": b, "ours": r, "agrees": agrees_with_published(o, b, decimals)}
+            for b, o, r in zip(book, ours, row["ours_rounded"], strict=True)]
 
 
 def difference_notes(published: list[dict], sections: list[dict]) -> list[dict]:

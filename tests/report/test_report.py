@@ -250,3 +250,13 @@ def test_p_values_read_as_a_reader_takes_them_in():
     assert fmt_p_value(2.3e-12) == "2e-12" and fmt_p_value(1.082e-238) == "< 1e-200"
     assert fmt_p_value(0.0009995, smallest=0.0009995) == "≤ 0.001"  # a permutation test's floor
     assert fmt_p_value(None) == "—"
+
+
+def test_a_printed_vector_marks_the_elements_that_differ():
+    from reportgen.report.context import _elements
+
+    row = {"published": [0.9669, 0.91625, 0.96785], "ours": [0.90420001, 0.9477, 0.967851],
+           "ours_rounded": [0.9042, 0.9477, 0.96785]}
+    assert [e["agrees"] for e in _elements(row)] == [False, False, True]
+    assert _elements({"published": [[1, 2]], "ours": [[1, 2]], "ours_rounded": [[1, 2]]}) is None
+    assert _elements({"published": 0.5, "ours": 0.5, "ours_rounded": 0.5}) is None
