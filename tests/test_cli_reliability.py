@@ -269,6 +269,16 @@ def test_init_quotes_the_folder_in_its_next_command(tmp_path, monkeypatch):
     assert "next:  cd 'my chapter' && reportgen build --profile quick" in result.output
 
 
+def _small_build_under(program: str, reports, cache, *more: str) -> subprocess.CompletedProcess:
+    """`program` (which patches reportgen, then runs its CLI) building one digits section."""
+    return subprocess.run(
+        [sys.executable, "-c", program, "build", "--dataset", "digits", "--profile", "quick",
+         "--jobs", "1", "--only", "dataset", "--quiet", "--no-pdf", "--reports-dir",
+         str(reports), *more],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "REPORTGEN_CACHE": str(cache)})
+
+
 def test_a_sigterm_that_lands_in_a_finaliser_still_stops_the_build(tmp_path):
     """Its KeyboardInterrupt, raised inside a weakref callback, was printed as "Exception
     ignored" and dropped: the build went on to archive a version. Here the signal comes while
@@ -291,12 +301,7 @@ def test_a_sigterm_that_lands_in_a_finaliser_still_stops_the_build(tmp_path):
         "cli(sys.argv[1:])\n"
     )
     reports = tmp_path / "reports"
-    done = subprocess.run(
-        [sys.executable, "-c", program, "build", "--dataset", "digits", "--profile", "quick",
-         "--jobs", "1", "--only", "dataset", "--quiet", "--no-pdf", "--reports-dir",
-         str(reports)],
-        capture_output=True, text=True, timeout=300,
-        env={**os.environ, "REPORTGEN_CACHE": str(tmp_path / "cache")})
+    done = _small_build_under(program, reports, tmp_path / "cache")
     assert done.returncode == INTERRUPTED, done.stderr
     assert done.stderr.strip().splitlines() == [
         "interrupted: results finished so far stay in the cache for the next run; nothing"
@@ -320,12 +325,8 @@ def test_a_signal_after_the_version_was_archived_says_it_stays(tmp_path):
         "cli(sys.argv[1:])\n"
     )
     reports = tmp_path / "reports"
-    done = subprocess.run(
-        [sys.executable, "-c", program, "build", "--dataset", "digits", "--profile", "quick",
-         "--jobs", "1", "--only", "dataset", "--quiet", "--no-pdf", "--reports-dir",
-         str(reports), "--thresholds", str(DIGITS_SPEC)],
-        capture_output=True, text=True, timeout=300,
-        env={**os.environ, "REPORTGEN_CACHE": str(tmp_path / "cache")})
+    done = _small_build_under(program, reports, tmp_path / "cache", "--thresholds",
+                              str(DIGITS_SPEC))
     [version] = reports.glob("v*")
     assert done.returncode == INTERRUPTED, done.stderr
     [line] = done.stderr.strip().splitlines()
