@@ -14,6 +14,20 @@ def threshold_of_any_release(outcome: dict) -> dict:
             "status": stored_status(outcome)}
 
 
+def published_of_any_release(row: dict) -> dict:
+    """A printed value's row from before its cause and its detail were kept apart: the cause
+    ends with the release this run used ("...; this run used scikit-learn 1.9.1"), what
+    follows is this value's own detail (which elements differ)."""
+    if "detail" in row:
+        return row
+    why, marker = row.get("why") or "", "; this run used scikit-learn "
+    at = why.find(marker)
+    end = why.find(". ", at) if at >= 0 else -1
+    if end < 0:
+        return {**row, "detail": ""}
+    return {**row, "why": why[:end], "detail": why[end + 2:]}
+
+
 def changes_of_any_release(changes: dict | None) -> dict | None:
     """Changes stored before diffs knew the noise have no verdicts: shown as "—"; before
     verdicts named their null and test, none is named."""

@@ -11,6 +11,7 @@ from reportgen.report.compat import (
     changes_of_any_release,
     facts_of_any_release,
     projection_of_any_release,
+    published_of_any_release,
     threshold_of_any_release,
 )
 from reportgen.report.jinja import svg_data_url
@@ -42,7 +43,8 @@ def inline_figure(folder: Path, relative: str) -> str:
 
 def report_context(document: dict, data: dict, folder: Path) -> dict:
     """The templates' context: `metrics.json` and `render.json` combined, figures inlined."""
-    metrics, published = document["metrics"], document["published"]
+    metrics = document["metrics"]
+    published = [published_of_any_release(row) for row in document["published"]]
     experiments = document["timings"]["experiments"]
     thresholds = [threshold_of_any_release(t) for t in document.get("thresholds", [])]
     repeats = (document.get("repeats") or {}).get("metrics", {})
@@ -62,7 +64,7 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
             "from_chapter": entry["id"] != "test",  # the built-in test set, before it was said
             **entry,
             "facts": facts_of_any_release(entry["id"], entry.get("facts") or {}),
-            "published": [{"detail": "", **row, "spread": repeats.get(row["metric"]),
+            "published": [{**row, "spread": repeats.get(row["metric"]),
                            "note": note_of.get(row["metric"]), "elements": _elements(row)}
                           for row in published if row["metric"] in names],
             "has_published": any(metric["published"] for metric in entry["metrics"]),

@@ -260,3 +260,11 @@ def test_a_printed_vector_marks_the_elements_that_differ():
     assert [e["agrees"] for e in _elements(row)] == [False, False, True]
     assert _elements({"published": [[1, 2]], "ours": [[1, 2]], "ours_rounded": [[1, 2]]}) is None
     assert _elements({"published": 0.5, "ours": 0.5, "ours_rounded": 0.5}) is None
+
+
+def test_a_list_keeps_its_different_values_apart():
+    """The book's folds [0.95035, 0.96035, 0.9604] read [0.9504, 0.9604, 0.9604] at four
+    decimals: two different folds looked equal."""
+    assert fmt_number([0.95035, 0.96035, 0.9604]) == "[0.95035, 0.96035, 0.96040]"
+    assert fmt_number([0.9, 0.8]) == "[0.9000, 0.8000]" and fmt_number([0.5, 0.5]) == (
+        "[0.5000, 0.5000]")
