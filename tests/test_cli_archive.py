@@ -199,7 +199,7 @@ def test_a_full_disk_is_one_line_and_leaves_no_version(tmp_path, monkeypatch):
     def full(html, build_dir, path):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr("reportgen.build.write_pdf", full)
+    monkeypatch.setattr("reportgen.report.render.write_pdf", full)
     reports = tmp_path / "r"
     result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1",
                  "--quiet", "--reports-dir", str(reports))
