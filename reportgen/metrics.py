@@ -159,7 +159,9 @@ def rounded_like(value: Any, published: Any, decimals: int | None = None) -> Any
     return value
 
 
-def _matrix_difference(value: list, published: list) -> dict:
+def matrix_difference(value: list, published: list) -> dict:
+    """How a matrix of counts differs from another: its shape, cells, cells that differ and
+    the largest difference (None where the shapes differ)."""
     ours, theirs = np.asarray(value), np.asarray(published)
     if ours.shape != theirs.shape:
         return {"shape": list(ours.shape), "cells": int(theirs.size), "cells_differ": None,
@@ -170,13 +172,22 @@ def _matrix_difference(value: list, published: list) -> dict:
             "max_abs_diff": int(np.abs(ours - theirs).max()) if differ.any() else 0}
 
 
+def element_agreement(value: Any, published: Any) -> list[bool] | None:
+    """For a printed vector of numbers: whether each of ours agrees with its printed element
+    at the vector's printed digits; None for any other value (a matrix, a scalar, a length
+    that differs)."""
+    if not (isinstance(published, list) and isinstance(value, list)) or not published or (
+            isinstance(published[0], list)) or len(value) != len(published):
+        return None
+    decimals = printed_decimals(published)
+    return [agrees_with_published(v, p, decimals)
+            for v, p in zip(value, published, strict=True)]
+
+
 def _differing_elements(value: Any, published: Any) -> str:
     """For a list of numbers: how many of its values differ at the printed digits."""
-    if not (isinstance(published, list) and isinstance(value, list)) or (
-            published and isinstance(published[0], list)) or len(value) != len(published):
-        return ""
-    differ = [i for i, (v, p) in enumerate(zip(value, published, strict=True))
-              if not agrees_with_published(v, p, printed_decimals(published))]
+    agreement = element_agreement(value, published) or []
+    differ = [i for i, agrees in enumerate(agreement) if not agrees]
     if not differ:
         return ""
     which = ", ".join(str(i) for i in differ)
@@ -207,7 +218,7 @@ def published_comparison(run: RunResult, values: dict[str, Any]) -> list[dict]:
             "published": metric.published,
             "ours": ours,
             "ours_rounded": rounded_like(ours, metric.published),
-            "matrix": _matrix_difference(ours, metric.published) if is_matrix else None,
+            "matrix": matrix_difference(ours, metric.published) if is_matrix else None,
             "agrees": same,
             # the cause (shared by every value one release boundary changed), and what
             # differs in this value: the report states each cause once, as a note

@@ -136,15 +136,14 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
 def _elements(row: dict) -> list[dict] | None:
     """A printed vector's elements side by side, each marked whether this run reproduces it at
     the printed digits (the report marks the ones that differ); None for any other value."""
-    from reportgen.metrics import agrees_with_published, printed_decimals
+    from reportgen.metrics import element_agreement
 
-    book, ours = row["published"], row.get("ours")
-    if not (isinstance(book, list) and isinstance(ours, list) and len(book) == len(ours)
-            and book and not isinstance(book[0], list)):
+    agreement = element_agreement(row.get("ours"), row["published"])
+    if agreement is None:
         return None
-    decimals = printed_decimals(book)
-    return [{"book": b, "ours": r, "agrees": agrees_with_published(o, b, decimals)}
-            for b, o, r in zip(book, ours, row["ours_rounded"], strict=True)]
+    return [{"book": b, "ours": r, "agrees": agrees}
+            for b, r, agrees in zip(row["published"], row["ours_rounded"], agreement,
+                                    strict=True)]
 
 
 def difference_notes(published: list[dict], sections: list[dict]) -> list[dict]:

@@ -11,6 +11,7 @@ from reportgen.archive import ANY, INT, NUMBER, STR, Each, Maybe, read_json
 from reportgen.errors import ReportgenError
 from reportgen.figures import figure_svg, release_grid
 from reportgen.matrix import MATRIX_DATA, MATRIX_SCHEMA, totals
+from reportgen.metrics import matrix_difference
 
 _LIST = (list,)
 MATRIX_SHAPE = {
@@ -211,11 +212,12 @@ def _change(before, after, shown: int = 3) -> str:
         return f"{value:.6g}" if isinstance(value, float) else str(value)
 
     if isinstance(before, list) and before and isinstance(before[0], list):
-        cells = [(b, a) for rb, ra in zip(before, after, strict=False)
-                 for b, a in zip(rb, ra, strict=False)]
-        differ = [abs(a - b) for b, a in cells if a != b]
-        return (f"{len(differ)} of {len(cells)} cells, by at most {number(max(differ))}"
-                if differ else "the same cells")
+        difference = matrix_difference(after, before)
+        if difference["cells_differ"] is None:
+            return f"a {'×'.join(map(str, difference['shape']))} matrix, of another shape"
+        return (f"{difference['cells_differ']} of {difference['cells']} cells, by at most"
+                f" {difference['max_abs_diff']}" if difference["cells_differ"]
+                else "the same cells")
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
         changed = [f"[{i}] {number(b)} → {number(a)}"
                    for i, (b, a) in enumerate(zip(before, after, strict=True)) if a != b]
