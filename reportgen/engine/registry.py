@@ -120,9 +120,10 @@ def _without_decorators(function: Callable) -> str:
     return "\n".join(lines[start:])
 
 
-# inspect.getsource parses the module; CPython 3.11's parser is not safe in two threads at once
-# ("SystemError: AST constructor recursion depth mismatch", seen in CI on a Dask worker running
-# two tasks on its threads), so one thread of a process parses at a time.
+# inspect.getsource parses the module. CI once failed with "SystemError: AST constructor
+# recursion depth mismatch" in a Dask worker running two tasks on its threads; CPython reports
+# that error as spurious in threaded programs (python/cpython#106905), and it was not reproduced
+# here, so which cause applies is not measured. One thread of a process parses at a time.
 _PARSING = threading.Lock()
 
 
