@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from reportgen.archive import Archive
 from reportgen.build import build_report
 from reportgen.cli import cli
+from reportgen.report.filters import fmt_number
 
 
 def run(*args):
@@ -155,3 +156,21 @@ def test_files_of_the_wrong_shape_are_one_line_naming_the_version(archived, tmp_
     assert "is not what reportgen wrote" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out" / "report.html").exists()
+
+
+def test_a_claim_on_an_interval_end_says_so_on_the_answer_page(tmp_path):
+    """A claim checked on the low end of a test-sample interval showed that end (0.0255) as if
+    it were the metric's value (+0.0325)."""
+    from pathlib import Path
+
+    reports = Path(__file__).parents[2] / "reports"
+    version = [v for v in Archive(reports).versions() if v.kind == "chapter"
+               and (v.path / "render.json").exists()][-1]
+    run("render", version.id, "--reports-dir", str(reports), "--no-pdf", "--out",
+        str(tmp_path))
+    html = (tmp_path / "report.html").read_text()
+    answer = html[html.index('<section id="summary"'):html.index("Headline numbers")]
+    on_ends = [t for t in version.metrics()["thresholds"] if t.get("checked") == "sample_low"]
+    assert on_ends, "the committed reference has claims on the test-sample interval"
+    for t in on_ends:
+        assert f"the low end of its test-sample interval: {fmt_number(t['value'])}" in answer
