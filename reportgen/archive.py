@@ -26,10 +26,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reportgen import interrupts
 from reportgen.errors import ReportgenError
 from reportgen.storage import atomic_write
+
+if TYPE_CHECKING:
+    from reportgen.record import VersionRecord
 
 VERSION_RE = re.compile(r"^v(?P<seq>\d{4,})-(?P<stamp>\d{8}T\d{6}Z)-(?P<rest>.+)$")
 STAGING_RE = re.compile(r"^\.staging-v(?P<seq>\d{4,})-(?P<pid>\d+)$")
@@ -100,7 +104,7 @@ class Version:
         """The manifest's headline metrics with their values from the digest-checked
         metrics.json; a manifest whose headline says another value was changed since the
         build (nothing checks the manifest itself) and is refused in one line."""
-        metrics = self.metrics()["metrics"]
+        metrics = self.record().metrics
         labels = self.manifest.get("headline_labels", {})
         found = []
         for name, claimed in self.manifest.get("headlines", {}).items():
@@ -113,14 +117,14 @@ class Version:
             found.append(Headline(name, labels.get(name, name), value))
         return found
 
-    def metrics(self) -> dict:
-        """The version's metrics.json, refused if it no longer matches the manifest's digest
-        or lacks what every reader needs (the metrics, the dataset and profile names)."""
+    def record(self) -> VersionRecord:
+        """What the version measured (its metrics.json, decoded), refused if the file no longer
+        matches the manifest's digest or is not a version record."""
         if self.kind == "matrix":
             raise ReportgenError(f"{self.id} is a release matrix, not a build of the chapter:"
                                  f" `reportgen show {self.id}` summarises it, and its report"
                                  " compares the releases")
-        return self.read_json("metrics.json", METRICS_SHAPE)
+        return read_record(self.path / "metrics.json", self)
 
     def read_json(self, name: str, shape: dict[str, tuple[type, ...]]) -> dict:
         """One JSON file of the version: checked against the manifest, then against `shape`
@@ -453,21 +457,44 @@ METRICS_SHAPE = {
     "published?": [{"metric": STR}],
     "timings?": {"wall_seconds": NUMBER, "jobs?": INT,
                  "experiments": Each({"seconds": NUMBER, "cached": BOOL,
-                                      "peak_rss_bytes?": Maybe(INT), "threads?": INT})},
+                                      "peak_rss_bytes?": Maybe(INT), "threads?": Maybe(INT)})},
     "repeats?": Maybe({"count": INT, "deterministic?": [STR],
                        "metrics?": Each({"values": (list,)})}),
     "sample_intervals?": Each({"low": NUMBER, "high": NUMBER, "method": STR}),
 }
 
 
-def read_json(path: Path, shape: dict) -> dict:
-    """A JSON object of the archive of the shape `shape` describes (see above)."""
+def read_record(path: Path, version: Version | None = None) -> VersionRecord:
+    """The version record a metrics.json holds (of an archived `version`: checked against its
+    manifest first); a damaged, edited or newer file is one line naming it."""
+    from reportgen.record import RecordError, VersionRecord
+
+    if version is not None and (problem := version.problem_with(path.name)):
+        raise ReportgenError(f"{path}: {problem} (its sha256 is not the manifest's); restore"
+                             f" {version.id} from git or build anew")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return VersionRecord.from_json(_load(path), path)
+    except RecordError as exc:
+        raise ReportgenError(str(exc)) from None
+
+
+def _load(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
         raise ReportgenError(f"{path} is damaged ({reason}): restore its version from git, or"
                              " move the version's folder out of the archive") from None
+
+
+def shape_problem(data, shape: dict) -> str | None:
+    """What in `data` does not have `shape` (see above), or None."""
+    return _shape_problem(data, shape, "")
+
+
+def read_json(path: Path, shape: dict) -> dict:
+    """A JSON object of the archive of the shape `shape` describes (see above)."""
+    data = _load(path)
     problem = _shape_problem(data, shape, "")
     if problem:
         raise ReportgenError(f"{path} is not what reportgen wrote ({problem}): restore its"

@@ -14,7 +14,7 @@ from reportgen import provenance
 from reportgen.archive import Archive, refuse_inside_archive
 from reportgen.benchmarks import report_context as benchmark_context
 from reportgen.chapter import Chapter, built_in
-from reportgen.compare import compare_documents
+from reportgen.compare import compare_records
 from reportgen.data import Dataset, load_dataset
 from reportgen.engine.profiles import Profile, resolve_profile
 from reportgen.engine.runner import NoProgress, RunResult, run_experiments
@@ -24,6 +24,7 @@ from reportgen.export import export_run, write_json
 from reportgen.figures import figure_svg, projection_chart, spread_chart, timeline_chart
 from reportgen.gate import Gate
 from reportgen.interrupts import stop_if_signalled
+from reportgen.record import VersionRecord
 from reportgen.report.index import write_index
 from reportgen.report.model import (
     PARTIALS,
@@ -178,7 +179,7 @@ def _write_svg(folder: Path, relative: str, svg: bytes) -> str:
     return relative
 
 
-def write_run_charts(run: RunResult, document: dict, folder: Path,
+def write_run_charts(run: RunResult, record: VersionRecord, folder: Path,
                      benchmarks_dir: Path | None) -> dict:
     """The charts of the report's frame (benchmark history, projection, timeline, the repeats'
     spread) drawn into a version being staged; what render.json says of them."""
@@ -193,7 +194,7 @@ def write_run_charts(run: RunResult, document: dict, folder: Path,
         projection["timeline_chart"] = _write_svg(folder, TIMELINE_CHART, figure_svg(
             timeline_chart(projection["timeline"])))
     leading = [h["metric"] for h in headlines(run.sections)]
-    spread = [row for row in robustness_rows(document, leading) if varies(row)]
+    spread = [row for row in robustness_rows(record, leading) if varies(row)]
     robustness = ({"chart": _write_svg(folder, SPREAD_CHART, figure_svg(spread_chart(spread)))}
                   if spread else None)
     return {"benchmarks": benchmarks, "projection": projection, "robustness": robustness}
@@ -203,7 +204,7 @@ def write_run_charts(run: RunResult, document: dict, folder: Path,
 class BuildOutcome:
     version_id: str
     path: Path
-    document: dict
+    record: VersionRecord
     previous_id: str | None
     changes: dict | None
     gate: Gate  # the thresholds' verdict: a build that checked none of them does not pass
@@ -248,22 +249,22 @@ def build_report(
     scope = "" if only is None else "-only-" + "-".join(s.id for s in sections)
 
     with archive.new_version(f"{ds.name}-{chosen.name}{scope}-{origin.short_commit}") as staging:
-        def annotate(document: dict) -> None:
-            document["version"] = staging.id
-            document["thresholds"] = [outcome.as_dict() for outcome in evaluate(spec, document)]
+        def annotate(record: VersionRecord) -> VersionRecord:
+            return record.with_(version=staging.id, thresholds=[
+                outcome.stored() for outcome in evaluate(spec, record)])
 
-        document, figures, facts = export_run(run, staging.path, annotate)
+        record, figures, facts = export_run(run, staging.path, annotate)
         copy_partials(run, staging.path)
 
         previous = archive.previous(ds.name, chosen.name + scope,
                                     scikit_learn=origin.libraries["scikit-learn"])
-        changes = compare_documents(previous.metrics(), document) if previous else None
+        changes = compare_records(previous.record(), record) if previous else None
         render_data = build_render_data(
             run=run, facts=facts, figures=figures, version_id=staging.id,
             created_utc=staging.created.strftime("%Y-%m-%d %H:%M:%S"),
             provenance=origin.as_dict(), changes=changes,
             previous_id=previous.id if previous else None,
-            **write_run_charts(run, document, staging.path, benchmarks_dir),
+            **write_run_charts(run, record, staging.path, benchmarks_dir),
             chapter={"title": chapter.title, "subtitle": chapter.project.subtitle,
                      "spec": _shown_path(thresholds_path or chapter.thresholds,
                                          chapter.project.root)},
@@ -271,11 +272,11 @@ def build_report(
         )
         write_json(staging.path / RENDER_DATA, render_data)
         write_report(staging.path, pdf, run.sections)
-        thresholds = document["thresholds"]
+        thresholds = record.thresholds
         staging.describe(
             dataset=ds.name, profile=chosen.name + scope, commit=origin.commit,
             dirty=origin.dirty, sections=[s.id for s in sections],
-            headlines={h["metric"]: document["metrics"][h["metric"]]
+            headlines={h["metric"]: record.metrics[h["metric"]]
                        for h in headlines(sections)},
             headline_labels={h["metric"]: h["label"] for h in headlines(sections)},
             thresholds={"passed": passed_count(thresholds), "total": len(thresholds)},
@@ -285,9 +286,9 @@ def build_report(
         )
         stop_if_signalled()  # never publish after a signal, though its raise was lost
     write_index(archive)
-    nothing = "" if thresholds else none_apply(spec, document,
+    nothing = "" if thresholds else none_apply(spec, record,
                                                thresholds_path or chapter.thresholds)
-    return BuildOutcome(staging.id, archive.root / staging.id, document,
+    return BuildOutcome(staging.id, archive.root / staging.id, record,
                         previous.id if previous else None, changes,
                         thresholds_gate(thresholds, staging.id, nothing))
 
@@ -354,7 +355,7 @@ def build_matrix(
     with archive.new_version(slug) as staging:
         for run in runs:
             write_json(staging.path / RUNS / run.environment.path.name / "metrics.json",
-                       run.document)
+                       run.record.to_json())
         data["figures"] = {}
         for name, svg in draw_figures(data).items():
             atomic_write(staging.path / "figures" / name, lambda tmp, s=svg: tmp.write_bytes(s))
@@ -374,6 +375,6 @@ def build_matrix(
         )
         stop_if_signalled()  # never publish after a signal, though its raise was lost
     write_index(archive)
-    nothing = none_apply(spec, runs[-1].document, thresholds_path or chapter.thresholds)
+    nothing = none_apply(spec, runs[-1].record, thresholds_path or chapter.thresholds)
     return MatrixOutcome(staging.id, archive.root / staging.id, data,
                          matrix_gate(data, staging.id, nothing))

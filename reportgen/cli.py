@@ -9,6 +9,7 @@ import shlex
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import numpy as np
@@ -21,6 +22,9 @@ from reportgen.engine.profiles import PROFILES
 from reportgen.engine.repeats import MAX_REPEATS
 from reportgen.errors import ReportgenError
 from reportgen.storage import staged_folder, writable_folder
+
+if TYPE_CHECKING:
+    from reportgen.record import VersionRecord
 
 # scikit-learn, matplotlib and WeasyPrint load only inside the commands that use them, so
 # `data fetch`, `list` and `show` answer at once.
@@ -392,7 +396,7 @@ def build_command(ctx, profile, dataset, data_file, train_size, jobs, threads, s
             only=only or None, progress=progress,
             log=lambda m: None if quiet else _say(m),
         )
-    _print_summary(outcome.document, outcome.version_id, _manifest_labels(outcome.path))
+    _print_summary(outcome.record, outcome.version_id, _manifest_labels(outcome.path))
     if outcome.previous_id:
         changed = len(outcome.changes["metrics"])
         added = len(outcome.changes["added_metrics"])
@@ -414,39 +418,39 @@ def _manifest_labels(path: Path) -> dict[str, str]:
     return {name: labels.get(name, name) for name in manifest.get("headlines", {})}
 
 
-def _print_summary(document: dict, version_id: str, labels: dict[str, str]) -> None:
+def _print_summary(record: VersionRecord, version_id: str, labels: dict[str, str]) -> None:
     """What a version holds, in a few lines; `labels` names its headline metrics."""
     from reportgen.report.filters import fmt_number, fmt_seconds, fmt_spread
     from reportgen.thresholds import passed_count
 
     click.echo(f"version:   {version_id}")
-    click.echo(f"dataset:   {document['dataset']['name']} ({document['dataset']['source']}),"
-               f" profile {document['profile']['name']}"
-               f" ({document['profile']['train_size']} training images)")
-    experiments = document["timings"]["experiments"].values()
-    cached = sum(e["cached"] for e in experiments)
-    click.echo(f"time:      {fmt_seconds(document['timings']['wall_seconds'])} for the experiments"
+    click.echo(f"dataset:   {record.dataset.name} ({record.dataset.source}),"
+               f" profile {record.profile.name}"
+               f" ({record.profile.train_size} training images)")
+    experiments = record.timings.experiments.values()
+    cached = sum(e.cached for e in experiments)
+    click.echo(f"time:      {fmt_seconds(record.timings.wall_seconds)} for the experiments"
                f" ({len(experiments) - cached} computed, {cached} from the cache; computing all"
-               f" took {fmt_seconds(sum(e['seconds'] for e in experiments))})")
-    repeats = document.get("repeats")
+               f" took {fmt_seconds(sum(e.seconds for e in experiments))})")
+    repeats = record.repeats
     if repeats:
-        click.echo(f"repeats:   {repeats['count']} (repeat 0 is the chapter's run;"
-                   f" {len(repeats['deterministic'])} deterministic experiments ran once)")
+        click.echo(f"repeats:   {repeats.count} (repeat 0 is the chapter's run;"
+                   f" {len(repeats.deterministic)} deterministic experiments ran once)")
     for name, label in labels.items():
-        if name in document["metrics"]:
-            spread = fmt_spread((repeats or {}).get("metrics", {}).get(name))
-            click.echo(f"  {label:<34} {fmt_number(document['metrics'][name])}"
+        if name in record.metrics:
+            spread = fmt_spread(record.spread(name))
+            click.echo(f"  {label:<34} {fmt_number(record.metrics[name])}"
                        + (f"   (repeats: {spread})" if repeats else ""))
-    thresholds = document.get("thresholds", [])
+    thresholds = record.thresholds or []
     passed = passed_count(thresholds)
     if thresholds:
         click.echo(f"thresholds: {passed} of {len(thresholds)} pass")
     else:
-        click.echo(f"thresholds: none apply to {document['dataset']['name']}"
-                   f" with profile {document['profile']['name']}")
+        click.echo(f"thresholds: none apply to {record.dataset.name}"
+                   f" with profile {record.profile.name}")
     for t in thresholds:
-        if not t["passed"]:
-            click.echo(f"  {t['message']}")  # FAIL, WARN or MISSING, from the message
+        if not t.passed:
+            click.echo(f"  {t.message}")  # FAIL, WARN or MISSING, from the message
 
 
 @cli.command("matrix")
@@ -660,20 +664,20 @@ def show_command(version, metric, as_json, findings, reports_dir) -> None:
     if findings:
         raise ReportgenError(f"{found.id} is a build of the chapter: --findings shows what a"
                              " release matrix found (`reportgen list` marks them)")
-    document = found.metrics()
+    record = found.record()
     if metric:
-        from reportgen.metrics import stored_name
+        from reportgen.record import RENAMED_METRICS
 
-        metric = stored_name(metric, document["metrics"])
-        if metric not in document["metrics"]:
+        metric = RENAMED_METRICS.get(metric, metric)  # a version reads with today's names
+        if metric not in record.metrics:
             raise ReportgenError(f"no metric {metric!r} in {found.id}; see `reportgen show"
                                  f" {found.id} --json` for the names")
-        click.echo(json.dumps(document["metrics"][metric]))
+        click.echo(json.dumps(record.metrics[metric]))
         return
     if as_json:
-        click.echo(json.dumps(document, indent=2))
+        click.echo(json.dumps(record.to_json(), indent=2))
         return
-    _print_summary(document, found.id, _manifest_labels(found.path))
+    _print_summary(record, found.id, _manifest_labels(found.path))
     problems = archive.verify(found)
     click.echo(f"files:     {len(found.manifest['files'])} in {found.path}, "
                + ("all match the manifest" if not problems else "; ".join(problems)))
@@ -681,7 +685,7 @@ def show_command(version, metric, as_json, findings, reports_dir) -> None:
 
 def _show_matrix(archive, found, metric: str | None, as_json: bool, findings: bool) -> None:
     """`show` of a release matrix: its findings, one metric in every release, or its data."""
-    from reportgen.archive import METRICS_SHAPE
+    from reportgen.archive import read_record
     from reportgen.matrix import RUNS
     from reportgen.release_findings import findings_of
     from reportgen.report.matrix import read_matrix
@@ -700,12 +704,12 @@ def _show_matrix(archive, found, metric: str | None, as_json: bool, findings: bo
     if metric:
         values = {}
         for release in data["releases"]:
-            document = found.read_json(f"{RUNS}/{release['environment']}/metrics.json",
-                                       METRICS_SHAPE)
-            if metric not in document["metrics"]:
+            record = read_record(found.path / RUNS / release["environment"] / "metrics.json",
+                                 found)
+            if metric not in record.metrics:
                 raise ReportgenError(f"no metric {metric!r} in {found.id}; see `reportgen show"
                                      f" {found.id} --json` for the names")
-            values[release["label"]] = document["metrics"][metric]
+            values[release["label"]] = record.metrics[metric]
         click.echo(json.dumps(values))
         return
     _print_matrix(data, found.id)
@@ -728,14 +732,14 @@ def diff_command(old, new, reports_dir, form, fail_on) -> None:
     """Show metric, threshold and timing changes from version OLD to NEW, each changed metric
     judged against the noise its repeats measure (significant, within noise, unknown)."""
     from reportgen.archive import Archive
-    from reportgen.compare import compare_documents, diff_gate
+    from reportgen.compare import compare_records, diff_gate
     from reportgen.report.diff import format_changes
 
     archive = Archive(reports_dir, warn=_say)
     a, b = archive.resolve(old, kind="chapter"), archive.resolve(new, kind="chapter")
-    new_document = b.metrics()
-    changes = compare_documents(a.metrics(), new_document)
-    click.echo(format_changes(form, changes, a.id, b.id, new_document["metrics"]))
+    newer = b.record()
+    changes = compare_records(a.record(), newer)
+    click.echo(format_changes(form, changes, a.id, b.id, newer.metrics))
     if fail_on == "significant":
         diff_gate(changes, a.id, b.id).enforce()
 
@@ -751,11 +755,10 @@ def false_alarms_command(version, reports_dir, block, as_json) -> None:
     repeats split into two blocks with disjoint seeds, compared as two builds (an A/A check)."""
     from reportgen.archive import Archive
     from reportgen.false_alarms import measure
-    from reportgen.metrics import with_current_names
     from reportgen.report.diff import describe_false_alarms
 
     found = Archive(reports_dir, warn=_say).resolve(version, kind="chapter")
-    measured = measure(with_current_names(found.metrics()), block)
+    measured = measure(found.record(), block)
     if as_json:
         click.echo(json.dumps({"version": found.id, **measured.as_dict()}, indent=2))
     else:
@@ -772,7 +775,6 @@ def check_command(version, reports_dir, thresholds_path) -> None:
     threshold of severity "warn" is shown as WARN and does not)."""
     from reportgen.archive import Archive
     from reportgen.chapter import find_project
-    from reportgen.metrics import with_current_names
     from reportgen.thresholds import (
         evaluate,
         load_spec,
@@ -784,19 +786,19 @@ def check_command(version, reports_dir, thresholds_path) -> None:
 
     path = thresholds_path or find_project().thresholds_path
     found = Archive(reports_dir, warn=_say).resolve(version, kind="chapter")
-    document = with_current_names(found.metrics())  # a renamed metric: today's name
-    spec = load_spec(path, version_metrics(document), [*DATASETS, document["dataset"]["name"]])
-    require_applicable(spec, document, path)  # a gate that checks nothing must not pass
-    outcomes = evaluate(spec, document)
+    record = found.record()  # a renamed metric reads under today's name
+    spec = load_spec(path, version_metrics(record), [*DATASETS, record.dataset.name])
+    require_applicable(spec, record, path)  # a gate that checks nothing must not pass
+    outcomes = evaluate(spec, record)
     for outcome in outcomes:
         click.echo(outcome.message)
-    for threshold, sections in not_built(spec, document):
+    for threshold, sections in not_built(spec, record):
         click.echo(f"NOT CHECKED {threshold.id}: {found.id} ran no section"
-                   f" {', '.join(sections)} (built: {', '.join(document['sections'])})")
+                   f" {', '.join(sections)} (built: {', '.join(record.sections or [])})")
     warned = sum(o.status == "WARN" for o in outcomes)
     click.echo(f"{found.id}: {sum(o.passed for o in outcomes)} of {len(outcomes)} thresholds"
                f" pass" + (f", {warned} warn (severity warn: not a failure)" if warned else ""))
-    thresholds_gate([o.as_dict() for o in outcomes], found.id, nothing="").enforce()
+    thresholds_gate([o.stored() for o in outcomes], found.id, nothing="").enforce()
 
 
 @cli.command("render")

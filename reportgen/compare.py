@@ -1,4 +1,4 @@
-"""What changed between two metrics documents: metrics, thresholds, timings.
+"""What changed between two version records: metrics, thresholds, timings.
 
 Used by `reportgen diff` and by the report's "changes since the previous version". Every
 changed metric gets a verdict that knows the noise (`classify`):
@@ -33,7 +33,7 @@ import numpy as np
 from scipy import stats
 
 from reportgen.gate import Gate
-from reportgen.metrics import repeats_of, with_current_names
+from reportgen.record import Spread, TaskTiming, VersionRecord
 from reportgen.statistics import seeded
 
 SIGNIFICANCE = 0.05
@@ -46,14 +46,14 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _split(timing: dict) -> tuple[str, ...]:
+def _split(timing: TaskTiming) -> tuple[str, ...]:
     """The tasks a task waited for (none recorded before tasks were split into folds)."""
-    return tuple(timing.get("depends_on") or ())
+    return tuple(timing.depends_on)
 
 
-def _deterministic(document: dict, name: str) -> bool:
+def _deterministic(record: VersionRecord, name: str) -> bool:
     """Whether the version repeated its seeded experiments and this metric's is not one."""
-    return name in (document.get("repeats") or {}).get("deterministic_metrics", ())
+    return bool(record.repeats) and name in record.repeats.deterministic_metrics
 
 
 def _flat(value: Any) -> list[float]:
@@ -125,25 +125,26 @@ WELCH = ("Welch's t-test on both versions' repeats (their seeds differ; the exac
          " test where a side has no spread)")
 
 
-def repeats_share_seeds(old: dict, new: dict) -> bool:
+def repeats_share_seeds(old: VersionRecord, new: VersionRecord) -> bool:
     """Whether repeat r of both versions used the same seeds: both repeated, by the same seed
     rule, on the same dataset and profile sizes. Their repeats are then pairs, and a change
     that is the same in every repeat is seen however small it is next to the seeds' spread."""
-    before, after = old.get("repeats") or {}, new.get("repeats") or {}
-    return (bool(before.get("seeds")) and before.get("seeds") == after.get("seeds")
+    if not (old.repeats and new.repeats):
+        return False
+    return (bool(old.repeats.seeds) and old.repeats.seeds == new.repeats.seeds
             and incomparable(old, new) is None)
 
 
-def _tests(name: str, old: dict, new: dict, paired: bool = False
+def _tests(name: str, old: VersionRecord, new: VersionRecord, paired: bool = False
            ) -> tuple[tuple[str, str], list[float]] | None:
     """How a changed metric's noise is judged (the method, and its short name), and its raw
     p-values (one per element); None
     when nothing says how noisy it is. `paired`: repeat r of both used the same seeds, so the
     per-repeat differences of the repeats both have (the first min(n_old, n_new)) are tested."""
-    before, after = repeats_of(old, name), repeats_of(new, name)
-    measured = [r for r in (before, after) if r and "std" in r]
+    before, after = old.spread(name), new.spread(name)
+    measured = [r for r in (before, after) if r and r.measured]
     if len(measured) == 2:
-        olds, news = [_flat(v) for v in before["values"]], [_flat(v) for v in after["values"]]
+        olds, news = [_flat(v) for v in before.values], [_flat(v) for v in after.values]
         if len({len(row) for row in olds + news}) == 1:
             shared = min(len(olds), len(news))
             if paired and shared >= 2:
@@ -155,8 +156,8 @@ def _tests(name: str, old: dict, new: dict, paired: bool = False
                 for i in range(len(olds[0]))]
     if len(measured) == 1:
         side, other = (before, new) if measured[0] is before else (after, old)
-        single = _flat(other["metrics"][name])
-        rows = [_flat(v) for v in side["values"]]
+        single = _flat(other.metrics[name])
+        rows = [_flat(v) for v in side.values]
         if all(len(row) == len(single) for row in rows):
             which = "old" if side is before else "new"
             method = f"the other value against the {which} version's repeats (t prediction" \
@@ -174,7 +175,8 @@ def _benjamini_hochberg(p_values: list[float]) -> list[float]:
     return [float(p) for p in stats.false_discovery_control(p_values, method="bh")]
 
 
-def classify(rows: list[dict], old: dict, new: dict, paired: bool = False) -> None:
+def classify(rows: list[dict], old: VersionRecord, new: VersionRecord,
+             paired: bool = False) -> None:
     """Give every changed-metric row its `verdict`, the `null` it was tested against, its
     `method` (and `test`, its short name) and adjusted `p_value` (the smallest of its
     elements'); `paired` as for `_tests`."""
@@ -203,108 +205,94 @@ def classify(rows: list[dict], old: dict, new: dict, paired: bool = False) -> No
             row["verdict"] = "significant" if row["p_value"] < SIGNIFICANCE else "within noise"
 
 
-def _same_repeats(before: dict | None, after: dict | None) -> bool:
+def _same_repeats(before: Spread | None, after: Spread | None) -> bool:
     """Whether two versions measured the same thing in the repeats they share: gaining repeats
     (none before, or 5 then 10) adds measurements and changes none of them."""
     if not before or not after:
         return True
-    return all(a == b for a, b in zip(before["values"], after["values"], strict=False))
+    return all(a == b for a, b in zip(before.values, after.values, strict=False))
 
 
-def incomparable(old: dict, new: dict) -> str | None:
+def incomparable(old: VersionRecord, new: VersionRecord) -> str | None:
     """Why two metrics documents measure different things (another dataset, or other sizes of
     its training and test sets), or None when their metrics can be compared. The profile's
     name is not compared: an `--only` build measures what a whole build does."""
-    def what(document: dict) -> tuple:
-        dataset, profile = document["dataset"], document.get("profile") or {}
-        return (dataset.get("name"), dataset.get("checksum"),
-                *(profile.get(size) for size in ("train_size", "test_size",
-                                                 "denoise_eval_size")))
+    def what(record: VersionRecord) -> tuple:
+        return record.dataset.name, record.dataset.checksum, record.profile.sizes
 
     if what(old) == what(new):
         return None
-    def label(document: dict) -> str:
-        profile = document.get("profile") or {}
-        return (f"{document['dataset'].get('name')} {profile.get('name')}"
-                f" ({profile.get('train_size')} training, {profile.get('test_size')} test)")
+
+    def label(record: VersionRecord) -> str:
+        profile = record.profile
+        return (f"{record.dataset.name} {profile.name}"
+                f" ({profile.train_size} training, {profile.test_size} test)")
 
     return (f"{label(old)} and {label(new)} are different measurements: a change between them"
             " is no regression, and no noise test can say otherwise")
 
 
-def compare_documents(old: dict, new: dict, paired: bool | None = None) -> dict:
+def compare_records(old: VersionRecord, new: VersionRecord, paired: bool | None = None
+                    ) -> dict:
     """Metrics, thresholds and experiment times that changed from `old` to `new` (two
-    metrics.json documents), as plain rows for `reportgen diff` and the report; each changed
+    version records), as plain rows for `reportgen diff` and the report; each changed
     metric with its verdict (see the module's docstring). A metric has changed when its
     chapter value differs, or when the repeats both versions have differ. `incomparable`
     says why the two are different measurements (a gate must not pass them), or is None.
     `paired`: both ran their repeats with the same seeds, so they are compared repeat by
-    repeat; None (the default) reads it from the documents (`repeats_share_seeds`). A metric
-    renamed since `old` was made is compared under its new name (`metrics.RENAMED_METRICS`)."""
-    old, new = with_current_names(old), with_current_names(new)
+    repeat; None (the default) reads it from the records (`repeats_share_seeds`). A metric
+    renamed since `old` was made is compared under its new name (the record reads it so)."""
     if paired is None:
         paired = repeats_share_seeds(old, new)
     metric_rows = []
-    added = sorted(new["metrics"].keys() - old["metrics"].keys())
-    removed = sorted(old["metrics"].keys() - new["metrics"].keys())
-    for name in new["metrics"].keys() & old["metrics"].keys():
-        before, after = old["metrics"][name], new["metrics"][name]
-        spread_before, spread_after = repeats_of(old, name), repeats_of(new, name)
+    added = sorted(new.metrics.keys() - old.metrics.keys())
+    removed = sorted(old.metrics.keys() - new.metrics.keys())
+    for name in new.metrics.keys() & old.metrics.keys():
+        before, after = old.metrics[name], new.metrics[name]
+        spread_before, spread_after = old.spread(name), new.spread(name)
         if before == after and _same_repeats(spread_before, spread_after):
             continue
         row = {"metric": name, "old": before, "new": after, "delta": None,
-               "old_mean": (spread_before or {}).get("mean"),
-               "new_mean": (spread_after or {}).get("mean")}
+               "old_mean": spread_before.mean if spread_before else None,
+               "new_mean": spread_after.mean if spread_after else None}
         if is_number(before) and is_number(after):
             row["delta"] = after - before
         metric_rows.append(row)
     metric_rows.sort(key=lambda row: row["metric"])
     classify(metric_rows, old, new, paired)
 
-    old_status = {t["id"]: stored_status(t) for t in old.get("thresholds", [])}
+    old_status = {t.id: t.status for t in old.thresholds or []}
     threshold_rows = [
-        {"id": t["id"], "old": old_status.get(t["id"]), "new": stored_status(t)}
-        for t in new.get("thresholds", [])
-        if old_status.get(t["id"]) != stored_status(t)
+        {"id": t.id, "old": old_status.get(t.id), "new": t.status}
+        for t in new.thresholds or []
+        if old_status.get(t.id) != t.status
     ]
 
-    old_times = old["timings"]["experiments"]
+    old_times = old.timings.experiments
     timing_rows = []
-    for name, timing in new["timings"]["experiments"].items():
+    for name, timing in new.timings.experiments.items():
         before = old_times.get(name)
         if before is None or _split(before) != _split(timing):
             continue  # not the same task in both: its work was split into other tasks
-        ratio = timing["seconds"] / before["seconds"] if before["seconds"] > 0 else None
+        ratio = timing.seconds / before.seconds if before.seconds > 0 else None
         timing_rows.append({
-            "experiment": name, "old": before["seconds"], "new": timing["seconds"],
-            "ratio": ratio, "cached": timing["cached"],
+            "experiment": name, "old": before.seconds, "new": timing.seconds,
+            "ratio": ratio, "cached": timing.cached,
         })
     return {
         "metrics": metric_rows,  # in both versions, with another value
         "added_metrics": added,  # only in the new version (e.g. a new section)
         "removed_metrics": removed,
-        "unchanged_metrics": len(new["metrics"]) - len(metric_rows) - len(added),
+        "unchanged_metrics": len(new.metrics) - len(metric_rows) - len(added),
         "thresholds": threshold_rows,
         "timings": timing_rows,
-        "wall_seconds": {"old": old["timings"]["wall_seconds"],
-                         "new": new["timings"]["wall_seconds"]},
-        "dataset_changed": old["dataset"]["checksum"] != new["dataset"]["checksum"],
+        "wall_seconds": {"old": old.timings.wall_seconds, "new": new.timings.wall_seconds},
+        "dataset_changed": old.dataset.checksum != new.dataset.checksum,
         "incomparable": incomparable(old, new),
         "significant": sum(row["verdict"] == "significant" for row in metric_rows),
         "paired": paired,
-        "repeats": {"old": (old.get("repeats") or {}).get("count", 1),
-                    "new": (new.get("repeats") or {}).get("count", 1)},
+        "repeats": {"old": old.repeat_count, "new": new.repeat_count},
     }
-
-
-def stored_status(outcome: dict) -> str:
-    """A stored threshold outcome's PASS, FAIL, WARN or MISSING: stored since severities
-    exist; for older versions, from `missing` and `passed` (every failure then blocked)."""
-    if outcome.get("status"):
-        return outcome["status"]
-    if outcome.get("missing"):
-        return "MISSING"
-    return "PASS" if outcome["passed"] else "FAIL"
 
 
 def diff_gate(changes: dict, old_id: str, new_id: str) -> Gate:

@@ -11,7 +11,8 @@ import numpy as np
 from reportgen.engine.runner import RunResult
 from reportgen.errors import ReportgenError
 from reportgen.figures import SavedFigure, save_figures
-from reportgen.metrics import build_metrics_document
+from reportgen.metrics import build_record
+from reportgen.record import VersionRecord
 from reportgen.report.model import captions, section_facts
 from reportgen.storage import atomic_write
 
@@ -54,19 +55,20 @@ def write_json(path: Path, document: dict) -> None:
 
 
 def export_run(
-    run: RunResult, out_dir: Path, annotate: Callable[[dict], None] | None = None
-) -> tuple[dict, list[SavedFigure], dict[str, dict]]:
-    """Write metrics.json and every figure of the run's sections; returns the metrics
-    document, the figures and each section's facts (for the report's render data).
+    run: RunResult, out_dir: Path,
+    annotate: Callable[[VersionRecord], VersionRecord] | None = None
+) -> tuple[VersionRecord, list[SavedFigure], dict[str, dict]]:
+    """Write metrics.json and every figure of the run's sections; returns the version
+    record, the figures and each section's facts (for the report's render data).
 
-    `annotate` may add to the document before it is written (a build adds its version id and
+    `annotate` may complete the record before it is written (a build adds its version id and
     threshold outcomes).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    document = build_metrics_document(run)
+    record = build_record(run)
     if annotate:
-        annotate(document)
+        record = annotate(record)
     facts = section_facts(run)
     figures = save_figures(run, run.sections, captions(run.sections, facts), out_dir / "figures")
-    write_json(out_dir / "metrics.json", document)
-    return document, figures, facts
+    write_json(out_dir / "metrics.json", record.to_json())
+    return record, figures, facts

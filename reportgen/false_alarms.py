@@ -5,7 +5,7 @@ seed noise. A gate's real false-alarm rate can be far from its nominal one; this
 ours: the repeats 1..2b of one version (the
 chapter's run, repeat 0, has unshuffled splits and is left out) are split into two blocks of b
 repeats with disjoint seeds, each block made a version of its own, and the two compared by
-`compare.compare_documents`, exactly as `diff` compares two builds whose seeds differ (Welch's
+`compare.compare_records`, exactly as `diff` compares two builds whose seeds differ (Welch's
 test, Benjamini–Hochberg over the diff). Both blocks ran the same code on the same data: every
 significant verdict is a false alarm. Every way of splitting the 2b repeats into two blocks is
 tried (C(2b, b)/2 splits; MOST_SPLITS of them drawn at random beyond that); they share repeats,
@@ -22,14 +22,15 @@ tested that were called significant.
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from itertools import combinations
 from math import comb
 
-from reportgen.compare import SIGNIFICANCE, compare_documents
+from reportgen.compare import SIGNIFICANCE, compare_records
 from reportgen.errors import ReportgenError
 from reportgen.gate import Gate
 from reportgen.metrics import summarize
+from reportgen.record import VersionRecord
 
 NOMINAL = SIGNIFICANCE
 MIN_BLOCK = 2  # Welch's test needs two values a side
@@ -78,17 +79,16 @@ class FalseAlarms:
                             " across the repeats): the false-alarm rate was not measured")
 
 
-def _block_document(document: dict, repeats: tuple[int, ...], seeds: str) -> dict:
+def _block_record(record: VersionRecord, repeats: tuple[int, ...], seeds: str
+                  ) -> VersionRecord:
     """The version as if it had run only `repeats` (the first of them as its chapter value)."""
-    recorded = document["repeats"]
-    metrics, summaries = dict(document["metrics"]), {}
-    for name, summary in recorded.get("metrics", {}).items():
-        values = [summary["values"][r] for r in repeats]
+    metrics, summaries = dict(record.metrics), {}
+    for name, spread in record.repeats.metrics.items():
+        values = [spread.values[r] for r in repeats]
         metrics[name] = values[0]
         summaries[name] = summarize(values)
-    return {**document, "metrics": metrics, "thresholds": [],
-            "repeats": {**recorded, "count": len(repeats), "seeds": seeds,
-                        "metrics": summaries}}
+    return record.with_(metrics=metrics, thresholds=[], repeats=replace(
+        record.repeats, count=len(repeats), seeds=seeds, metrics=summaries))
 
 
 def _splits(used: tuple[int, ...], block: int) -> list[tuple[int, ...]]:
@@ -103,22 +103,22 @@ def _splits(used: tuple[int, ...], block: int) -> list[tuple[int, ...]]:
     return sorted(drawn)
 
 
-def largest_block(document: dict) -> int:
+def largest_block(record: VersionRecord) -> int:
     """The block size the version's repeats allow: half of repeats 1..N-1."""
-    return ((document.get("repeats") or {}).get("count", 1) - 1) // 2
+    return (record.repeat_count - 1) // 2
 
 
-def measure(document: dict, block: int | None = None) -> FalseAlarms:
+def measure(record: VersionRecord, block: int | None = None) -> FalseAlarms:
     """The A/A false-alarm rate of the diff gate on this version's repeats (see the module)."""
-    block = largest_block(document) if block is None else block
-    available = largest_block(document)
+    block = largest_block(record) if block is None else block
+    available = largest_block(record)
     if block > available >= MIN_BLOCK:
         raise ReportgenError(
             f"blocks of {block} need {2 * block + 1} repeats; this version has"
-            f" {document['repeats']['count']}, enough for blocks of at most {available}: give"
+            f" {record.repeat_count}, enough for blocks of at most {available}: give"
             f" --block {available} or less")
     if block < MIN_BLOCK or block > available:
-        count = (document.get("repeats") or {}).get("count", 1)
+        count = record.repeat_count
         has = "was built without --repeats" if count < 2 else \
             f"has {count} repeats, enough for blocks of {max(available, 0)}"
         raise ReportgenError(
@@ -130,8 +130,8 @@ def measure(document: dict, block: int | None = None) -> FalseAlarms:
     failing, tested, significant, flagged = 0, 0, 0, {}
     for first in splits:
         second = tuple(r for r in used if r not in first)
-        changes = compare_documents(_block_document(document, first, "block a"),
-                                    _block_document(document, second, "block b"))
+        changes = compare_records(_block_record(record, first, "block a"),
+                                  _block_record(record, second, "block b"))
         judged = [row for row in changes["metrics"] if row["verdict"] != "unknown"]
         called = [row["metric"] for row in judged if row["verdict"] == "significant"]
         failing += bool(called)

@@ -13,7 +13,6 @@ time per release. Nothing here draws or renders: `report.matrix` does.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -22,11 +21,12 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from reportgen.compare import compare_documents, is_number
+from reportgen.archive import read_record
+from reportgen.compare import compare_records, is_number
 from reportgen.environments import (
     Pins,
     ReleaseEnvironment,
@@ -38,6 +38,7 @@ from reportgen.errors import ReportgenError
 from reportgen.gate import Gate
 from reportgen.interrupts import run_child
 from reportgen.places import cache_root
+from reportgen.record import StoredOutcome, VersionRecord
 from reportgen.thresholds import Threshold, evaluate, thresholds_gate
 
 MATRIX_DATA = "matrix.json"
@@ -50,7 +51,7 @@ class ReleaseRun:
     """One release's run of the chapter: the environment, and the metrics.json it wrote."""
 
     environment: ReleaseEnvironment
-    document: dict
+    record: VersionRecord  # what the release's run measured
     seconds: float  # the run command's wall time, environment reuse included
 
     @property
@@ -114,8 +115,8 @@ def run_releases(pins_list: list[Pins], arguments: list[str], jobs: int,
                 raise ReportgenError(f"the run with {environment.pins.label} failed (exit"
                                      f" {done.returncode}, its message above); nothing was"
                                      " archived, and what it computed stays cached")
-            document = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-            runs.append(ReleaseRun(environment, document, time.perf_counter() - started))
+            record = read_record(out / "metrics.json")
+            runs.append(ReleaseRun(environment, record, time.perf_counter() - started))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return runs
@@ -132,21 +133,20 @@ def _clear_abandoned_workdirs() -> None:
 # -- the comparison: plain data for the report, the archive and the tests --------------------
 def compare_releases(runs: list[ReleaseRun], spec: list[Threshold]) -> dict:
     """Everything the matrix report shows, as JSON-ready data (see the module's docstring)."""
-    documents = [run.document for run in runs]
+    documents = [run.record for run in runs]
     labels = [run.label for run in runs]
     first = documents[0]
     for run in runs[1:]:
-        if run.document["profile"] != first["profile"] or (
-                run.document["dataset"].get("checksum") != first["dataset"].get("checksum")):
+        if run.record.profile != first.profile or (
+                run.record.dataset.checksum != first.dataset.checksum):
             raise ReportgenError(f"the run with {run.label} measured other data than the run"
                                  f" with {labels[0]}; a matrix compares one measurement")
-    repeats = (first.get("repeats") or {}).get("count", 1)
     return {
         "schema": MATRIX_SCHEMA,
-        "dataset": first["dataset"],
-        "profile": first["profile"],
-        "sections": first.get("sections"),
-        "repeats": repeats,
+        "dataset": asdict(first.dataset),
+        "profile": first.profile.to_json(),
+        "sections": first.sections,
+        "repeats": first.repeat_count,
         "releases": [{"label": run.label, "pins": run.environment.pins.releases,
                       "environment": run.environment.path.name,
                       "libraries": run.environment.libraries,
@@ -155,37 +155,37 @@ def compare_releases(runs: list[ReleaseRun], spec: list[Threshold]) -> dict:
         "changes": changes_between_releases(documents, labels),
         "thresholds": thresholds_by_release(documents, spec),
         "timings": timings_by_release(documents),
-        "warnings": [sum(len(w) for w in d.get("warnings", {}).values()) for d in documents],
+        "warnings": [sum(len(w) for w in d.warnings.values()) for d in documents],
         "warning_rows": warnings_by_release(documents),
     }
 
 
-def warnings_by_release(documents: list[dict]) -> list[dict]:
+def warnings_by_release(documents: list[VersionRecord]) -> list[dict]:
     """Every task that warned in some release: how many warnings in each, and the first
     message (a ConvergenceWarning, say: a release that stops a fit sooner or later shows
     here)."""
-    tasks = dict.fromkeys(name for d in documents for name in d.get("warnings", {}))
+    tasks = dict.fromkeys(name for d in documents for name in d.warnings)
     rows = []
     for task in tasks:
-        each = [d.get("warnings", {}).get(task, []) for d in documents]
+        each = [d.warnings.get(task, []) for d in documents]
         first = next((w[0] for w in each if w), "")
         rows.append({"task": task, "counts": [len(w) for w in each],
                      "example": first if len(first) <= 300 else first[:297] + "..."})
     return rows
 
 
-def published_by_release(documents: list[dict], labels: list[str]) -> list[dict]:
+def published_by_release(documents: list[VersionRecord], labels: list[str]) -> list[dict]:
     """For every value the chapter prints: each release's value at the printed digits, whether
     it is the chapter's, the newest release that reproduces it and the first after that which
     does not. Empty when the run is not the full-MNIST one the chapter describes."""
     rows: dict[str, dict] = {}
     for index, document in enumerate(documents):
-        for row in document.get("published", []):
-            entry = rows.setdefault(row["metric"], {
-                "metric": row["metric"], "published": row["published"],
+        for row in document.published:
+            entry = rows.setdefault(row.metric, {
+                "metric": row.metric, "published": row.published,
                 "values": [None] * len(documents), "agrees": [None] * len(documents)})
-            entry["values"][index] = row["ours_rounded"]
-            entry["agrees"][index] = row["agrees"]
+            entry["values"][index] = row.ours_rounded
+            entry["agrees"][index] = row.agrees
     for entry in rows.values():
         entry.update(reproduction(entry["agrees"], labels))
     return list(rows.values())
@@ -223,13 +223,14 @@ def _magnitude(old: Any, new: Any) -> dict:
             "elements_changed": sum(c != 0 for c in changes), "elements": len(after)}
 
 
-def changes_between_releases(documents: list[dict], labels: list[str]) -> list[dict]:
+def changes_between_releases(documents: list[VersionRecord], labels: list[str]
+                             ) -> list[dict]:
     """Every step from one release to the next: the metrics that changed to the bit, each
     with its size and its verdict against seed noise (paired, repeat by repeat)."""
     steps = []
     for index in range(1, len(documents)):
         old, new = documents[index - 1], documents[index]
-        changes = compare_documents(old, new, paired=True)
+        changes = compare_records(old, new, paired=True)
         rows = [{"metric": row["metric"], "old": row["old"], "new": row["new"],
                  "verdict": row["verdict"], "method": row["method"],
                  "p_value": row["p_value"], **_magnitude(row["old"], row["new"])}
@@ -240,7 +241,8 @@ def changes_between_releases(documents: list[dict], labels: list[str]) -> list[d
     return steps
 
 
-def thresholds_by_release(documents: list[dict], spec: list[Threshold]) -> list[dict]:
+def thresholds_by_release(documents: list[VersionRecord], spec: list[Threshold]
+                          ) -> list[dict]:
     """Every threshold that applies: its claim, and its status and value in each release."""
     rows: dict[str, dict] = {}
     for index, document in enumerate(documents):
@@ -255,13 +257,14 @@ def thresholds_by_release(documents: list[dict], spec: list[Threshold]) -> list[
     return list(rows.values())
 
 
-def timings_by_release(documents: list[dict]) -> list[dict]:
+def timings_by_release(documents: list[VersionRecord]) -> list[dict]:
     """Every task's training time in each release (as last computed: a cached task keeps the
     time it took then), longest first by the newest release, with the ratio newest/oldest."""
-    names = dict.fromkeys(name for d in documents for name in d["timings"]["experiments"])
+    names = dict.fromkeys(name for d in documents for name in d.timings.experiments)
     rows = []
     for name in names:
-        seconds = [d["timings"]["experiments"].get(name, {}).get("seconds") for d in documents]
+        seconds = [task.seconds if (task := d.timings.experiments.get(name)) else None
+                   for d in documents]
         ends = [s for s in (seconds[0], seconds[-1]) if s is not None]
         ratio = (seconds[-1] / seconds[0] if len(ends) == 2 and seconds[0] > 0 else None)
         rows.append({"task": name, "seconds": seconds, "ratio": ratio})
@@ -287,6 +290,7 @@ def totals(data: dict) -> dict:
 def matrix_gate(data: dict, version_id: str, nothing: str) -> Gate:
     """The matrix's gate: the newest release's thresholds (what its manifest counts), under
     the one rule (`gate`); `nothing` says why none applied, should none have."""
-    newest = [{"id": t["id"], "metric": t["metric"], "status": t["statuses"][-1]}
+    newest = [StoredOutcome(id=t["id"], metric=t["metric"], status=t["statuses"][-1],
+                            passed=t["statuses"][-1] in ("PASS", "WARN"), message="")
               for t in data["thresholds"] if t["statuses"][-1] is not None]
     return thresholds_gate(newest, f"{version_id} ({data['releases'][-1]['label']})", nothing)

@@ -1,4 +1,5 @@
-"""`metrics.json` (a public contract, see the README) is built here and nowhere else.
+"""A run's version record (`record.VersionRecord`, written as metrics.json: a public
+contract, see the README) is built here and nowhere else.
 
 Each section declares its metrics (`reportgen.sections.api.Metric`: a stable dotted name, the
 result field it reads, what it means, the value the chapter printed); this module reads them
@@ -14,6 +15,19 @@ import numpy as np
 from scipy import stats
 
 from reportgen.engine.repeats import UNSHUFFLED_SPLIT_SEED
+from reportgen.record import (
+    BookReleases,
+    DatasetRecord,
+    PrintedValue,
+    ProfileRecord,
+    Repeats,
+    SampleInterval,
+    Speedup,
+    Spread,
+    TaskTiming,
+    Timings,
+    VersionRecord,
+)
 from reportgen.release_findings import book_releases, explanation
 
 if TYPE_CHECKING:  # only for annotations: reading a metrics.json needs no engine
@@ -25,34 +39,6 @@ INTERVAL_METHOD = ("Student t-interval across the repeats: mean ± t(0.975, n−
 SEED_RULE = ("repeat r ≥ 1 gives a source the chapter seeds with s the seed"
              " numpy.random.SeedSequence(s, spawn_key=(r,)).generate_state(1)[0]; the chapter's"
              f" unshuffled cv=3 splits become shuffled ones seeded as s = {UNSHUFFLED_SPLIT_SEED}")
-
-
-# Metrics that moved to another name, old -> new: a diff against a version made before the
-# move compares them under their new names. The denoising's score of every test digit moved
-# to the test section, so that a run of the chapter's own sections does not compute it.
-RENAMED_METRICS = {
-    "multioutput.knn.rmse_noisy": "test.denoise.rmse_noisy",
-    "multioutput.knn.rmse_cleaned": "test.denoise.rmse_cleaned",
-}
-
-
-def stored_name(name: str, names) -> str:
-    """The name a version stores metric `name` under: its former name in a version made before
-    it was renamed."""
-    former = {new: old for old, new in RENAMED_METRICS.items()}
-    return former[name] if name not in names and name in former else name
-
-
-def with_current_names(document: dict) -> dict:
-    """A metrics.json document with its metrics (and their repeats) under today's names."""
-    def renamed(values: dict) -> dict:
-        return {RENAMED_METRICS.get(name, name): value for name, value in values.items()}
-
-    document = {**document, "metrics": renamed(document["metrics"])}
-    if (document.get("repeats") or {}).get("metrics"):
-        document["repeats"] = {**document["repeats"],
-                               "metrics": renamed(document["repeats"]["metrics"])}
-    return document
 
 
 def metric_values(run: RunResult) -> dict[str, Any]:
@@ -72,12 +58,11 @@ def _is_measurement(value: Any) -> bool:
     return isinstance(value, float)
 
 
-def summarize(values: list) -> dict:
+def summarize(values: list) -> Spread:
     """The repeats of one metric: their values and, for a measurement, mean, std and the
     95 % t-interval of the mean (element by element for a list metric)."""
-    summary: dict[str, Any] = {"values": values}
     if len(values) < 2 or not _is_measurement(values[0]):
-        return summary
+        return Spread(values)
     array = np.asarray(values, dtype=float)
     same = np.ptp(array, axis=0) == 0  # equal in every repeat: no spread, not 1e-16 of one
     mean = np.where(same, array[0], array.mean(axis=0))
@@ -85,12 +70,12 @@ def summarize(values: list) -> dict:
     spread = np.where(same, 1.0, std) / np.sqrt(len(values))  # scipy needs a scale above 0
     low, high = stats.t.interval(CONFIDENCE, len(values) - 1, loc=mean, scale=spread)
     low, high = np.where(same, mean, low), np.where(same, mean, high)
-    for key, stat in (("mean", mean), ("std", std), ("ci_low", low), ("ci_high", high)):
-        summary[key] = stat.tolist()  # a float, or nested lists of floats
-    return summary
+    # each a float, or nested lists of floats
+    return Spread(values, mean=mean.tolist(), std=std.tolist(), ci_low=low.tolist(),
+                  ci_high=high.tolist())
 
 
-def repeat_section(run: RunResult) -> dict | None:
+def repeat_section(run: RunResult) -> Repeats | None:
     """`metrics.json`'s "repeats": how many, how they are seeded, which experiments are
     deterministic (not repeated), and every repeated metric's values and summary."""
     if run.repeats < 2:
@@ -100,27 +85,21 @@ def repeat_section(run: RunResult) -> dict | None:
                                        for result in run.repeat_results(metric.experiment)])
                for section in run.sections for metric in section.metrics
                if metric.experiment in run.varying}
-    return {
-        "count": run.repeats,
-        "seeds": SEED_RULE,
-        "confidence": CONFIDENCE,
-        "interval": INTERVAL_METHOD,
-        "deterministic": sorted(name for name in experiments if name not in run.varying),
-        "deterministic_metrics": [metric.name for section in run.sections
-                                  for metric in section.metrics
-                                  if metric.experiment not in run.varying],
-        "metrics": metrics,
+    return Repeats(
+        count=run.repeats,
+        seeds=SEED_RULE,
+        confidence=CONFIDENCE,
+        interval=INTERVAL_METHOD,
+        deterministic=sorted(name for name in experiments if name not in run.varying),
+        deterministic_metrics=[metric.name for section in run.sections
+                               for metric in section.metrics
+                               if metric.experiment not in run.varying],
+        metrics=metrics,
         # metric -> the per-fold scores it is or summarises (its claims' corrected interval)
-        "fold_scores": {metric.name: metric.fold_scores for section in run.sections
-                        for metric in section.metrics
-                        if metric.fold_scores and metric.fold_scores in metrics},
-    }
-
-
-def repeats_of(document: dict, name: str) -> dict | None:
-    """A metric's repeats in a metrics.json document (None: the version has no repeats, or
-    the metric's experiment is deterministic)."""
-    return (document.get("repeats") or {}).get("metrics", {}).get(name)
+        fold_scores={metric.name: metric.fold_scores for section in run.sections
+                     for metric in section.metrics
+                     if metric.fold_scores and metric.fold_scores in metrics},
+    )
 
 
 def printed_decimals(published: Any) -> int:
@@ -202,7 +181,7 @@ def _scikit_learn() -> str:
     return metadata.version("scikit-learn")
 
 
-def published_comparison(run: RunResult, values: dict[str, Any]) -> list[dict]:
+def published_comparison(run: RunResult, values: dict[str, Any]) -> list[PrintedValue]:
     """The chapter's printed value next to ours, for the full MNIST run it describes."""
     if run.dataset.name != "mnist" or run.profile.train_size != run.dataset.spec.n_train:
         return []
@@ -213,69 +192,60 @@ def published_comparison(run: RunResult, values: dict[str, Any]) -> list[dict]:
         ours = values[metric.name]
         same = agrees_with_published(ours, metric.published)
         is_matrix = isinstance(metric.published, list) and isinstance(metric.published[0], list)
-        rows.append({
-            "metric": metric.name,
-            "published": metric.published,
-            "ours": ours,
-            "ours_rounded": rounded_like(ours, metric.published),
-            "matrix": matrix_difference(ours, metric.published) if is_matrix else None,
-            "agrees": same,
+        rows.append(PrintedValue(
+            metric=metric.name,
+            published=metric.published,
+            ours=ours,
+            ours_rounded=rounded_like(ours, metric.published),
+            matrix=matrix_difference(ours, metric.published) if is_matrix else None,
+            agrees=same,
             # the cause (shared by every value one release boundary changed), and what
             # differs in this value: the report states each cause once, as a note
-            "why": "" if same else explanation(metric.name, _scikit_learn()),
-            "detail": "" if same else (_differing_elements(ours, metric.published)
-                                       or metric.why_different),
-        })
+            why="" if same else explanation(metric.name, _scikit_learn()),
+            detail="" if same else (_differing_elements(ours, metric.published)
+                                    or metric.why_different),
+        ))
     return rows
 
 
-def build_metrics_document(run: RunResult) -> dict:
-    """Everything `metrics.json` holds: dataset, profile, metrics, timings, chapter comparison."""
+def build_record(run: RunResult) -> VersionRecord:
+    """Everything a run measured, as the version record `metrics.json` holds: dataset,
+    profile, metrics, timings, the chapter's printed values, repeats."""
     values = metric_values(run)
     dataset = run.dataset
-    document = {
-        "schema": 2,
-        "dataset": {
-            "name": dataset.name,
-            "title": dataset.spec.title,
-            "source": dataset.source,
-            "checksum": dataset.checksum,
-            "x_sha256": dataset.x_sha256,
-            "y_sha256": dataset.y_sha256,
-            "n_samples": dataset.spec.n_samples,
-            "image_shape": list(dataset.spec.image_shape),
-        },
-        "profile": run.profile.as_dict(),
-        "sections": [section.id for section in run.sections],
-        "metrics": values,
-        "timings": {
-            "wall_seconds": run.wall_seconds,
-            "jobs": run.jobs,
-            "scheduler": run.scheduler,
-            "experiments": {  # every task: experiments and the fold tasks they depend on
-                name: {"seconds": r.seconds, "cached": r.cached, "peak_rss_bytes": r.peak_rss,
-                       "depends_on": list(r.depends_on), "started_seconds": r.started,
-                       "threads": r.threads}
-                for name, r in run.runs.items()
-            },
+    published = published_comparison(run, values)
+    return VersionRecord(
+        dataset=DatasetRecord(
+            name=dataset.name, title=dataset.spec.title, source=dataset.source,
+            checksum=dataset.checksum, x_sha256=dataset.x_sha256, y_sha256=dataset.y_sha256,
+            n_samples=dataset.spec.n_samples, image_shape=list(dataset.spec.image_shape)),
+        profile=ProfileRecord(run.profile.name, {key: value for key, value
+                                                 in run.profile.as_dict().items()
+                                                 if key != "name"}),
+        sections=[section.id for section in run.sections],
+        metrics=values,
+        timings=Timings(
+            wall_seconds=run.wall_seconds, jobs=run.jobs, scheduler=run.scheduler,
+            # every task: experiments and the fold tasks they depend on
+            experiments={name: TaskTiming(seconds=r.seconds, cached=r.cached,
+                                          peak_rss_bytes=r.peak_rss,
+                                          depends_on=list(r.depends_on),
+                                          started_seconds=r.started, threads=r.threads)
+                         for name, r in run.runs.items()},
             # what the projection models each task's threads by (engine.schedule.Speedup)
-            "speedups": {name: {"pieces": s.pieces, "serial": s.serial,
-                                "measured": list(s.measured),
-                                "one_thread_seconds": run.one_thread_seconds.get(name)}
-                         for name, s in run.speedups.items() if s.pieces > 1},
-        },
-        "warnings": {name: r.warnings for name, r in run.runs.items() if r.warnings},
-        "published": published_comparison(run, values),
-    }
-    if document["published"]:  # which releases give the book's numbers, as measured
-        document["book_releases"] = book_releases()
-    intervals = sample_intervals(run)
-    if intervals:  # the chapter's run's (repeat 0's) intervals from its test sample
-        document["sample_intervals"] = intervals
-    repeats = repeat_section(run)
-    if repeats:
-        document["repeats"] = repeats
-    return document
+            speedups={name: Speedup(pieces=s.pieces, serial=s.serial, measured=list(s.measured),
+                                    one_thread_seconds=run.one_thread_seconds.get(name))
+                      for name, s in run.speedups.items() if s.pieces > 1}),
+        warnings={name: r.warnings for name, r in run.runs.items() if r.warnings},
+        published=published,
+        # which releases give the book's numbers, as measured
+        book_releases=(BookReleases(**found) if published and (found := book_releases())
+                       else None),
+        # the chapter's run's (repeat 0's) intervals from its test sample
+        sample_intervals={name: SampleInterval(**interval)
+                          for name, interval in sample_intervals(run).items()},
+        repeats=repeat_section(run),
+    )
 
 
 def sample_intervals(run: RunResult) -> dict[str, dict]:

@@ -13,17 +13,17 @@ import re
 import reprlib
 import tomllib
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from reportgen.compare import is_number, stored_status
+from reportgen.compare import is_number
 from reportgen.data import DATASETS
 from reportgen.data.files import path_kind
 from reportgen.engine.profiles import PROFILES
 from reportgen.errors import ReportgenError
 from reportgen.gate import Gate
-from reportgen.metrics import repeats_of
+from reportgen.record import StoredOutcome, VersionRecord
 
 DEFAULT_SPEC = Path(__file__).with_name("thresholds.toml")
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
@@ -224,11 +224,11 @@ class _VersionMetrics(Collection):
         return len(self.names)
 
 
-def version_metrics(document: dict) -> Collection[str]:
+def version_metrics(record: VersionRecord) -> Collection[str]:
     """What `check` validates a spec against: the version's own metric names, not the sections
     this reportgen happens to import (a version of a chapter from elsewhere is checked
     without its modules)."""
-    return _VersionMetrics(frozenset(document["metrics"]))
+    return _VersionMetrics(frozenset(record.metrics))
 
 
 def _finite(value: Any) -> bool:
@@ -303,14 +303,18 @@ class Outcome:
         return (f"{self.status} {t.id}: {every}{what} = {self.value!r}, required {shown}{note}."
                 f"{repeats} {t.claim}")
 
-    def as_dict(self) -> dict:
+    def stored(self) -> StoredOutcome:
+        """The outcome as the version record keeps it."""
         t = self.threshold
-        return {"id": t.id, "metric": t.metric, "op": t.op, "bound": self.bound,
-                "bound_metric": t.bound_metric, "value": self.value, "passed": self.passed,
-                "missing": self.missing, "claim": t.claim, "message": self.message,
-                "on": t.on, "checked": self.checked, "severity": t.severity,
-                "status": self.status, "repeats_holding": self.repeats_holding,
-                "repeat_count": self.repeat_count, "chapter_holds": self.chapter_holds}
+        return StoredOutcome(
+            id=t.id, metric=t.metric, op=t.op, bound=self.bound, bound_metric=t.bound_metric,
+            value=self.value, passed=self.passed, missing=self.missing, claim=t.claim,
+            message=self.message, on=t.on, checked=self.checked, severity=t.severity,
+            status=self.status, repeats_holding=self.repeats_holding,
+            repeat_count=self.repeat_count, chapter_holds=self.chapter_holds)
+
+    def as_dict(self) -> dict:
+        return asdict(self.stored())
 
 
 class Incomparable(ValueError):
@@ -351,27 +355,27 @@ def _built(t: Threshold, sections: list[str] | None) -> bool:
     return sections is None or _sections_of(t) <= set(sections)
 
 
-def not_built(spec: list[Threshold], document: dict) -> list[tuple[Threshold, list[str]]]:
-    """The thresholds of the document's dataset and profile that name a section its build did
+def not_built(spec: list[Threshold], record: VersionRecord
+              ) -> list[tuple[Threshold, list[str]]]:
+    """The thresholds of the version's dataset and profile that name a section its build did
     not run, with those sections: `check` says each one, so a typo is never a silent skip."""
-    dataset, profile = document["dataset"]["name"], document["profile"]["name"]
-    built = set(document.get("sections") or ())
-    return [(t, sorted(_sections_of(t) - built)) for t in applicable(spec, dataset, profile)
-            if not _built(t, document.get("sections"))]
+    built = set(record.sections or ())
+    return [(t, sorted(_sections_of(t) - built))
+            for t in applicable(spec, record.dataset.name, record.profile.name)
+            if not _built(t, record.sections)]
 
 
-def _checked(spec: list[Threshold], document: dict) -> list[Threshold]:
-    """The thresholds `evaluate` checks on this document: its dataset, a bound for its profile,
+def _checked(spec: list[Threshold], record: VersionRecord) -> list[Threshold]:
+    """The thresholds `evaluate` checks on this version: its dataset, a bound for its profile,
     and sections its build ran."""
-    dataset, profile = document["dataset"]["name"], document["profile"]["name"]
-    return [t for t in applicable(spec, dataset, profile) if _built(t, document.get("sections"))]
+    return [t for t in applicable(spec, record.dataset.name, record.profile.name)
+            if _built(t, record.sections)]
 
 
-def none_apply(spec: list[Threshold], document: dict, path: Path | str) -> str:
-    """Why `evaluate` checks none of the spec's thresholds on this document (another dataset,
+def none_apply(spec: list[Threshold], record: VersionRecord, path: Path | str) -> str:
+    """Why `evaluate` checks none of the spec's thresholds on this version (another dataset,
     no bound for its profile, or none of their sections built), in one line, for the gate."""
-    dataset, profile = document["dataset"]["name"], document["profile"]["name"]
-    sections = document.get("sections")
+    dataset, profile, sections = record.dataset.name, record.profile.name, record.sections
     profiles = sorted({name for t in spec for name in t.bounds})
     if any(t.bound_metric for t in spec):
         profiles.append("any (with bound_metric)")
@@ -385,21 +389,20 @@ def none_apply(spec: list[Threshold], document: dict, path: Path | str) -> str:
             f" with profile {profile}{built} (the spec covers: {covers})")
 
 
-def require_applicable(spec: list[Threshold], document: dict, path: Path | str) -> None:
+def require_applicable(spec: list[Threshold], record: VersionRecord, path: Path | str) -> None:
     """Fail the gate (one line) before anything is printed when `evaluate` would check none of
-    the spec's thresholds on this document: "0 of 0 thresholds pass" checks nothing."""
-    checked = len(_checked(spec, document))
-    Gate(checked, nothing="" if checked else none_apply(spec, document, path)).enforce()
+    the spec's thresholds on this version: "0 of 0 thresholds pass" checks nothing."""
+    checked = len(_checked(spec, record))
+    Gate(checked, nothing="" if checked else none_apply(spec, record, path)).enforce()
 
 
-def thresholds_gate(outcomes: list[dict], version: str, nothing: str) -> Gate:
-    """The gate over threshold outcomes (as metrics.json stores them, or `Outcome.as_dict()`):
+def thresholds_gate(outcomes: list[StoredOutcome], version: str, nothing: str) -> Gate:
+    """The gate over threshold outcomes (as a version stores them, `Outcome.stored()`):
     a FAIL fails, a MISSING metric could not be checked, PASS and WARN pass; no outcome at all
     checked nothing (`nothing` says why none applied). `version` names what was checked."""
-    failed = [o["id"] for o in outcomes if stored_status(o) == "FAIL"]
-    missing = sorted({o.get("missing") or o["metric"] for o in outcomes
-                      if stored_status(o) == "MISSING"})
-    undecided = sum(stored_status(o) == "MISSING" for o in outcomes)
+    failed = [o.id for o in outcomes if o.status == "FAIL"]
+    missing = sorted({o.missing or o.metric for o in outcomes if o.status == "MISSING"})
+    undecided = sum(o.status == "MISSING" for o in outcomes)
     return Gate(
         checked=len(outcomes) - undecided,
         failed=f"{len(failed)} threshold(s) failed: {'; '.join(failed)}" if failed else None,
@@ -408,49 +411,46 @@ def thresholds_gate(outcomes: list[dict], version: str, nothing: str) -> Gate:
         nothing=nothing)
 
 
-def _per_repeat(document: dict, name: str, count: int) -> list:
+def _per_repeat(record: VersionRecord, name: str, count: int) -> list:
     """A metric's value in each repeat; a deterministic one's value in all of them."""
-    repeats = repeats_of(document, name)
-    return repeats["values"] if repeats else [document["metrics"][name]] * count
+    spread = record.spread(name)
+    return spread.values if spread else [record.metrics[name]] * count
 
 
-def _statistic(document: dict, name: str, on: str) -> tuple[Any, str]:
+def _statistic(record: VersionRecord, name: str, on: str) -> tuple[Any, str]:
     """The number of metric `name` that `on` asks for, and what it is. A deterministic metric
     of a version with repeats is its own mean and interval (zero spread); a version without
     repeats can only offer the value, and says so."""
     if on in SAMPLE_ENDS:
-        interval = (document.get("sample_intervals") or {}).get(name)
+        interval = record.sample_intervals.get(name)
         if interval is None:  # a version from before intervals, or a metric without one
-            return document["metrics"][name], "value"
-        return interval[SAMPLE_ENDS[on]], on
-    repeats = repeats_of(document, name)
-    count = (document.get("repeats") or {}).get("count", 1)
-    if on == "value" or (repeats is None and count < 2):
-        return document["metrics"][name], "value"
+            return record.metrics[name], "value"
+        return getattr(interval, SAMPLE_ENDS[on]), on
+    spread, count = record.spread(name), record.repeat_count
+    if on == "value" or (spread is None and count < 2):
+        return record.metrics[name], "value"
     if on == "every_repeat":
-        return _per_repeat(document, name, count), on
-    if repeats is None:
-        return document["metrics"][name], on  # deterministic: every statistic is the value
-    if on not in repeats:  # an answer (a class, a count), not a measurement: no mean
-        return repeats["values"], "every_repeat"
-    return repeats[on], on
+        return _per_repeat(record, name, count), on
+    if spread is None:
+        return record.metrics[name], on  # deterministic: every statistic is the value
+    if not spread.measured:  # an answer (a class, a count), not a measurement: no mean
+        return spread.values, "every_repeat"
+    return getattr(spread, on), on
 
 
-def evaluate(spec: list[Threshold], document: dict) -> list[Outcome]:
-    """Check every threshold that applies to this document's dataset, profile and sections, on
-    the number its `on` names; one whose metric the document lacks fails as MISSING, naming the
+def evaluate(spec: list[Threshold], record: VersionRecord) -> list[Outcome]:
+    """Check every threshold that applies to this version's dataset, profile and sections, on
+    the number its `on` names; one whose metric the version lacks fails as MISSING, naming the
     metric. With repeats, each outcome also says in how many repeats its claim holds."""
-    profile = document["profile"]["name"]
-    metrics = document["metrics"]
-    count = (document.get("repeats") or {}).get("count", 1)
+    profile, metrics, count = record.profile.name, record.metrics, record.repeat_count
     outcomes = []
-    for t in _checked(spec, document):
+    for t in _checked(spec, record):
         absent = [name for name in (t.metric, t.bound_metric) if name and name not in metrics]
         if absent:
             outcomes.append(Outcome(t, None, t.bound_for(profile), False, missing=absent[0]))
             continue
         try:
-            outcomes.append(_outcome(t, document, count))
+            outcomes.append(_outcome(t, record, count))
         except Incomparable as exc:
             raise SpecError(
                 f"threshold {t.id}: {t.op} cannot compare {exc} ({t.metric}"
@@ -460,25 +460,24 @@ def evaluate(spec: list[Threshold], document: dict) -> list[Outcome]:
     return outcomes
 
 
-def _outcome(t: Threshold, document: dict, count: int) -> Outcome:
-    """One applicable threshold checked on a document that has its metrics."""
-    profile = document["profile"]["name"]
-    intervals = document.get("sample_intervals")
-    if t.on in SAMPLE_ENDS and intervals is not None and t.metric not in intervals:
+def _outcome(t: Threshold, record: VersionRecord, count: int) -> Outcome:
+    """One applicable threshold checked on a version that has its metrics."""
+    profile, intervals = record.profile.name, record.sample_intervals
+    if t.on in SAMPLE_ENDS and intervals and t.metric not in intervals:
         raise SpecError(f"threshold {t.id}: on = {t.on!r} reads {t.metric}'s 95 % interval"
                         " from its test sample, and it has none (test-set metrics do: see"
                         " sample_intervals in metrics.json); check its value or mean instead")
-    value, checked = _statistic(document, t.metric, t.on)
+    value, checked = _statistic(record, t.metric, t.on)
     fixed = t.bound_for(profile)
-    values = _per_repeat(document, t.metric, count)
-    bounds = _per_repeat(document, t.bound_metric, count) if t.bound_metric else \
+    values = _per_repeat(record, t.metric, count)
+    bounds = _per_repeat(record, t.bound_metric, count) if t.bound_metric else \
         [fixed] * count
     if checked == "every_repeat":
         bound = bounds if t.bound_metric else fixed
         passed = all(_holds(t.op, v, b) for v, b in zip(value, bounds, strict=True))
     else:
         on = checked if t.bound_metric else "value"
-        bound = _statistic(document, t.bound_metric, on)[0] if t.bound_metric else fixed
+        bound = _statistic(record, t.bound_metric, on)[0] if t.bound_metric else fixed
         passed = _holds(t.op, value, bound)
     holding = sum(_holds(t.op, v, b) for v, b in zip(values, bounds, strict=True))
     by_repeat = count > 1 and checked not in SAMPLE_ENDS  # the repeats keep no intervals
@@ -515,6 +514,6 @@ def derive_bound(op: str, claim_bound: Any, values: list, mean: Any, std: Any,
     raise ValueError(f"derive_bound takes > >= < <= between, not {op!r}")
 
 
-def passed_count(outcomes: list[dict]) -> int:
-    """How many threshold outcomes (as stored in metrics.json) passed."""
-    return sum(bool(outcome["passed"]) for outcome in outcomes)
+def passed_count(outcomes: list[StoredOutcome]) -> int:
+    """How many threshold outcomes (as a version stores them) passed."""
+    return sum(outcome.passed for outcome in outcomes)

@@ -1,31 +1,8 @@
-"""Versions made by older reportgens: the parts of their files that today's templates need and
-they lack, filled in as "—" (unknown) rather than failing to render."""
+"""Versions made by older reportgens: the parts of their render data that today's templates need
+and they lack, filled in as "—" (unknown) rather than failing to render. (Their metrics.json is
+migrated by its codec, `record.VersionRecord.from_json`.)"""
 
 from __future__ import annotations
-
-from reportgen.compare import stored_status
-
-
-def threshold_of_any_release(outcome: dict) -> dict:
-    """Stored threshold outcomes from before repeats and severities: as if checked on the
-    value with severity fail."""
-    return {"on": "value", "checked": "value", "severity": "fail", "repeats_holding": None,
-            "repeat_count": None, "chapter_holds": outcome["passed"], **outcome,
-            "status": stored_status(outcome)}
-
-
-def published_of_any_release(row: dict) -> dict:
-    """A printed value's row from before its cause and its detail were kept apart: the cause
-    ends with the release this run used ("...; this run used scikit-learn 1.9.1"), what
-    follows is this value's own detail (which elements differ)."""
-    if "detail" in row:
-        return row
-    why, marker = row.get("why") or "", "; this run used scikit-learn "
-    at = why.find(marker)
-    end = why.find(". ", at) if at >= 0 else -1
-    if end < 0:
-        return {**row, "detail": ""}
-    return {**row, "why": why[:end], "detail": why[end + 2:]}
 
 
 def changes_of_any_release(changes: dict | None) -> dict | None:

@@ -3,16 +3,16 @@ figures inlined, every older version's gaps filled (`compat`)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 from reportgen.engine.repeats import split_name
 from reportgen.errors import ReportgenError
+from reportgen.record import RENAMED_METRICS, TaskTiming, VersionRecord
 from reportgen.report.compat import (
     changes_of_any_release,
     facts_of_any_release,
     projection_of_any_release,
-    published_of_any_release,
-    threshold_of_any_release,
 )
 from reportgen.report.jinja import svg_data_url
 from reportgen.report.model import BUILT_IN_SUBTITLE, BUILT_IN_TITLE
@@ -41,13 +41,26 @@ def inline_figure(folder: Path, relative: str) -> str:
                              " figures from git or build anew") from None
 
 
-def report_context(document: dict, data: dict, folder: Path) -> dict:
-    """The templates' context: `metrics.json` and `render.json` combined, figures inlined."""
-    metrics = document["metrics"]
-    published = [published_of_any_release(row) for row in document["published"]]
-    experiments = document["timings"]["experiments"]
-    thresholds = [threshold_of_any_release(t) for t in document.get("thresholds", [])]
-    repeats = (document.get("repeats") or {}).get("metrics", {})
+def _names_as_rendered(data: dict) -> dict[str, str]:
+    """Today's metric name -> the name the version's render data (and its templates) use: a
+    version made before a metric was renamed renders it under its former name."""
+    rendered = {metric["name"] for entry in data["sections"] for metric in entry["metrics"]}
+    return {new: old for old, new in RENAMED_METRICS.items() if old in rendered}
+
+
+def report_context(record: VersionRecord, data: dict, folder: Path) -> dict:
+    """The templates' context: the version record and `render.json` combined, as plain data,
+    figures inlined."""
+    former = _names_as_rendered(data)
+    metrics = {former.get(name, name): value for name, value in record.metrics.items()}
+    published = [{**asdict(row), "metric": former.get(row.metric, row.metric)}
+                 for row in record.published]
+    experiments = record.timings.experiments
+    thresholds = [{**asdict(t), "metric": former.get(t.metric, t.metric),
+                   "bound_metric": former.get(t.bound_metric, t.bound_metric)}
+                  for t in record.thresholds or []]
+    repeats = {former.get(name, name): asdict(spread)
+               for name, spread in (record.repeats.metrics if record.repeats else {}).items()}
     figures = {
         figure["id"]: {"number": number, "caption": figure["caption"], "file": figure["file"],
                        "src": inline_figure(folder, figure["file"])}
@@ -92,8 +105,8 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         "chapter": {"spec": None,  # versions made before render.json named their spec
                     **(data.get("chapter") or {"title": BUILT_IN_TITLE,
                                                "subtitle": BUILT_IN_SUBTITLE})},
-        "dataset": document["dataset"],
-        "profile": document["profile"],
+        "dataset": asdict(record.dataset),
+        "profile": record.profile.to_json(),
         "is_chapter_run": bool(published),
         "has_published_values": any(section["has_published"] for section in sections),
         "m": metrics,
@@ -101,29 +114,30 @@ def report_context(document: dict, data: dict, folder: Path) -> dict:
         "sections": sections,
         "headlines": [{**h, "value": metrics[h["metric"]], "spread": repeats.get(h["metric"])}
                       for h in data["headlines"]],
-        "robustness": _robustness(document, data, thresholds, folder),
+        "robustness": _robustness(record, data, thresholds, folder, former),
         "difference_notes": notes,
         "published_summary": {"total": len(published),
                               "agree": sum(row["agrees"] for row in published),
-                              "book_releases": document.get("book_releases")},
+                              "book_releases": (asdict(record.book_releases)
+                                                if record.book_releases else None)},
         "thresholds": thresholds,
-        "thresholds_passed": passed_count(thresholds),
+        "thresholds_passed": passed_count(record.thresholds or []),
         "timings": [
-            {"experiment": name, "seconds": t["seconds"], "cached": t["cached"],
-             "peak_rss": t.get("peak_rss_bytes"), "threads": t.get("threads", 1),
-             "warnings": document["warnings"].get(name, [])}
+            {"experiment": name, "seconds": t.seconds, "cached": t.cached,
+             "peak_rss": t.peak_rss_bytes, "threads": t.threads or 1,
+             "warnings": record.warnings.get(name, [])}
             for name, t in experiments.items() if split_name(name)[1] == 0
         ],
-        "repeat_timings": _repeat_timings(experiments, document["warnings"]),
+        "repeat_timings": _repeat_timings(experiments, record.warnings),
         "task_count": len(experiments),
-        "peak_rss": max((t.get("peak_rss_bytes") or 0 for t in experiments.values()),
+        "peak_rss": max((t.peak_rss_bytes or 0 for t in experiments.values()),
                         default=0) or None,
-        "wall_seconds": document["timings"]["wall_seconds"],
-        "compute_seconds": sum(t["seconds"] for t in experiments.values()),
-        "computed_count": sum(not t["cached"] for t in experiments.values()),
-        "cached_count": sum(t["cached"] for t in experiments.values()),
-        "jobs": document["timings"]["jobs"],
-        "scheduler": document["timings"].get("scheduler", "local processes"),
+        "wall_seconds": record.timings.wall_seconds,
+        "compute_seconds": sum(t.seconds for t in experiments.values()),
+        "computed_count": sum(not t.cached for t in experiments.values()),
+        "cached_count": sum(t.cached for t in experiments.values()),
+        "jobs": record.timings.jobs,
+        "scheduler": record.timings.scheduler,
         "provenance": data["provenance"],
         "seeds": data["seeds"],
         "changes": changes_of_any_release(data["changes"]),
@@ -161,23 +175,27 @@ def difference_notes(published: list[dict], sections: list[dict]) -> list[dict]:
     return list(notes.values())
 
 
-def _robustness(document: dict, data: dict, thresholds: list[dict], folder: Path) -> dict | None:
+def _robustness(record: VersionRecord, data: dict, thresholds: list[dict], folder: Path,
+                former: dict[str, str]) -> dict | None:
     """The robustness section's data, for a version with repeats: how they were made, which
     experiments did not need them, each claim at the chapter's seed and in every repeat, and
     the headline and threshold metrics' spread (with the figure of it)."""
     from reportgen.false_alarms import FEWEST_REPEATS, MIN_BLOCK, largest_block, measure
     from reportgen.report.model import cv_claims, robustness_rows, varies
 
-    repeats = document.get("repeats")
+    repeats = record.repeats
     if not repeats:
         return None
     chart = (data.get("robustness") or {}).get("chart")
-    rows = robustness_rows(document, [h["metric"] for h in data["headlines"]])
+    today = {old: new for new, old in former.items()}
+    rows = [{**row, "metric": former.get(row["metric"], row["metric"])} for row in
+            robustness_rows(record, [today.get(h["metric"], h["metric"])
+                                     for h in data["headlines"]])]
     return {
-        "count": repeats["count"],
-        "seeds": repeats["seeds"],
-        "interval": repeats["interval"],
-        "deterministic": repeats["deterministic"],
+        "count": repeats.count,
+        "seeds": repeats.seeds,
+        "interval": repeats.interval,
+        "deterministic": repeats.deterministic,
         # claims on a test-sample interval are checked on the chapter's run only
         "claims": [t for t in thresholds if t["repeat_count"] or t["missing"]],
         "every_repeat": sum(t["repeats_holding"] == t["repeat_count"] for t in thresholds
@@ -185,14 +203,14 @@ def _robustness(document: dict, data: dict, thresholds: list[dict], folder: Path
         "metrics": rows,
         "constant": [row["metric"] for row in rows if not varies(row)],
         "chart": inline_figure(folder, chart) if chart else None,
-        "cv_claims": cv_claims(document),
-        "false_alarms": (measure(document).as_dict() if largest_block(document) >= MIN_BLOCK
+        "cv_claims": cv_claims(record),
+        "false_alarms": (measure(record).as_dict() if largest_block(record) >= MIN_BLOCK
                          else None),
         "fewest_repeats": FEWEST_REPEATS,  # that the A/A check can use
     }
 
 
-def _repeat_timings(experiments: dict, warnings: dict) -> list[dict]:
+def _repeat_timings(experiments: dict[str, TaskTiming], warnings: dict) -> list[dict]:
     """The tasks of repeats 1..N-1, one row per repeat (the chapter's tasks are listed one by
     one): how many, their time, how many computed, the largest peak, the warnings."""
     rows: dict[int, dict] = {}
@@ -203,8 +221,8 @@ def _repeat_timings(experiments: dict, warnings: dict) -> list[dict]:
         row = rows.setdefault(repeat, {"repeat": repeat, "tasks": 0, "seconds": 0.0,
                                        "computed": 0, "peak_rss": None, "warnings": 0})
         row["tasks"] += 1
-        row["seconds"] += t["seconds"]
-        row["computed"] += not t["cached"]
-        row["peak_rss"] = max(row["peak_rss"] or 0, t.get("peak_rss_bytes") or 0) or None
+        row["seconds"] += t.seconds
+        row["computed"] += not t.cached
+        row["peak_rss"] = max(row["peak_rss"] or 0, t.peak_rss_bytes or 0) or None
         row["warnings"] += bool(warnings.get(name))
     return [rows[repeat] for repeat in sorted(rows)]

@@ -34,7 +34,7 @@ def summarise(version: Version) -> Summary:
         newest = [t["statuses"][-1] for t in data["thresholds"]]
         return Summary((), newest.count("PASS"), len(newest),
                        tuple(r["label"] for r in data["releases"]))
-    thresholds = version.metrics().get("thresholds", [])
+    thresholds = version.record().thresholds or []
     return Summary(tuple(version.headlines()), passed_count(thresholds), len(thresholds))
 
 

@@ -8,12 +8,14 @@ be rendered again later, with newer templates, without the dataset, the cache or
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # only for annotations: reading a version needs no engine
     from reportgen.engine.runner import RunResult
     from reportgen.figures import SavedFigure
+    from reportgen.record import VersionRecord
     from reportgen.sections.api import Section
 
 # The built-in chapter's title page, and that of every version made before render.json held one
@@ -181,24 +183,23 @@ def _projection_rows(one_thread, depends, speedups, rides):
     return (durations, merged, speeds), rows
 
 
-def robustness_rows(document: dict, headline_names: list[str]) -> list[dict]:
+def robustness_rows(record: VersionRecord, headline_names: list[str]) -> list[dict]:
     """The headline and threshold metrics of a version with repeats that are single numbers
     measured in every repeat: chapter value, repeat values, mean, std and 95 % interval, in
     the order they first appear (headlines, then thresholds). The report's robustness table
     shows exactly these; the spread figure those that vary."""
-    repeats = (document.get("repeats") or {}).get("metrics", {})
-    wanted = list(headline_names) + [name for t in document.get("thresholds", [])
-                                     for name in (t["metric"], t.get("bound_metric")) if name]
+    wanted = list(headline_names) + [name for t in record.thresholds or []
+                                     for name in (t.metric, t.bound_metric) if name]
     rows = []
     for name in dict.fromkeys(wanted):
-        spread = repeats.get(name)
-        if spread and isinstance(spread.get("mean"), float):
-            rows.append({"metric": name, "value": document["metrics"][name], **spread,
-                         "lowest": min(spread["values"]), "highest": max(spread["values"])})
+        spread = record.spread(name)
+        if spread and isinstance(spread.mean, float):
+            rows.append({"metric": name, "value": record.metrics[name], **asdict(spread),
+                         "lowest": min(spread.values), "highest": max(spread.values)})
     return rows
 
 
-def cv_claims(document: dict) -> list[dict]:
+def cv_claims(record: VersionRecord) -> list[dict]:
     """The claims of a version with repeats that rest on k-fold cross-validation scores (a
     metric declaring its `fold_scores`): the mean fold score, or for a claim against another
     such metric the mean per-fold difference (same repeat, same fold), with its naive and its
@@ -206,32 +207,32 @@ def cv_claims(document: dict) -> list[dict]:
     from reportgen.statistics import corrected_cv_interval
     from reportgen.thresholds import interval_holds
 
-    repeats = document.get("repeats") or {}
-    folds_of = repeats.get("fold_scores") or {}
-    values = repeats.get("metrics") or {}
+    if not record.repeats:
+        return []
+    folds_of, values = record.repeats.fold_scores, record.repeats.metrics
     rows = []
-    for t in document.get("thresholds", []):
-        scores = folds_of.get(t["metric"])
-        other = folds_of.get(t["bound_metric"]) if t.get("bound_metric") else None
-        if scores not in values or (t.get("bound_metric") and other not in values):
+    for t in record.thresholds or []:
+        scores = folds_of.get(t.metric)
+        other = folds_of.get(t.bound_metric) if t.bound_metric else None
+        if scores not in values or (t.bound_metric and other not in values):
             continue
-        if t["op"] not in (">", ">=", "<", "<=", "between"):
+        if t.op not in (">", ">=", "<", "<=", "between"):
             continue
-        folds = values[scores]["values"]
+        folds = values[scores].values
         if not all(isinstance(row, list) for row in folds) or len(set(map(len, folds))) != 1:
             continue  # not k scores in every repeat
         if other:
             folds = [[a - b for a, b in zip(x, y, strict=True)]
-                     for x, y in zip(folds, values[other]["values"], strict=True)]
+                     for x, y in zip(folds, values[other].values, strict=True)]
         interval = corrected_cv_interval(folds)
-        bound = 0 if other else t["bound"]
-        rows.append({"id": t["id"], "claim": t["claim"], "metric": t["metric"],
-                     "bound_metric": t.get("bound_metric"), "op": t["op"], "bound": bound,
+        bound = 0 if other else t.bound
+        rows.append({"id": t.id, "claim": t.claim, "metric": t.metric,
+                     "bound_metric": t.bound_metric, "op": t.op, "bound": bound,
                      "of": (f"mean of {scores} − {other}, fold by fold" if other
                             else f"mean of {scores}'s folds"), **interval,
-                     "holds_naive": interval_holds(t["op"], interval["naive_low"],
+                     "holds_naive": interval_holds(t.op, interval["naive_low"],
                                                    interval["naive_high"], bound),
-                     "holds_corrected": interval_holds(t["op"], interval["low"],
+                     "holds_corrected": interval_holds(t.op, interval["low"],
                                                        interval["high"], bound)})
     return rows
 

@@ -37,7 +37,7 @@ def render_version(folder: Path) -> str:
 def render_documents(folder: Path) -> dict[str, str]:
     """Every HTML document of a version (or of a build being staged), by file stem, from its
     files alone: a chapter version's edition and build record, a release matrix's report."""
-    from reportgen.archive import METRICS_SHAPE
+    from reportgen.archive import read_record
     from reportgen.matrix import MATRIX_DATA
 
     if (folder / MATRIX_DATA).is_file():  # a release matrix has a report of its own
@@ -49,9 +49,9 @@ def render_documents(folder: Path) -> dict[str, str]:
     if data.get("schema") != RENDER_SCHEMA:
         raise ReportgenError(f"{folder / RENDER_DATA} has render schema {data.get('schema')};"
                              f" this reportgen renders schema {RENDER_SCHEMA}")
-    document = read_version_json(folder / "metrics.json", METRICS_SHAPE)
+    record = read_record(folder / "metrics.json")
     try:
-        context = report_context(document, data, folder)
+        context = report_context(record, data, folder)
         return {stem: render_html(template, context, folder / PARTIALS)
                 for stem, template in DOCUMENTS.items()}
     except TemplateNotFound as exc:
