@@ -8,6 +8,7 @@ import math
 import shlex
 import sys
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -438,7 +439,7 @@ def _print_summary(record: VersionRecord, version_id: str, labels: dict[str, str
                    f" {len(repeats.deterministic)} deterministic experiments ran once)")
     for name, label in labels.items():
         if name in record.metrics:
-            spread = fmt_spread(record.spread(name))
+            spread = fmt_spread(asdict(found) if (found := record.spread(name)) else None)
             click.echo(f"  {label:<34} {fmt_number(record.metrics[name])}"
                        + (f"   (repeats: {spread})" if repeats else ""))
     thresholds = record.thresholds or []

@@ -433,7 +433,7 @@ def _statistic(record: VersionRecord, name: str, on: str) -> tuple[Any, str]:
         return _per_repeat(record, name, count), on
     if spread is None:
         return record.metrics[name], on  # deterministic: every statistic is the value
-    if not spread.measured:  # an answer (a class, a count), not a measurement: no mean
+    if getattr(spread, on) is None:  # an answer (a class, a count): no mean, no interval
         return spread.values, "every_repeat"
     return getattr(spread, on), on
 

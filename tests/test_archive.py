@@ -139,7 +139,7 @@ def test_a_matrix_is_never_a_previous_version_nor_the_latest_chapter(tmp_path):
     assert archive.resolve("latest").id == matrix
     assert archive.resolve("latest", kind="chapter").id == chapter
     with pytest.raises(ReportgenError, match="is a release matrix"):
-        archive.resolve(matrix).metrics()
+        archive.resolve(matrix).record()
 
 
 def test_a_build_with_another_release_is_not_the_previous_version(tmp_path):
@@ -168,10 +168,10 @@ def test_metrics_that_changed_since_the_build_are_refused(tmp_path):
     archive = Archive(tmp_path)
     publish(archive)
     version = archive.versions()[0]
-    assert version.metrics()["metrics"] == {}
+    assert version.record().metrics == {}
     (version.path / "metrics.json").write_text(json.dumps({"metrics": {"forged": 1.0}}))
     with pytest.raises(ReportgenError, match="changed since the build"):
-        version.metrics()
+        version.record()
 
 
 def test_a_damaged_manifest_is_skipped_with_its_line_and_an_error_when_asked_for(tmp_path):
@@ -236,7 +236,7 @@ def test_metrics_of_the_wrong_shape_are_a_one_line_error_naming_them(tmp_path, d
         staging.describe(dataset="mnist", profile="quick", commit="abc1234", headlines={})
     version = archive.versions()[0]
     with pytest.raises(ReportgenError, match="metrics.json is not what reportgen wrote"):
-        version.metrics()
+        version.record()
 
 
 def test_no_output_folder_may_lie_inside_any_archive(tmp_path):
@@ -321,7 +321,7 @@ def test_a_part_of_metrics_json_of_the_wrong_shape_is_named(tmp_path, part, valu
         (staging.path / "metrics.json").write_text(json.dumps(document))
         staging.describe(dataset="mnist", profile="quick", commit="abc1234", headlines={})
     with pytest.raises(ReportgenError, match=f"not what reportgen wrote \\({part}"):
-        archive.versions()[0].metrics()
+        archive.versions()[0].record()
 
 
 def test_a_headline_the_manifest_changed_is_refused_and_shown_by_verify(tmp_path):

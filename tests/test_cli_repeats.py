@@ -3,15 +3,17 @@ as a user (or a CI gate) runs them."""
 
 import json
 import shutil
+from dataclasses import asdict
 
 import pytest
 from click.testing import CliRunner
 
 from reportgen.archive import Archive
 from reportgen.cli import cli
-from reportgen.compare import compare_documents
+from reportgen.compare import compare_records
 from reportgen.gate import NOTHING_CHECKED
 from reportgen.metrics import summarize
+from reportgen.record import VersionRecord
 from tests.chapter import DIGITS_SPEC
 from tests.conftest import real_cache
 
@@ -130,15 +132,15 @@ def test_a_small_shift_in_every_repeat_is_seen_by_the_paired_diff_not_by_welch(t
     shutil.copytree(twice, reports)
     archive = Archive(reports)
     old = archive.resolve("1")
-    document = old.metrics()
+    document = old.record().to_json()
     name = "binary.sgd.cv_accuracy_mean"
     values = document["repeats"]["metrics"][name]["values"]
-    shift = 0.1 * summarize(values)["std"]
+    shift = 0.1 * summarize(values).std
     assert shift > 0
     shifted = [v + shift * (1 + jitter) for v, jitter in zip(values, (0.01, -0.01, 0.0),
                                                             strict=True)]
     document["metrics"][name] = shifted[0]
-    document["repeats"]["metrics"][name] = summarize(shifted)
+    document["repeats"]["metrics"][name] = asdict(summarize(shifted))
     with archive.new_version("digits-quick-shifted") as staging:
         (staging.path / "metrics.json").write_text(json.dumps(document))
         staging.describe(dataset="digits", profile="quick", commit="abc1234", headlines={})
@@ -147,7 +149,8 @@ def test_a_small_shift_in_every_repeat_is_seen_by_the_paired_diff_not_by_welch(t
     [row] = changes["metrics"]
     assert changes["paired"] and row["metric"] == name and row["test"] == "paired t-test"
     assert row["verdict"] == "significant" and row["null"] == "seed noise", row
-    [welch] = compare_documents(old.metrics(), document, paired=False)["metrics"]
+    [welch] = compare_records(old.record(), VersionRecord.from_json(document),
+                              paired=False)["metrics"]
     assert welch["test"] == "Welch's t-test" and welch["verdict"] == "within noise", welch
     text = run("diff", "1", staging.id, "--reports-dir", str(reports)).output
     assert "[significant; null: seed noise; paired t-test, p = " in text

@@ -2,14 +2,21 @@
 
 import pytest
 
-from reportgen.compare import PAIRED, SEED_NOISE, WELCH, _benjamini_hochberg, compare_documents
+from reportgen.compare import PAIRED, SEED_NOISE, WELCH, _benjamini_hochberg, compare_records
+from tests.versions import record_of
+
+
+def compare_documents(old: dict, new: dict, **options) -> dict:
+    """Two hand-written metrics.json documents compared as `diff` compares two versions."""
+    return compare_records(record_of(old), record_of(new), **options)
 
 
 def doc(metrics, seconds, thresholds=(), checksum="abc"):
     return {
         "dataset": {"checksum": checksum},
         "metrics": metrics,
-        "thresholds": [{"id": i, "passed": p} for i, p in thresholds],
+        "thresholds": [{"id": i, "metric": "a", "passed": p, "message": ""}
+                       for i, p in thresholds],
         "timings": {
             "wall_seconds": sum(seconds.values()),
             "experiments": {n: {"seconds": s, "cached": False} for n, s in seconds.items()},
@@ -169,7 +176,7 @@ def test_two_different_measurements_are_said_to_be_incomparable():
 
 
 def test_a_renamed_metric_is_compared_under_its_new_name():
-    from reportgen.metrics import RENAMED_METRICS
+    from reportgen.record import RENAMED_METRICS
 
     old_name, new_name = next(iter(RENAMED_METRICS.items()))
     old = doc({old_name: 4.0}, {"x": 2.0})

@@ -44,7 +44,7 @@ def built(tmp_path_factory):
 
 
 def test_a_build_made_by_a_module_fixture(built):
-    assert built.document["dataset"]["name"] == "digits"
+    assert built.record.dataset.name == "digits"
 '''
 
 

@@ -1,6 +1,7 @@
 """The diff gate's false-alarm rate, measured on a version's own repeats (an A/A check)."""
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -10,20 +11,22 @@ from reportgen.cli import cli
 from reportgen.errors import ReportgenError
 from reportgen.false_alarms import NOMINAL, measure
 from reportgen.metrics import summarize
+from reportgen.record import VersionRecord
 from tests.chapter import DIGITS_SPEC
+from tests.versions import record_of
 
 
-def document_with_repeats(values: dict[str, list]) -> dict:
-    """A quick MNIST document whose metrics have these repeats (the first is the chapter's)."""
+def document_with_repeats(values: dict[str, list]) -> VersionRecord:
+    """A quick MNIST version whose metrics have these repeats (the first is the chapter's)."""
     count = len(next(iter(values.values())))
-    return {
+    return record_of({
         "dataset": {"name": "mnist", "checksum": "abc"},
         "profile": {"name": "quick", "train_size": 6000, "test_size": 1000},
         "metrics": {name: v[0] for name, v in values.items()},
         "thresholds": [], "timings": {"wall_seconds": 1.0, "experiments": {}},
         "repeats": {"count": count, "seeds": "rule", "deterministic_metrics": [],
-                    "metrics": {name: summarize(v) for name, v in values.items()}},
-    }
+                    "metrics": {name: asdict(summarize(v)) for name, v in values.items()}},
+    })
 
 
 def test_every_split_of_the_repeats_is_compared_once():
@@ -112,7 +115,7 @@ def test_false_alarms_on_a_version_where_nothing_varies_exits_1(tmp_path, monkey
     from reportgen.archive import Version
 
     document = document_with_repeats({"m.x.a": [0.9] * 5})
-    monkeypatch.setattr(Version, "metrics", lambda self: document)
+    monkeypatch.setattr(Version, "record", lambda self: document)
     monkeypatch.setattr("reportgen.archive.Archive.resolve",
                         lambda self, ref, kind=None: Version("v0001-x", tmp_path, {}))
     result = CliRunner().invoke(cli, ["false-alarms", "--reports-dir", str(tmp_path)])

@@ -22,6 +22,7 @@ from reportgen.matrix import (
     totals,
 )
 from tests.chapter import builtin_spec
+from tests.versions import record_of
 
 
 def document(metrics: dict, repeats: dict | None = None, published=(), seconds=1.0,
@@ -48,7 +49,8 @@ def document(metrics: dict, repeats: dict | None = None, published=(), seconds=1
 def release(version: str, doc: dict) -> ReleaseRun:
     pins = Pins(version)
     return ReleaseRun(ReleaseEnvironment(Path(f"/envs/{pins.name}"), pins,
-                                         {"scikit-learn": version}, "uv"), doc, 1.0)
+                                         {"scikit-learn": version}, "uv"),
+                      record_of(doc), 1.0)
 
 
 NO_SPEC = []

@@ -6,7 +6,7 @@ import pytest
 
 from reportgen.metrics import (
     agrees_with_published,
-    build_metrics_document,
+    build_record,
     metric_values,
     rounded_like,
 )
@@ -34,10 +34,10 @@ def test_names_are_unique_and_read_registered_experiments():
     assert {m.experiment for m in metrics} <= set(CHAPTER.experiments())
 
 
-def test_the_document_says_which_sections_it_holds(digits_run):
-    document = build_metrics_document(digits_run)
-    assert document["sections"] == [section.id for section in CHAPTER.sections]
-    assert list(document["metrics"]) == [m.name for s in CHAPTER.sections for m in s.metrics]
+def test_the_record_says_which_sections_it_holds(digits_run):
+    record = build_record(digits_run)
+    assert record.sections == [section.id for section in CHAPTER.sections]
+    assert list(record.metrics) == [m.name for s in CHAPTER.sections for m in s.metrics]
 
 
 def test_every_metric_has_a_json_value(digits_run):
@@ -46,13 +46,13 @@ def test_every_metric_has_a_json_value(digits_run):
     assert values["multiclass.ovr.n_estimators"] == 10
 
 
-def test_document_holds_dataset_profile_and_timings(digits_run):
-    document = build_metrics_document(digits_run)
-    assert document["dataset"]["name"] == "digits"
-    assert document["dataset"]["x_sha256"].startswith("8f26b2bd")
-    assert document["profile"]["train_size"] == 1500
-    assert set(document["timings"]["experiments"]) == set(CHAPTER.experiments())
-    assert document["published"] == []  # the chapter's values describe full MNIST only
+def test_record_holds_dataset_profile_and_timings(digits_run):
+    record = build_record(digits_run)
+    assert record.dataset.name == "digits"
+    assert record.dataset.x_sha256.startswith("8f26b2bd")
+    assert record.profile.train_size == 1500
+    assert set(record.timings.experiments) == set(CHAPTER.experiments())
+    assert record.published == []  # the chapter's values describe full MNIST only
 
 
 @pytest.mark.parametrize(

@@ -4,16 +4,22 @@ import os
 
 import pytest
 
+from reportgen import thresholds
 from reportgen.gate import GateFailed
-from reportgen.thresholds import (
-    DEFAULT_SPEC,
-    SpecError,
-    derive_bound,
-    evaluate,
-    require_applicable,
-)
+from reportgen.record import StoredOutcome
+from reportgen.thresholds import DEFAULT_SPEC, SpecError, derive_bound
 from tests.chapter import CHAPTER, builtin_spec
 from tests.data.helpers import no_hang
+from tests.versions import record_of
+
+
+def evaluate(spec, document: dict):
+    """`thresholds.evaluate` on a hand-written metrics.json document, read by its codec."""
+    return thresholds.evaluate(spec, record_of(document))
+
+
+def require_applicable(spec, document: dict, path: str) -> None:
+    thresholds.require_applicable(spec, record_of(document), path)
 
 GOOD = """
 [[threshold]]
@@ -384,8 +390,8 @@ def test_the_thresholds_gate_counts_fail_and_missing_and_passes_warn():
     from reportgen.thresholds import thresholds_gate
 
     def stored(id, status, missing=None):
-        return {"id": id, "metric": f"m.{id}", "passed": status == "PASS", "message": "",
-                "status": status, "missing": missing}
+        return StoredOutcome(id=id, metric=f"m.{id}", passed=status == "PASS", message="",
+                             status=status, missing=missing)
 
     assert thresholds_gate([stored("a", "PASS"), stored("b", "WARN")], "v1", "").passed
     assert thresholds_gate([stored("a", "FAIL")], "v1", "").problem == \

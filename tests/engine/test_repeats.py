@@ -16,7 +16,7 @@ from reportgen.engine.repeats import (
     varying,
     with_repeats,
 )
-from reportgen.metrics import build_metrics_document, metric_values
+from reportgen.metrics import build_record, metric_values
 from tests.chapter import CHAPTER, run_builtin
 
 
@@ -81,7 +81,7 @@ def test_repeats_draw_other_seeds_and_splits(runs):
 
 
 def test_metrics_json_holds_each_repeated_metrics_values_and_interval(runs):
-    document = build_metrics_document(runs[2])
+    document = build_record(runs[2]).to_json()
     repeats = document["repeats"]
     assert repeats["count"] == 3 and "multiclass.svc" in repeats["deterministic"]
     assert "multiclass.svc.predict_first_digit" in repeats["deterministic_metrics"]
@@ -96,11 +96,11 @@ def test_metrics_json_holds_each_repeated_metrics_values_and_interval(runs):
     first = repeats["metrics"]["multiclass.sgd.predict_first_digit"]
     assert set(first) == {"values"}  # a predicted class is not averaged
     assert "multiclass.svc.predict_first_digit" not in repeats["metrics"]
-    assert "repeats" not in build_metrics_document(runs[0])
+    assert "repeats" not in build_record(runs[0]).to_json()
 
 
 def test_repeats_on_two_processes_equal_one(runs, digits, tmp_path):
     parallel = run_builtin(digits, resolve_profile("quick", digits), jobs=2,
                                cache=ResultCache(tmp_path), repeats=3)
-    assert build_metrics_document(parallel)["repeats"]["metrics"] == \
-        build_metrics_document(runs[2])["repeats"]["metrics"]
+    assert build_record(parallel).to_json()["repeats"]["metrics"] == \
+        build_record(runs[2]).to_json()["repeats"]["metrics"]

@@ -2,21 +2,25 @@
 
 import pytest
 
+from reportgen.record import VersionRecord
 from reportgen.report.model import cv_claims
+from tests.versions import record_of
 
 
-def document(folds_a, folds_b=None, op=">", bound=0.9):
+def document(folds_a, folds_b=None, op=">", bound=0.9) -> VersionRecord:
     metrics = {"m.a.cv": {"values": folds_a}}
     thresholds = [{"id": "fixed", "claim": "c", "metric": "m.a.cv", "bound_metric": None,
-                   "op": op, "bound": bound}]
+                   "op": op, "bound": bound, "passed": True, "message": ""}]
     fold_scores = {"m.a.cv": "m.a.cv", "m.a.cv_mean": "m.a.cv"}
     if folds_b is not None:
         metrics["m.b.cv"] = {"values": folds_b}
         fold_scores.update({"m.b.cv": "m.b.cv", "m.b.cv_mean": "m.b.cv"})
         thresholds.append({"id": "ordering", "claim": "c", "metric": "m.a.cv_mean",
-                           "bound_metric": "m.b.cv_mean", "op": ">", "bound": 0.5})
-    return {"thresholds": thresholds,
-            "repeats": {"count": len(folds_a), "fold_scores": fold_scores, "metrics": metrics}}
+                           "bound_metric": "m.b.cv_mean", "op": ">", "bound": 0.5,
+                           "passed": True, "message": ""})
+    return record_of({"metrics": {}, "thresholds": thresholds,
+                      "repeats": {"count": len(folds_a), "fold_scores": fold_scores,
+                                  "metrics": metrics}})
 
 
 def test_a_claim_the_naive_interval_carries_can_fail_under_the_corrected_one():
@@ -38,5 +42,5 @@ def test_an_ordering_is_asked_of_the_per_fold_differences():
 def test_claims_without_per_fold_repeats_are_left_out():
     doc = document([[0.95, 0.96, 0.94], [0.95, 0.97]])  # not k scores in every repeat
     assert cv_claims(doc) == []
-    assert cv_claims({"thresholds": doc["thresholds"]}) == []
+    assert cv_claims(doc.with_(repeats=None)) == []
 

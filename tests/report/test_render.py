@@ -170,7 +170,7 @@ def test_a_claim_on_an_interval_end_says_so_on_the_answer_page(tmp_path):
         str(tmp_path))
     html = (tmp_path / "report.html").read_text()
     answer = html[html.index('<section id="summary"'):html.index("Headline numbers")]
-    on_ends = [t for t in version.metrics()["thresholds"] if t.get("checked") == "sample_low"]
+    on_ends = [t for t in version.record().thresholds if t.checked == "sample_low"]
     assert on_ends, "the committed reference has claims on the test-sample interval"
     for t in on_ends:
-        assert f"the low end of its test-sample interval: {fmt_number(t['value'])}" in answer
+        assert f"the low end of its test-sample interval: {fmt_number(t.value)}" in answer

@@ -93,8 +93,8 @@ def test_defining_a_section_adds_it_to_no_other_chapter(toy_build, tmp_path):
     it."""
     later = build_report("digits", "quick", chapter=CHAPTER, reports_dir=tmp_path / "again",
                          jobs=1, benchmarks_dir=None, pdf=False)
-    assert "toy.count.pixels_on" not in later.document["metrics"]
-    assert "toy" not in later.document["sections"]
+    assert "toy.count.pixels_on" not in later.record.metrics
+    assert "toy" not in later.record.sections
 
 
 def test_metric_names_must_carry_the_section_id():

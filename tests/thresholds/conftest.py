@@ -57,12 +57,10 @@ def checked_version(request) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def checked_document(request, tmp_path_factory, mnist):
+def checked_record(request, tmp_path_factory, mnist):
     archive, version_id, _ = _target(request.config)
     if version_id is not None:
-        from reportgen.metrics import with_current_names
-
-        return with_current_names(archive.resolve(version_id).metrics())
+        return archive.resolve(version_id).record()  # renamed metrics under today's names
     from reportgen.build import build_report
 
     cache = tmp_path_factory.mktemp("cache")  # its results go here, never to the user's cache
@@ -72,4 +70,4 @@ def checked_document(request, tmp_path_factory, mnist):
         patch.setenv("REPORTGEN_CACHE", str(cache))
         fresh = build_report("mnist", "quick", reports_dir=tmp_path_factory.mktemp("reports"),
                              pdf=False)
-    return fresh.document
+    return fresh.record

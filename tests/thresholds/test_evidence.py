@@ -28,7 +28,7 @@ claim = "The first image is not blank."
 def reference():
     """The committed full reference version, and its metrics.json."""
     version = Archive(ROOT / "reports").previous("mnist", "full")
-    return version.id, version.metrics()
+    return version.id, version.record()
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def chapter_claim(claim_id: str):
 
 def test_a_new_sections_claim_is_not_in_the_committed_version(reference, new_claim):
     version_id, document = reference
-    assert "toy" not in document["sections"] and evaluate([new_claim], document) == []
+    assert "toy" not in document.sections and evaluate([new_claim], document) == []
     with pytest.raises(pytest.skip.Exception) as skipped:
         hold.test_claim_holds(new_claim, document, version_id)
     assert str(skipped.value) == (f"toy-some-pixels: not in the checked version {version_id}:"
@@ -64,8 +64,8 @@ def test_a_new_sections_claim_is_not_in_the_measured_quick_repeats(new_claim):
 
 def test_a_claim_on_a_metric_the_version_lacks_is_not_in_it(reference):
     version_id, document = reference
-    older = {**document, "metrics": {name: value for name, value in document["metrics"].items()
-                                     if name != "binary.forest.roc_auc"}}
+    older = document.with_(metrics={name: value for name, value in document.metrics.items()
+                                    if name != "binary.forest.roc_auc"})
     claim = chapter_claim("forest-roc-auc")
     with pytest.raises(pytest.skip.Exception) as skipped:
         hold.test_claim_holds(claim, older, version_id)
