@@ -24,6 +24,7 @@ from reportgen.export import export_run, write_json
 from reportgen.figures import figure_svg, projection_chart, spread_chart, timeline_chart
 from reportgen.gate import Gate
 from reportgen.interrupts import stop_if_signalled
+from reportgen.publishers import Publication, publish
 from reportgen.record import VersionRecord
 from reportgen.report.index import write_index
 from reportgen.report.model import (
@@ -35,7 +36,7 @@ from reportgen.report.model import (
     robustness_rows,
     varies,
 )
-from reportgen.report.render import PartialFailure, render_documents, write_documents
+from reportgen.report.render import PartialFailure
 from reportgen.storage import atomic_write, writable_folder
 from reportgen.thresholds import (
     Threshold,
@@ -72,19 +73,19 @@ def chapter_code(module: str) -> bool:
             and module not in ("reportgen.sections.api", "reportgen.sections.prose"))
 
 
-def write_report(folder: Path, pdf: bool, sections: Sequence = ()) -> None:
-    """The documents of a version being staged (the chapter edition report.html and the build
-    record record.html, and their PDFs), rendered from its files exactly as `render` will
-    render them; a partial that fails is named by its file among `sections`' (the one the user
-    edits), not by its copy in the staging folder."""
+def write_report(folder: Path, pdf: bool, sections: Sequence = (),
+                 record: VersionRecord | None = None) -> None:
+    """Every publisher's output of a version being staged (the chapter edition report.html,
+    the build record record.html, their PDFs, and any installed package's), made from its
+    files exactly as `render` will make them; a partial that fails is named by its file among
+    `sections`' (the one the user edits), not by its copy in the staging folder."""
     try:
-        documents = render_documents(folder)
+        publish(Publication(folder, record, pdf), folder)
     except PartialFailure as failure:
         sources = {s.partial.name: s.partial for s in sections if s.partial is not None}
         if failure.partial not in sources:
             raise
         raise failure.in_source(sources[failure.partial]) from None
-    write_documents(documents, folder, folder, pdf)
 
 
 def chapter_spec(chapter: Chapter, path: Path | None = None) -> list[Threshold]:
@@ -271,7 +272,7 @@ def build_report(
             shown=chapter_code,
         )
         write_json(staging.path / RENDER_DATA, render_data)
-        write_report(staging.path, pdf, run.sections)
+        write_report(staging.path, pdf, run.sections, record)
         thresholds = record.thresholds
         staging.describe(
             dataset=ds.name, profile=chosen.name + scope, commit=origin.commit,

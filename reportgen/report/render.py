@@ -110,10 +110,12 @@ class PartialFailure(ReportgenError):
 
 
 def render_archived(version, out_dir: Path, pdf: bool = True) -> list[Path]:
-    """Render an archived version (`archive.Version`) into `out_dir`, never into the archive:
-    its files are checked against its manifest first, then rendered with today's templates."""
+    """Publish an archived version (`archive.Version`) again into `out_dir`, never into the
+    archive: its files are checked against its manifest first, then every publisher
+    (`reportgen.publishers`) writes its output with today's code and templates."""
     from reportgen.archive import refuse_inside_archive
-    from reportgen.storage import writable_folder
+    from reportgen.publishers import Publication, publish
+    from reportgen.storage import staged_folder, writable_folder
 
     out_dir = Path(out_dir)
     refuse_inside_archive(out_dir, f"--out {out_dir}")
@@ -128,9 +130,12 @@ def render_archived(version, out_dir: Path, pdf: bool = True) -> list[Path]:
     if problems:
         raise ReportgenError(f"{version.id} cannot be rendered: {'; '.join(problems)} (against"
                              " its manifest); restore the version from git")
-    documents = render_documents(version.path)
+    record = None if version.kind == "matrix" else version.record()
+    publication = Publication(version.path, record, pdf)
     writable_folder(out_dir, f"--out {out_dir}")
-    return write_documents(documents, version.path, out_dir, pdf)
+    with staged_folder(out_dir) as staging:  # a publisher that fails leaves --out as it was
+        written = publish(publication, staging)
+    return [out_dir / path.relative_to(staging) for path in written]
 
 
 def write_documents(documents: dict[str, str], folder: Path, out_dir: Path, pdf: bool
