@@ -8,10 +8,10 @@ What it reads, all from the code as it is:
 
 - the metric names: every `Metric` of every section of the built-in chapter
   (`reportgen.chapter.built_in()`), with its experiment, description and published value;
-- the top-level keys of `metrics.json` and the keys nested in them: the dict literals of
-  `reportgen.metrics.build_metrics_document` (and the functions it fills them from), the keys
-  `reportgen.build.build_report` adds to an archived version, the `Profile` fields and what
-  `summarize` gives a repeated metric.
+- the top-level keys of `metrics.json` and the keys nested in them: the dataclasses of the
+  version record (`reportgen.record.VersionRecord`, whose codec writes and reads every
+  metrics.json), the keys `reportgen.build.build_report` adds to an archived version, and the
+  `Profile` fields.
 
 The one hand-written part is `KEY_MEANINGS` below: a sentence per top-level key. The script
 refuses to run when the code has a key that has no sentence, or a sentence for a key the code no
@@ -27,6 +27,7 @@ import dataclasses
 import json
 import re
 import sys
+import typing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,32 +131,45 @@ def _appended_dict(function: ast.FunctionDef, variable: str):
                      f" `{variable}`; update docs/gen_metrics_schema.py")
 
 
+def _layout(kind) -> dict | None:
+    """The keys a type of the record is written with: a dataclass's fields (nested), a
+    `dict[str, X]` as {"NAME": X's}, a `list[X]` as {"[]": X's}; a plain value None."""
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return {f.name: _layout(hints[f.name]) for f in dataclasses.fields(kind)}
+    arguments = [a for a in typing.get_args(kind) if a is not type(None)]
+    origin = typing.get_origin(kind)
+    if origin is dict and len(arguments) == 2:
+        inner = _layout(arguments[1])
+        return {"NAME": inner} if inner else None
+    if origin is list and arguments:
+        inner = _layout(arguments[0])
+        return {"[]": inner} if inner else None
+    if len(arguments) == 1:  # X | None
+        return _layout(arguments[0])
+    return None
+
+
 def top_level() -> list[dict]:
-    """Each top-level key of metrics.json: its name, when it is there, its nested keys."""
+    """Each top-level key of metrics.json: its name, when it is there, its nested keys, all
+    read from the version record's dataclasses (`reportgen.record`), the one codec."""
     from reportgen.engine.profiles import Profile
-    from reportgen.metrics import summarize
+    from reportgen.record import SCHEMA, DatasetRecord, ProfileRecord, VersionRecord
 
-    metrics_code = _tree("reportgen/metrics.py")
-    build = _function(metrics_code, "build_metrics_document")
-    literal = _assigned_dict(build, "document")
-    always = _shape(literal)
-    schema = next(value.value for key, value in zip(literal.keys, literal.values, strict=True)
-                  if isinstance(key, ast.Constant) and key.value == "schema")
-    sometimes = [key for key in _subscript_keys(build, "document") if key not in always]
-    archived = _subscript_keys(_function(_tree("reportgen/build.py"), "annotate"), "document")
-
-    nested = dict(always)
-    nested["profile"] = {f.name: None for f in dataclasses.fields(Profile)}
-    nested["published"] = {"[]": _appended_dict(_function(metrics_code, "published_comparison"),
-                                                "rows")}
-    nested["book_releases"] = _returned_dict(
-        _function(_tree("reportgen/release_findings.py"), "book_releases"))
-    repeats = _returned_dict(_function(metrics_code, "repeat_section"))
-    repeats["metrics"] = {"NAME": {key: None for key in summarize([0.25, 0.5])}}
-    nested["repeats"] = repeats
-    nested["thresholds"] = {"[]": _returned_dict(
-        _function(_tree("reportgen/thresholds.py"), "as_dict"))}
-    nested["version"] = None
+    schema = SCHEMA
+    smallest = VersionRecord(DatasetRecord("d"), ProfileRecord("p"), {},
+                             timings=dataclasses.replace(VersionRecord.__dataclass_fields__[
+                                 "timings"].default_factory(), wall_seconds=1.0))
+    always = list(smallest.to_json())
+    annotate = _function(_tree("reportgen/build.py"), "annotate")
+    archived = [keyword.arg for node in ast.walk(annotate) if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute) and node.func.attr == "with_"
+                for keyword in node.keywords]
+    sometimes = [f.name for f in dataclasses.fields(VersionRecord)
+                 if f.name not in always and f.name not in archived]
+    nested = _layout(VersionRecord)
+    nested["profile"] = {"name": None, **{f.name: None for f in dataclasses.fields(Profile)
+                                          if f.name != "name"}}
 
     rows = ([{"key": k, "when": "always"} for k in always]
             + [{"key": k, "when": "sometimes"} for k in sometimes]
@@ -248,7 +262,9 @@ def page() -> str:
         "# metrics.json and the metric names",
         "",
         "Every run writes `metrics.json` (`reportgen run --out DIR`, and every archived"
-        " version); it is built in one place, `reportgen.metrics.build_metrics_document`."
+        " version); it is built in one place, `reportgen.metrics.build_record`, and written and"
+        " read by one codec, `reportgen.record.VersionRecord` (`to_json`, and `from_json`,"
+        " which reads every earlier schema as today's record)."
         " Metric names are a stable contract: each is declared by its section's module, and"
         " the report's \"Metric names\" appendix lists them all with their meaning. This page"
         " is generated from the code by `docs/gen_metrics_schema.py`"

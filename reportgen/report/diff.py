@@ -1,4 +1,4 @@
-"""`reportgen diff` in three forms, from the rows `compare.compare_documents` computes: text for
+"""`reportgen diff` in three forms, from the rows `compare.compare_records` computes: text for
 a terminal, markdown for a pull-request comment, JSON for other tools."""
 
 from __future__ import annotations
