@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import inspect
 import io
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib
+import matplotlib.text
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -31,6 +33,32 @@ STYLE = {  # the chapter's rc settings, plus reproducible SVG output
     "axes.labelsize": 14, "xtick.labelsize": 12, "ytick.labelsize": 12,
     "svg.hashsalt": "reportgen", "svg.fonttype": "path",
 }
+
+
+# A figure's printed width on A4 (the text block of templates/report.css: 210 mm less 2 x 18 mm
+# margins), by its size: the CSS gives each the same share of the text block.
+TEXT_BLOCK_INCHES = (210 - 2 * 18) / 25.4
+PRINTED_WIDTHS = {"wide": 1.0, "narrow": 0.62, "small": 0.30}
+TEXT_POINTS = 8  # every text of a section's figure, as printed (the body text is 10 pt)
+
+
+def at_printed_size(fig: Figure, size: str) -> Figure:
+    """The figure redrawn at the width it is printed at (its height in proportion), every text
+    at TEXT_POINTS, laid out again so nothing overlaps: drawn large and shrunk onto the page, a
+    figure's text came out anywhere from 5 to 9 pt."""
+    width = TEXT_BLOCK_INCHES * PRINTED_WIDTHS[size]
+    old_width, old_height = fig.get_size_inches()
+    fig.set_size_inches(width, old_height * width / old_width)
+    for ax in fig.axes:  # tick labels are made as the axes are drawn: set what they take
+        ax.tick_params(labelsize=TEXT_POINTS)
+    for text in fig.findobj(matplotlib.text.Text):
+        if text.get_text():
+            text.set_fontsize(TEXT_POINTS)
+    if fig.get_layout_engine() is None:  # one the drawing chose lays out again by itself
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "not compatible": axes it leaves
+            fig.tight_layout()
+    return fig
 
 
 def subplots(*args, **kwargs):
@@ -114,10 +142,11 @@ class SavedFigure:
     caption: str
     svg: str  # path relative to the output folder
     png: str
+    size: str = "narrow"  # its printed width (PRINTED_WIDTHS), which it was drawn at
 
 
 def _draw_and_save(spec: FigureSpec, results: list, out_dir: Path, png_dpi: int) -> None:
-    fig = spec.draw(*results)
+    fig = at_printed_size(spec.draw(*results), spec.size)
     try:
         for ext, options in (("svg", {"metadata": {"Date": None}}), ("png",
                              {"dpi": png_dpi, "metadata": {"Software": None}})):
@@ -143,7 +172,7 @@ def save_figures(run: RunResult, sections: list[Section], captions: dict[str, st
                                          f" {failure_at(exc)}; fix its draw function") from None
                 saved.append(SavedFigure(spec.id, captions[spec.id],
                                          f"{out_dir.name}/{spec.id}.svg",
-                                         f"{out_dir.name}/{spec.id}.png"))
+                                         f"{out_dir.name}/{spec.id}.png", spec.size))
     return saved
 
 

@@ -63,7 +63,8 @@ def report_context(record: VersionRecord, data: dict, folder: Path) -> dict:
                for name, spread in (record.repeats.metrics if record.repeats else {}).items()}
     figures = {
         figure["id"]: {"number": number, "caption": figure["caption"], "file": figure["file"],
-                       "src": inline_figure(folder, figure["file"])}
+                       "src": inline_figure(folder, figure["file"]),
+                       "size": figure.get("size")}  # None: drawn before figures had sizes
         for number, figure in enumerate(data["figures"], start=1)
     }
     notes = difference_notes(published, data["sections"])

@@ -100,7 +100,8 @@ def build_render_data(
         "version": version_id,
         "created_utc": created_utc,
         "sections": [_section_entry(s, facts[s.id], shown) for s in run.sections],
-        "figures": [{"id": f.id, "caption": f.caption, "file": f.svg} for f in figures],
+        "figures": [{"id": f.id, "caption": f.caption, "file": f.svg, "size": f.size}
+                    for f in figures],
         "headlines": headlines(run.sections),
         "provenance": provenance,
         "seeds": seeds,

@@ -100,6 +100,16 @@ class FigureSpec:
     caption: str  # may name the section's facts: "{pair_words}, by what ..."
     experiments: tuple[str, ...]  # whose results `draw` takes, in argument order
     draw: Callable[..., Any]
+    # its printed width (figures.PRINTED_WIDTHS): it is drawn at that size, its text at one
+    # size, so no figure's text is shrunk or blown up on the page
+    size: str = "narrow"
+
+    def __post_init__(self) -> None:
+        from reportgen.figures import PRINTED_WIDTHS
+
+        if self.size not in PRINTED_WIDTHS:
+            raise ValueError(f"figure {self.id}: size {self.size!r} is not one of"
+                             f" {', '.join(PRINTED_WIDTHS)}")
 
 
 Facts = Callable[[Mapping[str, Any], Any], dict]  # (results by experiment name, DatasetSpec)

@@ -273,7 +273,7 @@ SECTION = Section(
         FigureSpec("precision_recall_vs_threshold",
                    "Precision and recall of the {positive}-detector against the decision"
                    " threshold; red: the lowest threshold reaching {target_precision:.0%}"
-                   " precision.", ("binary.sgd",), precision_recall_vs_threshold),
+                   " precision.", ("binary.sgd",), precision_recall_vs_threshold, size="wide"),
         FigureSpec("precision_vs_recall",
                    "Precision against recall; red: the {target_precision:.0%}-precision point.",
                    ("binary.sgd",), precision_vs_recall),

@@ -51,9 +51,9 @@ SECTION = Section(
     order=10,
     figures=(
         FigureSpec("first_digit", "The first training image (label {first_label}).",
-                   ("dataset.overview",), first_digit),
+                   ("dataset.overview",), first_digit, size="small"),
         FigureSpec("more_digits", "The first {first_images} training images.",
-                   ("dataset.overview",), more_digits),
+                   ("dataset.overview",), more_digits, size="wide"),
     ),
     facts=_facts,
 )

@@ -133,7 +133,7 @@ SECTION = Section(
                    ("errors.analysis",), error_matrix),
         FigureSpec("error_pair_grids",
                    "{pair_words}, by what the classifier took them for (up to {grid_size}"
-                   " each).", ("errors.analysis",), pair_grids),
+                   " each).", ("errors.analysis",), pair_grids, size="wide"),
     ),
     facts=_facts,
 )

@@ -99,7 +99,7 @@ SECTION = Section(
                    "The first test digit with noise added (left) and its clean original"
                    " (right).", ("multioutput.knn",), noisy_digit_example),
         FigureSpec("cleaned_digit", "What KNN made of the noisy digit.", ("multioutput.knn",),
-                   cleaned_digit),
+                   cleaned_digit, size="small"),
     ),
     facts=_facts,
     seeds=_seeds,

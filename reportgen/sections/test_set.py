@@ -295,7 +295,7 @@ SECTION = Section(
                    " (hollow) and its score on the {n_test:,} test images (filled), with the"
                    " score's 95 % interval from the test sample (each method is named under the"
                    " table).",
-                   ("test.scores",), gap_figure),
+                   ("test.scores",), gap_figure, size="wide"),
     ),
     facts=_facts,
 )
