@@ -105,25 +105,32 @@ def latest_ratios(runs: list[SavedRun]) -> list[dict]:
     return [latest[name] for name in sorted(latest)]
 
 
-def history_chart(runs: list[SavedRun]) -> bytes:
-    """Each benchmark's median across saved runs, as SVG."""
-    import matplotlib.pyplot as plt
+HISTORY_COLUMNS = 3  # panels per row of the history chart
 
-    from reportgen.figures import figure_svg
+
+def history_chart(runs: list[SavedRun]) -> bytes:
+    """Each benchmark's median across saved runs, as SVG: one small panel per benchmark, on its
+    own scale and titled by its name (one chart of twenty-odd lines in one axes could not be
+    read: colours repeat, and a 0.1 s benchmark sits flat under a 400 s one)."""
+    from reportgen.figures import PRINTED_WIDTHS, TEXT_BLOCK_INCHES, figure_svg, subplots
 
     names = sorted({name for run in runs for name in run.medians})
-    colours = plt.get_cmap("tab20").colors  # more benchmarks than tab10 has colours
-    fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")  # room for the legend
-    for i, name in enumerate(names):
+    rows = -(-len(names) // HISTORY_COLUMNS)
+    fig, axes = subplots(rows, HISTORY_COLUMNS, squeeze=False, sharex=True, layout="constrained",
+                         figsize=(TEXT_BLOCK_INCHES * PRINTED_WIDTHS["wide"], 0.2 + 1.25 * rows))
+    for ax, name in zip(axes.flat, names, strict=False):
         points = [(n, run.medians[name]) for n, run in enumerate(runs, 1) if name in run.medians]
-        ax.plot(*zip(*points, strict=True), marker="os^D"[i % 4], color=colours[i % 20],
-                label=name.removeprefix("test_"))
-    ax.set_xlabel("saved benchmark run")
-    ax.set_ylabel("median time (s)")
-    ax.set_yscale("log")
-    ax.set_xticks(range(1, len(runs) + 1))
-    ax.grid(True, alpha=0.4)
-    fig.legend(fontsize=8, loc="outside right center")
+        ax.plot(*zip(*points, strict=True), marker="o", markersize=3, color="C0")
+        ax.set_title(name.removeprefix("test_"), fontsize=7, loc="left", pad=2)
+        ax.set_ylim(0, max(seconds for _, seconds in points) * 1.15)
+        ax.tick_params(labelsize=7)
+        ax.grid(True, alpha=0.4)
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xticks(range(1, len(runs) + 1))
+    fig.supxlabel("saved benchmark run", fontsize=8)
+    fig.supylabel("median time (s)", fontsize=8)
     return figure_svg(fig)
 
 

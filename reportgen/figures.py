@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator  # noqa: E402
 
 from reportgen.engine.registry import failure_at  # noqa: E402
 from reportgen.errors import ReportgenError  # noqa: E402
@@ -186,6 +186,10 @@ def projection_chart(rows: list[dict], measured: dict | None) -> Figure:
                 markersize=9, label="this build, measured")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
+    minutes = FuncFormatter(lambda value, _: f"{value:g}")  # 20, 30, 40; not 2x10^1
+    ax.yaxis.set_minor_locator(LogLocator(subs=(2, 5)))  # 1, 2, 5, 10, 20, 50 minutes
+    ax.yaxis.set_major_formatter(minutes)
+    ax.yaxis.set_minor_formatter(minutes)
     ax.set_xticks(workers, [str(n) for n in workers])
     ax.set_xlabel("workers")
     ax.set_ylabel("wall time (min)")

@@ -111,6 +111,8 @@ def report_context(record: VersionRecord, data: dict, folder: Path) -> dict:
         "is_chapter_run": bool(published),
         "has_published_values": any(section["has_published"] for section in sections),
         "m": metrics,
+        # what the chapter printed, by metric (a partial marks where this run differs)
+        "printed": {row["metric"]: row["published"] for row in published},
         "figures": figures,
         "sections": sections,
         "headlines": [{**h, "value": metrics[h["metric"]], "spread": repeats.get(h["metric"])}
