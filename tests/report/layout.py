@@ -150,6 +150,74 @@ def pdf_stranded_headings(document) -> list[Overflow]:
     return stranded
 
 
+SPARSE = 0.4  # a page filled less than this far down, while what follows could have flowed
+
+
+def pdf_sparse_pages(document) -> list[Overflow]:
+    """Pages left mostly empty (their content ending less than SPARSE of the way down): by a
+    block that could have flowed onto them (the next page starts neither a new part or
+    section, an h1 after a forced break, nor a block that may not be split: a figure, an
+    image, a table kept whole); or by a whole part or section too short for a page of its own
+    (the page starts with its heading and the next with another's; the contents, a <nav>,
+    has its page)."""
+    from weasyprint.formatting_structure import boxes
+
+    def content(page_box) -> list:
+        return [root for root in page_box.children if not isinstance(root, boxes.MarginBox)]
+
+    def bottom(box) -> float:
+        """The lowest line, image or table row (a block's own box runs to the page's foot)."""
+        shown = isinstance(box, boxes.LineBox | boxes.ReplacedBox | boxes.TableRowBox)
+        lowest = box.position_y + box.margin_height() if shown else 0.0
+        for child in getattr(box, "children", ()):
+            if isinstance(child, boxes.Box) and not _is_whitespace(child):
+                lowest = max(lowest, bottom(child))
+        return lowest
+
+    def first_shown(box, kept_whole=False, tags=()):
+        """The first box with text or an image, whether it or a box around it may not be
+        split (break-inside: avoid), and the tags of the elements around it."""
+        kept_whole = kept_whole or box.style["break_inside"] in ("avoid", "avoid-page")
+        tags = (*tags, box.element_tag) if isinstance(box.element_tag, str) else tags
+        if isinstance(box, boxes.TextBox | boxes.ReplacedBox) and not _is_whitespace(box):
+            return box, kept_whole, tags
+        for child in getattr(box, "children", ()):
+            if isinstance(child, boxes.Box):
+                found = first_shown(child, kept_whole, tags)
+                if found[0] is not None:
+                    return found
+        return None, False, ()
+
+    def starts_anew(tags) -> bool:
+        return any(tag in ("h1", "figure", "img") for tag in tags)
+
+    sparse = []
+    pages = [page._page_box for page in document.pages]
+    for number, (page, following) in enumerate(zip(pages, pages[1:], strict=False), start=1):
+        roots = content(page)
+        if not roots:
+            continue
+        top = page.content_box_y()
+        filled = (max(bottom(root) for root in roots) - top) / page.height
+        if filled >= SPARSE:
+            continue
+        first, kept_whole, tags = next((found for root in content(following)
+                                        if (found := first_shown(root))[0] is not None),
+                                       (None, False, ()))
+        own, _, own_tags = next((found for root in roots
+                                 if (found := first_shown(root))[0] is not None),
+                                (None, False, ()))
+        if first is not None and not kept_whole and not starts_anew(tags):
+            sparse.append(Overflow(f"p. {number}", _describe(first.element), filled * 100,
+                                   kind="fills {mm} % of its page, though the next page goes"
+                                        " on with what could have flowed onto it"))
+        elif number > 1 and "h1" in own_tags and "h1" in tags and "nav" not in own_tags:
+            sparse.append(Overflow(f"p. {number}", _describe(own.element), filled * 100,
+                                   kind="fills {mm} % of its page alone: a part this short"
+                                        " shares its page with what follows"))
+    return sparse
+
+
 def _is_whitespace(box) -> bool:
     from weasyprint.formatting_structure import boxes
 

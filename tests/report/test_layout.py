@@ -1,6 +1,7 @@
 """The report's layout holds, measured on the laid-out pages, not read from the markup
 (issue 27): in print (A4, WeasyPrint's boxes) no text, rule, table or image passes the text
-block's right edge and no heading is left at the foot of a page; in a real browser (Debian's
+block's right edge, no heading is left at the foot of a page and no page mostly empty by what
+could have flowed onto it; in a real browser (Debian's
 Chromium, headless) at 1280 and 390 px no element passes the text column, no content hides in
 a scroll box, and no number in a table is broken over two lines.
 
@@ -22,6 +23,7 @@ from tests.report.layout import (
     browser_overflows,
     chromium,
     pdf_overflows,
+    pdf_sparse_pages,
     pdf_stranded_headings,
     render_document,
 )
@@ -87,6 +89,13 @@ def test_no_heading_is_left_at_the_foot_of_a_page(rendered, laid_out, source):
     found = [f"{name} {o}" for name in _documents(rendered, source)
              for o in pdf_stranded_headings(laid_out(source, name))]
     assert not found, "headings apart from what follows them:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_no_page_is_left_mostly_empty(rendered, laid_out, source):
+    found = [f"{name} {o}" for name in _documents(rendered, source)
+             for o in pdf_sparse_pages(laid_out(source, name))]
+    assert not found, "pages left mostly empty:\n" + "\n".join(found)
 
 
 def _need_chromium() -> None:
