@@ -180,6 +180,7 @@ class StoredOutcome:
     repeats_holding: int | None = None
     repeat_count: int | None = None
     chapter_holds: bool | None = None
+    optional: bool = False  # a claim the spec lets go unchecked where it has no bound
 
     def __post_init__(self) -> None:
         if not self.status:  # stored before statuses: passed or failed, severity fail
@@ -257,7 +258,9 @@ class VersionRecord:
         if self.version is not None:
             document["version"] = self.version
         if self.thresholds is not None:
-            document["thresholds"] = [asdict(outcome) for outcome in self.thresholds]
+            document["thresholds"] = [  # `optional` written where a claim is
+                {key: value for key, value in asdict(outcome).items()
+                 if key != "optional" or value} for outcome in self.thresholds]
         return document
 
     @classmethod

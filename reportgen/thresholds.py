@@ -28,7 +28,9 @@ from reportgen.record import StoredOutcome, VersionRecord
 DEFAULT_SPEC = Path(__file__).with_name("thresholds.toml")
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
              "==": operator.eq, "between": None}
-KEYS = {"id", "metric", "op", "bound", "bound_metric", "claim", "dataset", "on", "severity"}
+KEYS = {"id", "metric", "op", "bound", "bound_metric", "claim", "dataset", "on", "severity",
+        "optional"}
+EVERY_PROFILE = "*"  # the profile key of a bound given as one value: it holds for every profile
 # Which number of a metric is checked: the chapter's value, the repeats' mean, every repeat,
 # an end of the mean's interval over the repeats, or an end of the value's interval from its
 # test sample (metrics.json's "sample_intervals")
@@ -48,9 +50,17 @@ class Threshold:
     dataset: str
     on: str = "value"  # the chapter's value, the repeats' mean, every repeat, an interval end
     severity: str = "fail"
+    optional: bool = False  # a build of a profile it has no bound for may leave it unchecked
 
     def bound_for(self, profile: str):
-        return self.bounds.get(profile)
+        return self.bounds.get(profile, self.bounds.get(EVERY_PROFILE))
+
+    @property
+    def profiles(self) -> str:
+        """The profiles it has a bound for, in words."""
+        if self.bound_metric is not None or EVERY_PROFILE in self.bounds:
+            return "every profile"
+        return ", ".join(sorted(self.bounds))
 
 
 class SpecError(ReportgenError):
@@ -173,6 +183,9 @@ def load_spec(path: Path, metrics: Collection[str],
             if key in entry and entry[key] not in allowed:
                 raise fail(f"`{key}` must be one of {', '.join(allowed)}, got {entry[key]!r}",
                            key)
+        if not isinstance(entry.get("optional", False), bool):
+            raise fail(f"`optional` must be true or false, got {entry['optional']!r}",
+                       "optional")
         dataset = entry.get("dataset", "mnist")
         if not isinstance(dataset, str) or dataset not in datasets:
             raise fail(_unknown("dataset", dataset, datasets), "dataset")
@@ -188,18 +201,23 @@ def load_spec(path: Path, metrics: Collection[str],
             bounds = {}
         else:
             bounds = entry.get("bound")
+            if "bound" in entry and not isinstance(bounds, dict):
+                bounds = {EVERY_PROFILE: bounds}  # one value: it holds for every profile
             if not isinstance(bounds, dict) or not bounds:
-                raise fail("`bound` must be a table of profile = value, e.g."
-                           " bound = { full = 0.99, quick = 0.98 }", "bound" if "bound" in entry
-                           else None)
+                raise fail("give `bound`: one value for every profile (bound = 0.99), or a"
+                           " table of profile = value (bound = { full = 0.99, quick = 0.98 })",
+                           "bound" if "bound" in entry else None)
             for profile, value in bounds.items():
-                problem = _profile_problem(profile) or _bound_problem(entry["op"], value)
+                problem = (None if profile == EVERY_PROFILE else _profile_problem(profile)) \
+                    or _bound_problem(entry["op"], value)
                 if problem:
-                    raise fail(f"bound for {profile}: {problem}", "bound")
+                    where = "bound" if profile == EVERY_PROFILE else f"bound for {profile}"
+                    raise fail(f"{where}: {problem}", "bound")
         thresholds.append(Threshold(
             id=entry["id"], metric=entry["metric"], op=entry["op"], bounds=bounds,
             bound_metric=bound_metric, claim=entry["claim"], dataset=dataset,
             on=entry.get("on", "value"), severity=entry.get("severity", "fail"),
+            optional=entry.get("optional", False),
         ))
     return thresholds
 
@@ -259,6 +277,7 @@ class Outcome:
     bound: Any
     passed: bool
     missing: str | None = None  # a metric the document lacks: the claim could not be checked
+    unbounded: str | None = None  # the built profile, which the spec gives no bound for
     checked: str = "value"  # what `value` is; "value" when `on` asks for repeats there are none of
     repeats_holding: int | None = None  # in how many repeats the claim holds (None: no repeats)
     repeat_count: int | None = None
@@ -269,6 +288,8 @@ class Outcome:
         """PASS, FAIL, WARN (failed, severity "warn": shown, never fails a build) or MISSING."""
         if self.missing:
             return "MISSING"
+        if self.unbounded:
+            return "NOT CHECKED"
         if self.passed:
             return "PASS"
         return "WARN" if self.threshold.severity == "warn" else "FAIL"
@@ -276,7 +297,8 @@ class Outcome:
     @property
     def blocks(self) -> bool:
         """Whether it makes `build` and `check` exit non-zero."""
-        return self.status in ("FAIL", "MISSING")
+        return self.status in ("FAIL", "MISSING") or (self.status == "NOT CHECKED"
+                                                      and not self.threshold.optional)
 
     @property
     def message(self) -> str:
@@ -284,6 +306,11 @@ class Outcome:
         if self.missing:
             return (f"MISSING {t.id}: {self.missing} is not in this version's metrics (it was"
                     f" built before the metric existed); build anew to check it. {t.claim}")
+        if self.unbounded:
+            what = ("optional: it is left unchecked" if t.optional else
+                    "give it a bound for this profile, or mark it optional = true")
+            return (f"NOT CHECKED {t.id}: the spec gives no bound for profile {self.unbounded}"
+                    f" (only for {t.profiles}); {what}. {t.claim}")
         shown = f"between {self.bound[0]} and {self.bound[1]}" if t.op == "between" else (
             f"{t.op} {self.bound}")
         what = {"value": t.metric, "mean": f"the mean of {t.metric} over the repeats",
@@ -311,7 +338,8 @@ class Outcome:
             value=self.value, passed=self.passed, missing=self.missing, claim=t.claim,
             message=self.message, on=t.on, checked=self.checked, severity=t.severity,
             status=self.status, repeats_holding=self.repeats_holding,
-            repeat_count=self.repeat_count, chapter_holds=self.chapter_holds)
+            repeat_count=self.repeat_count, chapter_holds=self.chapter_holds,
+            optional=t.optional)
 
     def as_dict(self) -> dict:
         return asdict(self.stored())
@@ -402,12 +430,16 @@ def thresholds_gate(outcomes: list[StoredOutcome], version: str, nothing: str) -
     checked nothing (`nothing` says why none applied). `version` names what was checked."""
     failed = [o.id for o in outcomes if o.status == "FAIL"]
     missing = sorted({o.missing or o.metric for o in outcomes if o.status == "MISSING"})
-    undecided = sum(o.status == "MISSING" for o in outcomes)
+    unbounded = [o.id for o in outcomes if o.status == "NOT CHECKED" and not o.optional]
+    why = "; ".join(filter(None, [
+        missing and f"{version} has no metric {', '.join(missing)}",
+        unbounded and f"the spec gives no bound for its profile to {', '.join(unbounded)}"
+                      " (give one, or mark the claim optional = true)"]))
+    undecided = len(missing and [o for o in outcomes if o.status == "MISSING"]) + len(unbounded)
     return Gate(
-        checked=len(outcomes) - undecided,
+        checked=sum(o.status in ("PASS", "FAIL", "WARN") for o in outcomes),
         failed=f"{len(failed)} threshold(s) failed: {'; '.join(failed)}" if failed else None,
-        undecided=(f"{undecided} threshold(s) could not be checked: {version} has no metric"
-                   f" {', '.join(missing)}") if undecided else None,
+        undecided=f"{undecided} threshold(s) could not be checked: {why}" if undecided else None,
         nothing=nothing)
 
 
@@ -443,7 +475,9 @@ def evaluate(spec: list[Threshold], record: VersionRecord) -> list[Outcome]:
     the number its `on` names; one whose metric the version lacks fails as MISSING, naming the
     metric. With repeats, each outcome also says in how many repeats its claim holds."""
     profile, metrics, count = record.profile.name, record.metrics, record.repeat_count
-    outcomes = []
+    outcomes = [Outcome(t, None, None, False, unbounded=profile) for t in spec
+                if t.dataset == record.dataset.name and t.bound_metric is None
+                and t.bound_for(profile) is None and _built(t, record.sections)]
     for t in _checked(spec, record):
         absent = [name for name in (t.metric, t.bound_metric) if name and name not in metrics]
         if absent:

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from reportgen.archive import Archive
 from reportgen.cli import cli
 from reportgen.compare import compare_records
-from reportgen.gate import NOTHING_CHECKED
 from reportgen.metrics import summarize
 from reportgen.record import VersionRecord
 from tests.chapter import DIGITS_SPEC
@@ -96,8 +95,8 @@ def test_a_smaller_training_set_changes_what_it_really_changes(mnist, tmp_path):
     training size in this range) and is judged within noise; `--fail-on significant` exits 1,
     as for any two different measurements."""
     reports = tmp_path / "reports"
-    # A claim of the full profile only: none applies to these sizes, so the builds are archived
-    # and their gate fails, having checked nothing. (The
+    # A claim of the full profile only: it has no bound for these sizes, so the builds are
+    # archived, list it as not checked, and their gate fails, having checked nothing. (The
     # chapter's spec would check its bound_metric claims, made for every size, and on 300
     # images two of them fail, one by a tie: exit 1 or 0 by a hair.)
     spec = tmp_path / "full-only.toml"
@@ -108,9 +107,11 @@ def test_a_smaller_training_set_changes_what_it_really_changes(mnist, tmp_path):
             result = run("build", "--profile", "quick", "--train-size", size, "--repeats", "5",
                          "--only", "binary", "--only", "multiclass", "--quiet", "--no-pdf",
                          "--thresholds", str(spec), "--reports-dir", str(reports))
-            assert result.exit_code == 1, result.output  # no claim applies: nothing checked
-            assert NOTHING_CHECKED in result.output.splitlines()[-1]
-            assert f"thresholds: none apply to mnist with profile quick-{size}\n" in \
+            assert result.exit_code == 1, result.output  # its one claim: not checked
+            assert result.output.splitlines()[-1].startswith(
+                "Error: 1 threshold(s) could not be checked: the spec gives no bound for its"
+                " profile to auc"), result.output
+            assert f"NOT CHECKED auc: the spec gives no bound for profile quick-{size}" in \
                 result.output
             assert "version:" in result.output, result.output
     result = run("diff", "1", "2", "--reports-dir", str(reports), "--format", "json")

@@ -5,9 +5,9 @@ import os
 import pytest
 
 from reportgen import thresholds
-from reportgen.gate import GateFailed
+from reportgen.gate import NOTHING_CHECKED, GateFailed
 from reportgen.record import StoredOutcome
-from reportgen.thresholds import DEFAULT_SPEC, SpecError, derive_bound
+from reportgen.thresholds import DEFAULT_SPEC, SpecError, derive_bound, thresholds_gate
 from tests.chapter import CHAPTER, builtin_spec
 from tests.data.helpers import no_hang
 from tests.versions import record_of
@@ -128,10 +128,50 @@ claim = "c"
     assert outcomes[2].bound == 0.87
 
 
-def test_thresholds_apply_only_to_their_dataset_and_profiles(tmp_path):
+def test_thresholds_apply_only_to_their_dataset(tmp_path):
     spec = builtin_spec(write(tmp_path, GOOD))
     assert evaluate(spec, document({"binary.forest.roc_auc": 0.5}, dataset="digits")) == []
-    assert evaluate(spec, document({"binary.forest.roc_auc": 0.5}, profile="quick-2000")) == []
+
+
+def test_a_claim_without_a_bound_for_the_profile_is_not_checked_and_fails_the_gate(tmp_path):
+    spec = builtin_spec(write(tmp_path, GOOD))
+    [outcome] = evaluate(spec, document({"binary.forest.roc_auc": 0.5}, profile="quick-2000"))
+    assert outcome.status == "NOT CHECKED" and outcome.blocks and not outcome.passed
+    assert outcome.message.startswith("NOT CHECKED auc: the spec gives no bound for profile"
+                                      " quick-2000 (only for full, quick); give it a bound")
+    gate = thresholds_gate([outcome.stored()], "v1", "")
+    assert not gate.passed
+    assert "could not be checked: the spec gives no bound for its profile to auc" in gate.problem
+
+
+def test_an_optional_claim_may_go_unchecked_and_the_gate_says_what_it_checked(tmp_path):
+    spec = builtin_spec(write(tmp_path, GOOD.replace('claim =', 'optional = true\nclaim =')
+                              + GOOD.replace('"auc"', '"auc-any"')
+                                    .replace("{ full = 0.99, quick = 0.98 }", "0.4")))
+    outcomes = evaluate(spec, document({"binary.forest.roc_auc": 0.5}, profile="quick-2000"))
+    assert [(o.threshold.id, o.status, o.blocks) for o in outcomes] == [
+        ("auc", "NOT CHECKED", False), ("auc-any", "PASS", False)]
+    assert "optional: it is left unchecked" in outcomes[0].message
+    assert thresholds_gate([o.stored() for o in outcomes], "v1", "").passed
+    only_optional = [o.stored() for o in outcomes[:1]]
+    assert NOTHING_CHECKED in thresholds_gate(only_optional, "v1", "none").problem
+
+
+@pytest.mark.parametrize("bound, value, passed", [("0.9", 0.95, True), ("0.9", 0.85, False)])
+def test_one_bound_holds_for_every_profile(tmp_path, bound, value, passed):
+    [threshold] = builtin_spec(write(tmp_path, GOOD.replace(
+        "{ full = 0.99, quick = 0.98 }", bound)))
+    for profile in ("full", "quick", "quick-2000"):
+        [outcome] = evaluate([threshold], document({"binary.forest.roc_auc": value},
+                                                   profile=profile))
+        assert outcome.passed is passed and outcome.bound == 0.9
+
+
+def test_a_scalar_bound_is_checked_like_any_other(tmp_path):
+    with pytest.raises(SpecError, match="bound: `>` needs a finite number"):
+        builtin_spec(write(tmp_path, GOOD.replace("{ full = 0.99, quick = 0.98 }", '"high"')))
+    with pytest.raises(SpecError, match="`optional` must be true or false"):
+        builtin_spec(write(tmp_path, GOOD.replace('claim =', 'optional = "yes"\nclaim =')))
 
 
 def repeated(values: dict, count: int = 3) -> dict:
@@ -331,7 +371,7 @@ def test_a_spec_that_applies_to_the_document_passes_the_applicable_check(tmp_pat
 ], ids=["other-dataset", "other-profile", "other-sections"])
 def test_a_spec_of_which_nothing_applies_is_an_error(tmp_path, doc, message):
     spec = builtin_spec(write(tmp_path, GOOD))
-    assert evaluate(spec, doc) == []
+    assert all(outcome.status == "NOT CHECKED" for outcome in evaluate(spec, doc))
     with pytest.raises(GateFailed) as info:
         require_applicable(spec, doc, "spec.toml")
     assert str(info.value) == (f"none of the 1 thresholds of spec.toml {message}; a gate that"

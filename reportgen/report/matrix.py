@@ -43,7 +43,7 @@ REPRODUCED_COLOURS = {"reproduced": "#66bb6a", "differs": "#ef9a9a", "not run": 
 CHANGE_COLOURS = {"unchanged": "#eeeeee", "within seed noise": "#fff59d",
                   "beyond seed noise": "#ef5350", "noise not measured": "#ffb74d"}
 STATUS_COLOURS = {"PASS": "#66bb6a", "WARN": "#ffb74d", "FAIL": "#ef5350",
-                  "MISSING": "#bdbdbd", "not run": "#eeeeee"}
+                  "MISSING": "#bdbdbd", "NOT CHECKED": "#bdbdbd", "not run": "#eeeeee"}
 TIMING_COLOURS = {f"≥{TIMING_FLAG}× faster": "#81c784",
                   f"within {TIMING_FLAG}×": "#eeeeee",
                   f"≥{TIMING_FLAG}× slower": "#ef9a9a", "not run": "#ffffff"}
