@@ -786,9 +786,13 @@ def check_command(version, reports_dir, thresholds_path) -> None:
     )
 
     path = thresholds_path or find_project().thresholds_path
-    found = Archive(reports_dir, warn=_say).resolve(version, kind="chapter")
+    archive = Archive(reports_dir, warn=_say)
+    found = archive.resolve(version, kind="chapter")
     record = found.record()  # a renamed metric reads under today's name
-    spec = load_spec(path, version_metrics(record), [*DATASETS, record.dataset.name])
+    # the datasets a claim may name: the built-in ones and every one this archive has built
+    # (a project's own, whose modules `check` does not import)
+    built = {v.manifest.get("dataset") for v in archive.versions()} - {None}
+    spec = load_spec(path, version_metrics(record), [*DATASETS, *built])
     require_applicable(spec, record, path)  # a gate that checks nothing must not pass
     outcomes = evaluate(spec, record)
     for outcome in outcomes:

@@ -139,7 +139,7 @@ def load_spec(path: Path, metrics: Collection[str],
     here is evaluated as written."""
     path = Path(path)
     known = metrics
-    datasets = sorted(datasets)
+    datasets = sorted(set(datasets))  # a version's own dataset may be a known one too
     text = _read_text(path)
     try:
         data = tomllib.loads(text)

@@ -362,3 +362,25 @@ def test_a_build_beside_a_damaged_version_is_archived_with_the_next_number(tmp_p
                  "--thresholds", DIGITS_SPEC)
     assert result.exit_code == 0 and "Traceback" not in result.output, result.output
     assert f"skipped {damaged}: " in result.output and "version:   v0002-" in result.output
+
+
+def test_check_knows_the_datasets_the_archive_has_built(tmp_path):
+    """A project's spec names its own dataset, which `check` knows from the archive (it does
+    not import the project's modules); a dataset no version has is a typo, named once."""
+    reports = tmp_path / "reports"
+    fabricate_version(reports, {"binary.forest.roc_auc": 0.99})
+    spec = tmp_path / "spec.toml"
+    claim = ('[[threshold]]\nid = "auc"\nmetric = "binary.forest.roc_auc"\nop = ">"\n'
+             'bound = 0.5\nclaim = "c"\ndataset = "{}"\n')
+    spec.write_text(claim.format("breast_cancer"))
+    result = run("check", "1", "--reports-dir", str(reports), "--thresholds", str(spec))
+    assert result.exit_code == 1
+    assert "unknown dataset 'breast_cancer'; choose one of: digits, fashion-mnist, mnist" \
+        in result.output
+    fabricate_version(reports, {"binary.forest.roc_auc": 0.8}, dataset="breast_cancer")
+    result = run("check", "2", "--reports-dir", str(reports), "--thresholds", str(spec))
+    assert result.exit_code == 0, result.output
+    assert "PASS auc" in result.output
+    result = run("check", "1", "--reports-dir", str(reports), "--thresholds", str(spec))
+    assert result.exit_code == 1  # the digits version: the breast_cancer claim does not apply
+    assert "none of the 1 thresholds" in result.output

@@ -11,17 +11,17 @@ from reportgen.record import VersionRecord
 
 
 def fabricate_version(reports: Path, metrics: dict, headlines: tuple[str, ...] = (),
-                      **document) -> str:
+                      dataset: str = "digits", **document) -> str:
     """Publish a digits quick version of `metrics` (`headlines` names those its manifest
     lists, as a build lists its sections' leading metrics); returns its id."""
     full = {"metrics": metrics, "version": "",
-            "dataset": {"name": "digits", "checksum": "c", "source": "hand-made"},
+            "dataset": {"name": dataset, "checksum": "c", "source": "hand-made"},
             "profile": {"name": "quick", "train_size": 1500, "test_size": 297},
             "sections": sorted({name.split(".")[0] for name in metrics}), "thresholds": [],
             "timings": {"wall_seconds": 1.0, "experiments": {}}, **document}
-    with Archive(reports).new_version("digits-quick-abc1234") as staging:
+    with Archive(reports).new_version(f"{dataset}-quick-abc1234") as staging:
         (staging.path / "metrics.json").write_text(json.dumps({**full, "version": staging.id}))
-        staging.describe(dataset="digits", profile="quick", commit="abc1234",
+        staging.describe(dataset=dataset, profile="quick", commit="abc1234",
                          headlines={name: metrics[name] for name in headlines},
                          headline_labels={name: name.upper() for name in headlines},
                          thresholds={"passed": 0, "total": 0})
