@@ -8,6 +8,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from reportgen import provenance
@@ -37,7 +38,7 @@ from reportgen.report.model import (
     varies,
 )
 from reportgen.report.render import PartialFailure
-from reportgen.storage import atomic_write, writable_folder
+from reportgen.storage import atomic_write, staged_folder, writable_folder
 from reportgen.thresholds import (
     Threshold,
     evaluate,
@@ -209,6 +210,7 @@ class BuildOutcome:
     previous_id: str | None
     changes: dict | None
     gate: Gate  # the thresholds' verdict: a build that checked none of them does not pass
+    headline_labels: dict[str, str]  # headline metric -> what the summary calls it
 
 
 def build_report(
@@ -229,18 +231,25 @@ def build_report(
     scheduler: str | None = None,
     worker_timeout: float = 60.0,
     repeats: int = 1,
+    preview: Path | None = None,
     progress=None,
     log=lambda message: None,
 ) -> BuildOutcome:
     """Run the chapter's sections (the built-in chapter unless `chapter`; see `run_chapter`),
     then stage, render and publish a new numbered version of the report; a failure anywhere
-    leaves no version behind."""
+    leaves no version behind. `preview`: write the version's files into that folder instead,
+    archiving nothing (compared with the archive's previous version, which it only reads)."""
     started = time.perf_counter()
     chapter = chapter or built_in()
     spec = chapter_spec(chapter, thresholds_path)  # a malformed spec fails before any work
     sections = chapter.select(only)  # so does an unknown section
     missing_partials(sections)  # and a section outside the package without its partial
-    archive = open_archive(reports_dir, log)  # and a bad archive
+    if preview is None:
+        archive = open_archive(reports_dir, log)  # and a bad archive
+    else:  # and a preview folder that is an archive's, or cannot be written
+        refuse_inside_archive(preview, f"--preview {preview}")
+        writable_folder(Path(preview), f"--preview {preview}")
+        archive = Archive(reports_dir, warn=log) if Path(reports_dir).is_dir() else None
     run = run_chapter(chapter, dataset, profile, data_file=data_file, train_size=train_size,
                       jobs=jobs, threads=threads, force=force, only=only,
                       scheduler=scheduler, worker_timeout=worker_timeout, repeats=repeats,
@@ -248,38 +257,55 @@ def build_report(
     ds, chosen = run.dataset, run.profile
     origin = provenance.collect()
     scope = "" if only is None else "-only-" + "-".join(s.id for s in sections)
+    previous = archive and archive.previous(ds.name, chosen.name + scope,
+                                            scikit_learn=origin.libraries["scikit-learn"])
+    labels = {h["metric"]: h["label"] for h in headlines(sections)}
 
-    with archive.new_version(f"{ds.name}-{chosen.name}{scope}-{origin.short_commit}") as staging:
+    def stage(folder: Path, version_id: str, created: datetime) -> tuple[VersionRecord, dict]:
+        """Every file of the version into `folder`: its record, figures, render data and
+        documents; the record, and its changes since the previous version."""
         def annotate(record: VersionRecord) -> VersionRecord:
-            return record.with_(version=staging.id, thresholds=[
+            return record.with_(version=version_id, thresholds=[
                 outcome.stored() for outcome in evaluate(spec, record)])
 
-        record, figures, facts = export_run(run, staging.path, annotate)
-        copy_partials(run, staging.path)
-
-        previous = archive.previous(ds.name, chosen.name + scope,
-                                    scikit_learn=origin.libraries["scikit-learn"])
+        record, figures, facts = export_run(run, folder, annotate)
+        copy_partials(run, folder)
         changes = compare_records(previous.record(), record) if previous else None
         render_data = build_render_data(
-            run=run, facts=facts, figures=figures, version_id=staging.id,
-            created_utc=staging.created.strftime("%Y-%m-%d %H:%M:%S"),
+            run=run, facts=facts, figures=figures, version_id=version_id,
+            created_utc=created.strftime("%Y-%m-%d %H:%M:%S"),
             provenance=origin.as_dict(), changes=changes,
             previous_id=previous.id if previous else None,
-            **write_run_charts(run, record, staging.path, benchmarks_dir),
+            **write_run_charts(run, record, folder, benchmarks_dir),
             chapter={"title": chapter.title, "subtitle": chapter.project.subtitle,
                      "spec": _shown_path(thresholds_path or chapter.thresholds,
                                          chapter.project.root)},
             shown=chapter_code,
         )
-        write_json(staging.path / RENDER_DATA, render_data)
-        write_report(staging.path, pdf, run.sections, record)
+        write_json(folder / RENDER_DATA, render_data)
+        write_report(folder, pdf, run.sections, record)
+        return record, changes
+
+    if preview is not None:
+        preview_id = f"preview-{ds.name}-{chosen.name}{scope}-{origin.short_commit}"
+        with staged_folder(preview) as folder:  # a failure leaves the folder as it was
+            record, changes = stage(folder, preview_id, datetime.now(UTC))
+            stop_if_signalled()
+        nothing = "" if record.thresholds else none_apply(
+            spec, record, thresholds_path or chapter.thresholds)
+        return BuildOutcome(preview_id, Path(preview), record,
+                            previous.id if previous else None, changes,
+                            thresholds_gate(record.thresholds, preview_id, nothing), labels)
+
+    with archive.new_version(f"{ds.name}-{chosen.name}{scope}-{origin.short_commit}") as staging:
+        record, changes = stage(staging.path, staging.id, staging.created)
         thresholds = record.thresholds
         staging.describe(
             dataset=ds.name, profile=chosen.name + scope, commit=origin.commit,
             dirty=origin.dirty, sections=[s.id for s in sections],
             headlines={h["metric"]: record.metrics[h["metric"]]
                        for h in headlines(sections)},
-            headline_labels={h["metric"]: h["label"] for h in headlines(sections)},
+            headline_labels=labels,
             thresholds={"passed": passed_count(thresholds), "total": len(thresholds)},
             build_seconds=time.perf_counter() - started,
             previous=previous.id if previous else None, repeats=repeats,
@@ -291,7 +317,7 @@ def build_report(
                                                thresholds_path or chapter.thresholds)
     return BuildOutcome(staging.id, archive.root / staging.id, record,
                         previous.id if previous else None, changes,
-                        thresholds_gate(thresholds, staging.id, nothing))
+                        thresholds_gate(thresholds, staging.id, nothing), labels)
 
 
 @dataclass

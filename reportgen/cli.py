@@ -369,6 +369,9 @@ thresholds_option = click.option(
 @experiment_options
 @reports_dir_option
 @click.option("--no-pdf", is_flag=True, help="Write the HTML report only.")
+@click.option("--preview", type=click.Path(path_type=Path), default=None,
+              help="Write the version (report, record, metrics, figures) into this folder and"
+                   " archive nothing: to look at a build before keeping one.")
 @thresholds_option
 @click.option("--benchmarks-dir", type=click.Path(path_type=Path), default=Path("benchmarks"),
               show_default=True, help="pytest-benchmark runs to show in the timing section.")
@@ -376,10 +379,10 @@ thresholds_option = click.option(
 @click.pass_context
 def build_command(ctx, profile, dataset, data_file, train_size, jobs, threads, scheduler,
                   worker_timeout, repeats, force, only, section_modules, quiet, reports_dir,
-                  no_pdf,
-                  thresholds_path, benchmarks_dir, scikit_learn, numpy) -> None:
+                  no_pdf, preview, thresholds_path, benchmarks_dir, scikit_learn, numpy) -> None:
     """Run (or reuse) the experiments, render HTML and PDF, archive a new version
-    (--scikit-learn 1.5.2: as that release computes them, e.g. the book's numbers)."""
+    (--scikit-learn 1.5.2: as that release computes them, e.g. the book's numbers; --preview
+    DIR: into DIR, archiving nothing)."""
     if _in_release_environment(ctx, scikit_learn, numpy):
         return
     from reportgen.build import build_report
@@ -394,10 +397,12 @@ def build_command(ctx, profile, dataset, data_file, train_size, jobs, threads, s
             train_size=train_size, jobs=jobs, threads=threads, scheduler=scheduler,
             worker_timeout=worker_timeout, repeats=repeats, force=force,
             pdf=not no_pdf, thresholds_path=thresholds_path, benchmarks_dir=benchmarks_dir,
-            only=only or None, progress=progress,
+            only=only or None, preview=preview, progress=progress,
             log=lambda m: None if quiet else _say(m),
         )
-    _print_summary(outcome.record, outcome.version_id, _manifest_labels(outcome.path))
+    _print_summary(outcome.record, outcome.version_id, outcome.headline_labels)
+    if preview is not None:
+        click.echo(f"preview:   {preview} (not archived: build without --preview to keep it)")
     if outcome.previous_id:
         changed = len(outcome.changes["metrics"])
         added = len(outcome.changes["added_metrics"])
@@ -474,6 +479,9 @@ def _print_summary(record: VersionRecord, version_id: str, labels: dict[str, str
 @quiet_option
 @reports_dir_option
 @click.option("--no-pdf", is_flag=True, help="Write the HTML report only.")
+@click.option("--preview", type=click.Path(path_type=Path), default=None,
+              help="Write the version (report, record, metrics, figures) into this folder and"
+                   " archive nothing: to look at a build before keeping one.")
 @thresholds_option
 def matrix_command(releases, release_range, numpy, profile, dataset, data_file, train_size, jobs,
                    repeats, force, only, section_modules, quiet, reports_dir, no_pdf,

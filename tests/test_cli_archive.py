@@ -384,3 +384,23 @@ def test_check_knows_the_datasets_the_archive_has_built(tmp_path):
     result = run("check", "1", "--reports-dir", str(reports), "--thresholds", str(spec))
     assert result.exit_code == 1  # the digits version: the breast_cancer claim does not apply
     assert "none of the 1 thresholds" in result.output
+
+
+def test_a_preview_writes_the_version_elsewhere_and_archives_nothing(archive, tmp_path):
+    before = sorted(path.name for path in archive.iterdir())
+    preview = tmp_path / "preview"
+    result = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1", "--quiet",
+                 "--no-pdf", "--reports-dir", str(archive), "--thresholds", DIGITS_SPEC,
+                 "--preview", str(preview))
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in archive.iterdir()) == before
+    assert {"report.html", "record.html", "metrics.json", "render.json", "figures"} <= {
+        path.name for path in preview.iterdir()}
+    record = json.loads((preview / "metrics.json").read_text())
+    assert record["version"].startswith("preview-digits-quick-")
+    assert "changes:   0 metric(s) changed since v0002" in result.output
+    assert f"preview:   {preview} (not archived" in result.output
+    inside = run("build", "--dataset", "digits", "--profile", "quick", "--quiet", "--no-pdf",
+                 "--reports-dir", str(archive), "--preview", str(archive / "look"))
+    assert inside.exit_code == 1 and "Traceback" not in inside.output
+    assert sorted(path.name for path in archive.iterdir()) == before
