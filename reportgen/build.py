@@ -255,7 +255,7 @@ def build_report(
                       scheduler=scheduler, worker_timeout=worker_timeout, repeats=repeats,
                       progress=progress, log=log)
     ds, chosen = run.dataset, run.profile
-    origin = provenance.collect()
+    origin = provenance.collect(chapter.project.root)
     scope = "" if only is None else "-only-" + "-".join(s.id for s in sections)
     previous = archive and archive.previous(ds.name, chosen.name + scope,
                                             scikit_learn=origin.libraries["scikit-learn"])
@@ -375,7 +375,7 @@ def build_matrix(
                               quiet, section_modules)
     runs = run_releases(pins, arguments, jobs, log)
     data = compare_releases(runs, spec)
-    origin = provenance.collect()
+    origin = provenance.collect(chapter.project.root)
     scope = "-only-" + "-".join(only) if only else ""
     slug = (f"matrix-{data['dataset']['name']}-{data['profile']['name']}{scope}"
             f"-{origin.short_commit}")

@@ -24,17 +24,24 @@ class Provenance:
     libraries: dict
     platform: str
     cpu_count: int
+    # a chapter of a project of its own: that project's folder and the commit of its checkout
+    # (what changed between two of its versions is mostly there, not in reportgen)
+    project: str | None = None
+    project_commit: str | None = None  # "unknown" outside a git checkout
+    project_dirty: bool | None = None
 
     @property
     def short_commit(self) -> str:
-        return self.commit[:7] if self.commit != "unknown" else "nogit"
+        """What a version id names: the project's commit, or reportgen's for its own chapter."""
+        commit = self.project_commit if self.project is not None else self.commit
+        return commit[:7] if commit and commit != "unknown" else "nogit"
 
     def as_dict(self) -> dict:
         return {**asdict(self), "short_commit": self.short_commit}
 
 
-def _git(*args: str) -> str | None:
-    source = Path(__file__).resolve().parent.parent
+def _git(*args: str, folder: Path | None = None) -> str | None:
+    source = folder or Path(__file__).resolve().parent.parent
     try:
         done = subprocess.run(["git", "-C", str(source), *args], capture_output=True, text=True,
                               timeout=10)
@@ -61,9 +68,20 @@ def blas() -> str:
     return "; ".join(sorted(set(found))) or "unknown"  # whatever order they were loaded in
 
 
-def collect() -> Provenance:
-    commit = _git("rev-parse", "HEAD") or "unknown"
-    status = _git("status", "--porcelain", "--untracked-files=no") if commit != "unknown" else ""
+def _checkout(folder: Path | None = None) -> tuple[str, bool]:
+    """The commit of the git checkout holding `folder` (reportgen's own by default), and
+    whether its tracked files have uncommitted changes."""
+    commit = _git("rev-parse", "HEAD", folder=folder) or "unknown"
+    status = _git("status", "--porcelain", "--untracked-files=no", folder=folder) \
+        if commit != "unknown" else ""
+    return commit, bool(status)
+
+
+def collect(project: Path | None = None) -> Provenance:
+    """Where a build comes from; `project`: the folder of the chapter's own project (None for
+    the built-in chapter)."""
+    commit, dirty = _checkout()
+    project_commit, project_dirty = _checkout(Path(project)) if project else (None, None)
     versions = {}
     for name in LIBRARIES:
         try:
@@ -74,9 +92,12 @@ def collect() -> Provenance:
     return Provenance(
         reportgen=__version__,
         commit=commit,
-        dirty=bool(status),
+        dirty=dirty,
         python=sys.version.split()[0],
         libraries=versions,
         platform=platform.platform(),
         cpu_count=cpu_count(),
+        project=str(project) if project else None,
+        project_commit=project_commit,
+        project_dirty=project_dirty,
     )
