@@ -33,8 +33,28 @@ def _verdict(row: dict) -> str:
     return f"{row['verdict']}; null: {row['null']}; {row['test']}, p {p}"
 
 
+CELLS_LISTED = 6  # a changed matrix names this many of its changed cells
+
+
 def _delta(row: dict) -> str:
-    return fmt_signed(row["delta"]) if row["delta"] is not None else ""
+    """The change: a number's difference; a matrix's changed cells, each "[row][column] old →
+    new" (two matrices of one shape: "2×2 matrix -> 2×2 matrix" said nothing)."""
+    if row["delta"] is not None:
+        return fmt_signed(row["delta"])
+    old, new = row["old"], row["new"]
+    if not (_is_matrix(old) and _is_matrix(new)) or len(old) != len(new) or any(
+            len(a) != len(b) for a, b in zip(old, new, strict=True)):
+        return ""
+    cells = [(i, j, a, b) for i, (left, right) in enumerate(zip(old, new, strict=True))
+             for j, (a, b) in enumerate(zip(left, right, strict=True)) if a != b]
+    listed = ", ".join(f"[{i}][{j}] {fmt_number(a)} → {fmt_number(b)}"
+                       for i, j, a, b in cells[:CELLS_LISTED])
+    more = f", … ({len(cells)} cells in all)" if len(cells) > CELLS_LISTED else ""
+    return f"{len(cells)} of {sum(map(len, new))} cells: {listed}{more}"
+
+
+def _is_matrix(value) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(row, list) for row in value)
 
 
 def _counts(changes: dict) -> str:
@@ -60,7 +80,7 @@ def as_text(changes: dict, old_id: str, new_id: str, new_metrics: dict) -> str:
     lines += [f"  + {name}: {fmt_number(new_metrics[name])}" for name in changes["added_metrics"]]
     lines += [f"  - {name}" for name in changes["removed_metrics"]]
     for row in changes["metrics"]:
-        delta = f" ({_delta(row)})" if row["delta"] is not None else ""
+        delta = f" ({_delta(row)})" if _delta(row) else ""
         lines.append(f"  {row['metric']}: {fmt_brief(row['old'])} -> {fmt_brief(row['new'])}"
                      f"{delta}  [{_verdict(row)}]")
     lines.append(f"thresholds: {len(changes['thresholds'])} changed status")
