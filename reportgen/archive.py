@@ -452,7 +452,8 @@ MANIFEST_SHAPE = {"dataset": STR, "profile": STR, "files": Each(STR), "version?"
                   "scikit_learn?": STR,
                   "releases?": [STR]}
 METRICS_SHAPE = {
-    "metrics": Each(ANY), "dataset": {"name": STR, "checksum?": STR}, "profile": {"name": STR},
+    "schema?": INT, "metrics": Each(ANY), "dataset": {"name": STR, "checksum?": STR},
+    "profile": {"name": STR},
     "sections?": Maybe([STR]), "thresholds?": [THRESHOLD_OUTCOME], "warnings?": Each([STR]),
     "published?": [{"metric": STR}],
     "timings?": {"wall_seconds": NUMBER, "jobs?": INT,

@@ -122,12 +122,13 @@ def history_chart(runs: list[SavedRun]) -> bytes:
         points = [(n, run.medians[name]) for n, run in enumerate(runs, 1) if name in run.medians]
         ax.plot(*zip(*points, strict=True), marker="o", markersize=3, color="C0")
         ax.set_title(name.removeprefix("test_"), fontsize=7, loc="left", pad=2)
-        ax.set_ylim(0, max(seconds for _, seconds in points) * 1.15)
+        ax.set_ylim(0, max(seconds for _, seconds in points) * 1.15 or 1.0)
         ax.tick_params(labelsize=7)
         ax.grid(True, alpha=0.4)
     for ax in axes.flat[len(names):]:
         ax.set_visible(False)
-    for ax in axes[-1]:
+    for ax in axes.flat[max(0, len(names) - HISTORY_COLUMNS):len(names)]:  # each column's last
+        ax.tick_params(labelbottom=True)
         ax.set_xticks(range(1, len(runs) + 1))
     fig.supxlabel("saved benchmark run", fontsize=8)
     fig.supylabel("median time (s)", fontsize=8)

@@ -4,6 +4,7 @@ and share one run phase (`run_chapter`)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -25,7 +26,7 @@ from reportgen.export import export_run, write_json
 from reportgen.figures import figure_svg, projection_chart, spread_chart, timeline_chart
 from reportgen.gate import Gate
 from reportgen.interrupts import stop_if_signalled
-from reportgen.publishers import Publication, publish
+from reportgen.publishers import Publication, installed, publish
 from reportgen.record import VersionRecord
 from reportgen.report.index import write_index
 from reportgen.report.model import (
@@ -38,7 +39,7 @@ from reportgen.report.model import (
     varies,
 )
 from reportgen.report.render import PartialFailure
-from reportgen.storage import atomic_write, staged_folder, writable_folder
+from reportgen.storage import atomic_write, replaced_folder, writable_folder
 from reportgen.thresholds import (
     Threshold,
     evaluate,
@@ -75,18 +76,36 @@ def chapter_code(module: str) -> bool:
 
 
 def write_report(folder: Path, pdf: bool, sections: Sequence = (),
-                 record: VersionRecord | None = None) -> None:
+                 record: VersionRecord | None = None, preview: bool = False) -> None:
     """Every publisher's output of a version being staged (the chapter edition report.html,
     the build record record.html, their PDFs, and any installed package's), made from its
     files exactly as `render` will make them; a partial that fails is named by its file among
     `sections`' (the one the user edits), not by its copy in the staging folder."""
     try:
-        publish(Publication(folder, record, pdf), folder)
+        publish(Publication(folder, record, pdf, preview), folder)
     except PartialFailure as failure:
         sources = {s.partial.name: s.partial for s in sections if s.partial is not None}
         if failure.partial not in sources:
             raise
         raise failure.in_source(sources[failure.partial]) from None
+
+
+PREVIEW_PREFIX = "preview-"  # the version id of a `build --preview`
+
+
+def refuse_other_folder(preview: Path) -> None:
+    """A preview replaces its folder whole: one that holds anything but an earlier preview (the
+    project's root, a folder of notes) is refused before any work."""
+    if not preview.is_dir() or not any(preview.iterdir()):
+        return
+    try:
+        earlier = json.loads((preview / "metrics.json").read_text(encoding="utf-8"))
+        if str(earlier.get("version", "")).startswith(PREVIEW_PREFIX):
+            return
+    except (OSError, ValueError, AttributeError):
+        pass
+    raise ReportgenError(f"--preview {preview} holds files of its own, which a preview would"
+                         " replace: give a new or empty folder, or an earlier preview's")
 
 
 def chapter_spec(chapter: Chapter, path: Path | None = None) -> list[Threshold]:
@@ -244,10 +263,12 @@ def build_report(
     spec = chapter_spec(chapter, thresholds_path)  # a malformed spec fails before any work
     sections = chapter.select(only)  # so does an unknown section
     missing_partials(sections)  # and a section outside the package without its partial
+    installed()  # and an installed publisher that cannot be loaded
     if preview is None:
         archive = open_archive(reports_dir, log)  # and a bad archive
-    else:  # and a preview folder that is an archive's, or cannot be written
+    else:  # and a preview folder that is an archive's, another's, or cannot be written
         refuse_inside_archive(preview, f"--preview {preview}")
+        refuse_other_folder(Path(preview))
         writable_folder(Path(preview), f"--preview {preview}")
         archive = Archive(reports_dir, warn=log) if Path(reports_dir).is_dir() else None
     run = run_chapter(chapter, dataset, profile, data_file=data_file, train_size=train_size,
@@ -283,16 +304,15 @@ def build_report(
             shown=chapter_code,
         )
         write_json(folder / RENDER_DATA, render_data)
-        write_report(folder, pdf, run.sections, record)
+        write_report(folder, pdf, run.sections, record, preview=preview is not None)
         return record, changes
 
     if preview is not None:
-        preview_id = f"preview-{ds.name}-{chosen.name}{scope}-{origin.short_commit}"
-        with staged_folder(preview) as folder:  # a failure leaves the folder as it was
+        preview_id = f"{PREVIEW_PREFIX}{ds.name}-{chosen.name}{scope}-{origin.short_commit}"
+        with replaced_folder(preview) as folder:  # a failure leaves the folder as it was
             record, changes = stage(folder, preview_id, datetime.now(UTC))
             stop_if_signalled()
-        nothing = "" if record.thresholds else none_apply(
-            spec, record, thresholds_path or chapter.thresholds)
+        nothing = none_apply(spec, record, thresholds_path or chapter.thresholds)
         return BuildOutcome(preview_id, Path(preview), record,
                             previous.id if previous else None, changes,
                             thresholds_gate(record.thresholds, preview_id, nothing), labels)
@@ -313,8 +333,7 @@ def build_report(
         )
         stop_if_signalled()  # never publish after a signal, though its raise was lost
     write_index(archive)
-    nothing = "" if thresholds else none_apply(spec, record,
-                                               thresholds_path or chapter.thresholds)
+    nothing = none_apply(spec, record, thresholds_path or chapter.thresholds)
     return BuildOutcome(staging.id, archive.root / staging.id, record,
                         previous.id if previous else None, changes,
                         thresholds_gate(thresholds, staging.id, nothing), labels)

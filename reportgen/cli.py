@@ -479,9 +479,6 @@ def _print_summary(record: VersionRecord, version_id: str, labels: dict[str, str
 @quiet_option
 @reports_dir_option
 @click.option("--no-pdf", is_flag=True, help="Write the HTML report only.")
-@click.option("--preview", type=click.Path(path_type=Path), default=None,
-              help="Write the version (report, record, metrics, figures) into this folder and"
-                   " archive nothing: to look at a build before keeping one.")
 @thresholds_option
 def matrix_command(releases, release_range, numpy, profile, dataset, data_file, train_size, jobs,
                    repeats, force, only, section_modules, quiet, reports_dir, no_pdf,

@@ -249,7 +249,8 @@ def thresholds_by_release(documents: list[VersionRecord], spec: list[Threshold]
         for outcome in evaluate(spec, document):
             entry = rows.setdefault(outcome.threshold.id, {
                 "id": outcome.threshold.id, "metric": outcome.threshold.metric,
-                "claim": outcome.threshold.claim, "statuses": [None] * len(documents),
+                "claim": outcome.threshold.claim, "optional": outcome.threshold.optional,
+                "statuses": [None] * len(documents),
                 "values": [None] * len(documents), "messages": [None] * len(documents)})
             entry["statuses"][index] = outcome.status
             entry["values"][index] = outcome.value
@@ -291,6 +292,7 @@ def matrix_gate(data: dict, version_id: str, nothing: str) -> Gate:
     """The matrix's gate: the newest release's thresholds (what its manifest counts), under
     the one rule (`gate`); `nothing` says why none applied, should none have."""
     newest = [StoredOutcome(id=t["id"], metric=t["metric"], status=t["statuses"][-1],
-                            passed=t["statuses"][-1] in ("PASS", "WARN"), message="")
+                            passed=t["statuses"][-1] in ("PASS", "WARN"), message="",
+                            optional=t.get("optional", False))  # older matrices: none
               for t in data["thresholds"] if t["statuses"][-1] is not None]
     return thresholds_gate(newest, f"{version_id} ({data['releases'][-1]['label']})", nothing)

@@ -41,6 +41,7 @@ class Publication:
     folder: Path
     record: VersionRecord | None
     pdf: bool = True
+    preview: bool = False  # a `build --preview`: looked at, never archived (an export may skip)
 
     @property
     def version_id(self) -> str:
@@ -112,11 +113,27 @@ def publish(publication: Publication, out: Path,
     written: list[Path] = []
     for publisher in installed() if publishers is None else publishers:
         try:
-            written += publisher.publish(publication, out)
-        except (ReportgenError, KeyboardInterrupt, OSError):
-            raise  # already one line (a partial, a full disk), or the user's interrupt
+            files = list(publisher.publish(publication, out) or [])
+        except (ReportgenError, KeyboardInterrupt):
+            raise  # already one line (a partial that fails), or the user's interrupt
+        except OSError as exc:
+            if publisher in BUILT_IN:
+                raise  # a full disk: said in one line by the command
+            raise _failed(publisher, publication, exc) from None
         except Exception as exc:
-            raise ReportgenError(f"the publisher {publisher.name} failed on"
-                                 f" {publication.version_id} ({type(exc).__name__}: {exc});"
-                                 " fix or uninstall the package that provides it") from None
+            raise _failed(publisher, publication, exc) from None
+        for path in files:
+            path = Path(path) if Path(path).is_absolute() else out / path
+            if not path.resolve().is_relative_to(Path(out).resolve()) or not path.is_file():
+                raise ReportgenError(f"the publisher {publisher.name} says it wrote {path},"
+                                     f" which is not a file under {out}: a publisher writes"
+                                     " only under the folder it is given")
+            written.append(path)
     return written
+
+
+def _failed(publisher: Publisher, publication: Publication, exc: BaseException
+            ) -> ReportgenError:
+    return ReportgenError(f"the publisher {publisher.name} failed on {publication.version_id}"
+                          f" ({type(exc).__name__}: {exc}); fix or uninstall the package that"
+                          " provides it")

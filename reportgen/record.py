@@ -183,8 +183,9 @@ class StoredOutcome:
     optional: bool = False  # a claim the spec lets go unchecked where it has no bound
 
     def __post_init__(self) -> None:
-        if not self.status:  # stored before statuses: passed or failed, severity fail
-            object.__setattr__(self, "status", "PASS" if self.passed else "FAIL")
+        if not self.status:  # stored before statuses: every failure then blocked
+            object.__setattr__(self, "status", "MISSING" if self.missing else
+                               "PASS" if self.passed else "FAIL")
         if self.chapter_holds is None and self.repeat_count is None and self.on == "value":
             object.__setattr__(self, "chapter_holds", self.passed)
 

@@ -404,7 +404,8 @@ def none_apply(spec: list[Threshold], record: VersionRecord, path: Path | str) -
     """Why `evaluate` checks none of the spec's thresholds on this version (another dataset,
     no bound for its profile, or none of their sections built), in one line, for the gate."""
     dataset, profile, sections = record.dataset.name, record.profile.name, record.sections
-    profiles = sorted({name for t in spec for name in t.bounds})
+    profiles = sorted({"any" if name == EVERY_PROFILE else name
+                       for t in spec for name in t.bounds})
     if any(t.bound_metric for t in spec):
         profiles.append("any (with bound_metric)")
     covers = (f"datasets {', '.join(sorted({t.dataset for t in spec}))};"

@@ -400,6 +400,19 @@ def test_a_preview_writes_the_version_elsewhere_and_archives_nothing(archive, tm
     assert record["version"].startswith("preview-digits-quick-")
     assert "changes:   0 metric(s) changed since v0002" in result.output
     assert f"preview:   {preview} (not archived" in result.output
+    (preview / "figures" / "stale.svg").write_text("<svg/>")
+    again = run("build", "--dataset", "digits", "--profile", "quick", "--jobs", "1", "--quiet",
+                "--no-pdf", "--reports-dir", str(archive), "--thresholds", DIGITS_SPEC,
+                "--preview", str(preview))
+    assert again.exit_code == 0, again.output  # an earlier preview is replaced whole
+    assert not (preview / "figures" / "stale.svg").exists()
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("mine")
+    refused = run("build", "--dataset", "digits", "--profile", "quick", "--quiet", "--no-pdf",
+                  "--reports-dir", str(archive), "--preview", str(notes))
+    assert refused.exit_code == 1 and "holds files of its own" in refused.output
+    assert (notes / "todo.txt").read_text() == "mine"
     inside = run("build", "--dataset", "digits", "--profile", "quick", "--quiet", "--no-pdf",
                  "--reports-dir", str(archive), "--preview", str(archive / "look"))
     assert inside.exit_code == 1 and "Traceback" not in inside.output

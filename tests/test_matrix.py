@@ -262,3 +262,14 @@ def test_sigterm_ends_a_child_run_and_every_process_it_started(tmp_path, command
             except ProcessLookupError:
                 pass
         parent.wait()
+
+
+def test_the_matrix_gate_lets_an_optional_claim_go_unchecked():
+    from reportgen.matrix import matrix_gate
+
+    data = {"releases": [{"label": "scikit-learn 1.9.1"}], "thresholds": [
+        {"id": "a", "metric": "m.a", "optional": True, "statuses": ["NOT CHECKED"]},
+        {"id": "b", "metric": "m.b", "optional": False, "statuses": ["PASS"]}]}
+    assert matrix_gate(data, "v0001", "").passed
+    data["thresholds"][0]["optional"] = False
+    assert "could not be checked" in matrix_gate(data, "v0001", "").problem

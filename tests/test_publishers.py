@@ -35,6 +35,13 @@ class SummaryPublisher:
         return [path]
 
 
+class Astray:
+    name = "astray"
+
+    def publish(self, publication, out):
+        return [out.parent / "elsewhere.txt"]
+
+
 class Broken:
     name = "broken"
 
@@ -135,3 +142,16 @@ def test_the_shipped_example_of_the_docs_is_this_one():
     """docs/publishers.md shows the package a user writes: the same class as tested here."""
     docs = (ROOT / "docs" / "publishers.md").read_text()
     assert textwrap.dedent(SUMMARY.split("class Broken")[0]).strip() in docs
+
+
+def test_a_publisher_that_says_it_wrote_elsewhere_is_one_line(site, tmp_path):
+    install_package(site, {"astray": "toy_publishers:Astray"})
+    result = render("v0014", tmp_path / "out")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "a publisher writes only under the folder it is given" in result.output
+
+
+def test_the_matrix_command_takes_no_preview(tmp_path):
+    result = CliRunner().invoke(cli, ["matrix", "--reports-dir", str(tmp_path)])
+    assert not isinstance(result.exception, TypeError), result.exception
+    assert result.exit_code in (1, 2) and "Traceback" not in result.output

@@ -66,3 +66,11 @@ def test_what_is_no_record_is_one_line_naming_the_file(change, message):
     with pytest.raises(RecordError, match=message) as raised:
         VersionRecord.from_json(document, "v9/metrics.json")
     assert str(raised.value).startswith("v9/metrics.json") and "\n" not in str(raised.value)
+
+
+def test_an_outcome_stored_before_statuses_that_missed_its_metric_is_missing():
+    record = VersionRecord.from_json({
+        "dataset": {"name": "mnist"}, "profile": {"name": "full"}, "metrics": {},
+        "thresholds": [{"id": "a", "metric": "m.x", "passed": False, "message": "",
+                        "missing": "m.x"}]})
+    assert record.thresholds[0].status == "MISSING"

@@ -213,6 +213,8 @@ def cv_claims(record: VersionRecord) -> list[dict]:
     folds_of, values = record.repeats.fold_scores, record.repeats.metrics
     rows = []
     for t in record.thresholds or []:
+        if t.status == "NOT CHECKED":  # no bound for the profile: no claim to hold
+            continue
         scores = folds_of.get(t.metric)
         other = folds_of.get(t.bound_metric) if t.bound_metric else None
         if scores not in values or (t.bound_metric and other not in values):

@@ -44,3 +44,10 @@ def test_claims_without_per_fold_repeats_are_left_out():
     assert cv_claims(doc) == []
     assert cv_claims(doc.with_(repeats=None)) == []
 
+
+
+def test_a_claim_not_checked_for_want_of_a_bound_is_no_cv_claim():
+    record = document([[0.915, 0.925, 0.92], [0.93, 0.91, 0.92]])
+    [fixed] = record.thresholds
+    unchecked = fixed.__class__(**{**fixed.__dict__, "bound": None, "status": "NOT CHECKED"})
+    assert cv_claims(record.with_(thresholds=[unchecked])) == []
