@@ -122,8 +122,9 @@ def publish(publication: Publication, out: Path,
             raise _failed(publisher, publication, exc) from None
         except Exception as exc:
             raise _failed(publisher, publication, exc) from None
-        for path in files:
-            path = Path(path) if Path(path).is_absolute() else out / path
+        for path in map(Path, files):
+            if not path.is_absolute() and not path.exists():
+                path = out / path  # named relative to the folder it was given
             if not path.resolve().is_relative_to(Path(out).resolve()) or not path.is_file():
                 raise ReportgenError(f"the publisher {publisher.name} says it wrote {path},"
                                      f" which is not a file under {out}: a publisher writes"

@@ -141,7 +141,7 @@ def test_a_build_archives_what_every_publisher_writes(site, tmp_path, monkeypatc
 def test_the_shipped_example_of_the_docs_is_this_one():
     """docs/publishers.md shows the package a user writes: the same class as tested here."""
     docs = (ROOT / "docs" / "publishers.md").read_text()
-    assert textwrap.dedent(SUMMARY.split("class Broken")[0]).strip() in docs
+    assert textwrap.dedent(SUMMARY.split("class Astray")[0]).strip() in docs
 
 
 def test_a_publisher_that_says_it_wrote_elsewhere_is_one_line(site, tmp_path):
