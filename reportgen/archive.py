@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 
 from reportgen import interrupts
 from reportgen.errors import ReportgenError
+from reportgen.shapes import ANY, INT, NUMBER, STR, Each, Maybe
+from reportgen.shapes import problem as shape_problem
 from reportgen.storage import atomic_write
 
 if TYPE_CHECKING:
@@ -424,26 +426,9 @@ def refuse_inside_archive(path: Path, what: str, may_be_archive: bool = False) -
     return path
 
 
-# -- reading archive files: one place, every shape checked -----------------------------------
-# A shape is a tuple of types (isinstance; a bool is never a number), a dict (an object with
-# these keys, "?" marking optional ones), [shape] (a list of such items), Each(shape) (an
-# object whose every value has it) or Maybe(shape) (it, or null).
+# -- reading archive files: one place, every shape checked (reportgen.shapes) ----------------
 
 
-@dataclass(frozen=True)
-class Each:
-    shape: object
-
-
-@dataclass(frozen=True)
-class Maybe:
-    shape: object
-
-
-STR, INT, BOOL, NUMBER = (str,), (int,), (bool,), (int, float)
-ANY = (object,)
-THRESHOLD_OUTCOME = {"id": STR, "metric": STR, "passed": BOOL, "message": STR,
-                     "status?": Maybe(STR), "severity?": STR}
 MANIFEST_SHAPE = {"dataset": STR, "profile": STR, "files": Each(STR), "version?": STR,
                   "headlines?": Each(ANY), "headline_labels?": Each(STR),
                   "thresholds?": {"passed": INT, "total": INT},
@@ -451,18 +436,6 @@ MANIFEST_SHAPE = {"dataset": STR, "profile": STR, "files": Each(STR), "version?"
                   "previous?": Maybe(STR), "repeats?": INT, "kind?": STR,
                   "scikit_learn?": STR,
                   "releases?": [STR]}
-METRICS_SHAPE = {
-    "schema?": INT, "metrics": Each(ANY), "dataset": {"name": STR, "checksum?": STR},
-    "profile": {"name": STR},
-    "sections?": Maybe([STR]), "thresholds?": [THRESHOLD_OUTCOME], "warnings?": Each([STR]),
-    "published?": [{"metric": STR}],
-    "timings?": {"wall_seconds": NUMBER, "jobs?": INT,
-                 "experiments": Each({"seconds": NUMBER, "cached": BOOL,
-                                      "peak_rss_bytes?": Maybe(INT), "threads?": Maybe(INT)})},
-    "repeats?": Maybe({"count": INT, "deterministic?": [STR],
-                       "metrics?": Each({"values": (list,)})}),
-    "sample_intervals?": Each({"low": NUMBER, "high": NUMBER, "method": STR}),
-}
 
 
 def read_record(path: Path, version: Version | None = None) -> VersionRecord:
@@ -470,7 +443,8 @@ def read_record(path: Path, version: Version | None = None) -> VersionRecord:
     manifest first); a damaged, edited or newer file is one line naming it."""
     from reportgen.record import RecordError, VersionRecord
 
-    if version is not None and (problem := version.problem_with(path.name)):
+    name = path.relative_to(version.path).as_posix() if version is not None else path.name
+    if version is not None and (problem := version.problem_with(name)):
         raise ReportgenError(f"{path}: {problem} (its sha256 is not the manifest's); restore"
                              f" {version.id} from git or build anew")
     try:
@@ -488,63 +462,15 @@ def _load(path: Path):
                              " move the version's folder out of the archive") from None
 
 
-def shape_problem(data, shape: dict) -> str | None:
-    """What in `data` does not have `shape` (see above), or None."""
-    return _shape_problem(data, shape, "")
-
-
 def read_json(path: Path, shape: dict) -> dict:
     """A JSON object of the archive of the shape `shape` describes (see above)."""
     data = _load(path)
-    problem = _shape_problem(data, shape, "")
+    problem = shape_problem(data, shape)
     if problem:
         raise ReportgenError(f"{path} is not what reportgen wrote ({problem}): restore its"
                              " version from git, or move the version's folder out of the"
                              " archive")
     return data
-
-
-def _kind(value) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
-            type(None): "null"}.get(type(value), "a number")
-
-
-def _shape_problem(value, shape, where: str) -> str | None:
-    """What in `value` does not have `shape` (`where`: its path, for the message), or None."""
-    it = where or "the file"
-    if isinstance(shape, Maybe):
-        return None if value is None else _shape_problem(value, shape.shape, where)
-    if isinstance(shape, dict):
-        if not isinstance(value, dict):
-            return f"{it} is {_kind(value)}, not an object"
-        for key, inner in shape.items():
-            name = key.removesuffix("?")
-            if name in value:
-                problem = _shape_problem(value[name], inner, f"{where}.{name}".lstrip("."))
-                if problem:
-                    return problem
-            elif not key.endswith("?"):
-                return f"{it} has no {name!r}"
-        return None
-    if isinstance(shape, Each | list):
-        items = value.items() if isinstance(value, dict) else enumerate(value) \
-            if isinstance(value, list) else None
-        wanted = dict if isinstance(shape, Each) else list
-        if items is None or not isinstance(value, wanted):
-            return f"{it} is {_kind(value)}, not {'an object' if wanted is dict else 'a list'}"
-        inner = shape.shape if isinstance(shape, Each) else shape[0]
-        for key, item in items:
-            problem = _shape_problem(item, inner, f"{where}[{key!r}]")
-            if problem:
-                return problem
-        return None
-    if shape is ANY:
-        return None
-    if not isinstance(value, shape) or (isinstance(value, bool) and bool not in shape):
-        wanted = " or ".join({str: "a string", int: "an integer", float: "a number",
-                              bool: "a boolean", list: "a list"}[t] for t in shape)
-        return f"{it} is {_kind(value)}, not {wanted}"
-    return None
 
 
 def _sha256(path: Path) -> str:

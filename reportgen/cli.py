@@ -820,7 +820,7 @@ def check_command(version, reports_dir, thresholds_path) -> None:
 def render_command(version, out, no_pdf, reports_dir) -> None:
     """Render an archived version again with the current templates, from its own files."""
     from reportgen.archive import Archive
-    from reportgen.report.render import render_archived
+    from reportgen.publishers import render_archived
 
     found = Archive(reports_dir, warn=_say).resolve(version)
     written = render_archived(found, out, pdf=not no_pdf)

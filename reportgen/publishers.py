@@ -138,3 +138,32 @@ def _failed(publisher: Publisher, publication: Publication, exc: BaseException
     return ReportgenError(f"the publisher {publisher.name} failed on {publication.version_id}"
                           f" ({type(exc).__name__}: {exc}); fix or uninstall the package that"
                           " provides it")
+
+
+def render_archived(version, out_dir: Path, pdf: bool = True) -> list[Path]:
+    """Publish an archived version (`archive.Version`) again into `out_dir`, never into the
+    archive: its files are checked against its manifest first, then every publisher
+    (`reportgen.publishers`) writes its output with today's code and templates."""
+    from reportgen.archive import refuse_inside_archive
+    from reportgen.report.render import chapter_files
+    from reportgen.storage import staged_folder, writable_folder
+
+    out_dir = Path(out_dir)
+    refuse_inside_archive(out_dir, f"--out {out_dir}")
+    if version.kind == "matrix":
+        from reportgen.report.matrix import needed_files
+
+        needed = needed_files(version.path)
+    else:
+        needed = chapter_files(version.path)
+    problems = [f"{name} {problem}" for name in needed
+                if (problem := version.problem_with(name))]
+    if problems:
+        raise ReportgenError(f"{version.id} cannot be rendered: {'; '.join(problems)} (against"
+                             " its manifest); restore the version from git")
+    record = None if version.kind == "matrix" else version.record()
+    publication = Publication(version.path, record, pdf)
+    writable_folder(out_dir, f"--out {out_dir}")
+    with staged_folder(out_dir) as staging:  # a publisher that fails leaves --out as it was
+        written = publish(publication, staging)
+    return [out_dir / path.relative_to(staging) for path in written]

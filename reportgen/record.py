@@ -20,7 +20,26 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from reportgen.shapes import ANY, BOOL, INT, NUMBER, STR, Each, Maybe
+from reportgen.shapes import problem as shape_problem
+
 SCHEMA = 2  # the schema `to_json` writes; `from_json` reads it and every earlier one
+
+# What every metrics.json must have for `from_json` to decode it (reportgen.shapes)
+THRESHOLD_OUTCOME = {"id": STR, "metric": STR, "passed": BOOL, "message": STR,
+                     "status?": Maybe(STR), "severity?": STR}
+METRICS_SHAPE = {
+    "schema?": INT, "metrics": Each(ANY), "dataset": {"name": STR, "checksum?": STR},
+    "profile": {"name": STR},
+    "sections?": Maybe([STR]), "thresholds?": [THRESHOLD_OUTCOME], "warnings?": Each([STR]),
+    "published?": [{"metric": STR}],
+    "timings?": {"wall_seconds": NUMBER, "jobs?": INT,
+                 "experiments": Each({"seconds": NUMBER, "cached": BOOL,
+                                      "peak_rss_bytes?": Maybe(INT), "threads?": Maybe(INT)})},
+    "repeats?": Maybe({"count": INT, "deterministic?": [STR],
+                       "metrics?": Each({"values": (list,)})}),
+    "sample_intervals?": Each({"low": NUMBER, "high": NUMBER, "method": STR}),
+}
 
 # Metrics that moved to another name, old -> new: a version made before the move is read with
 # them under their new names. The denoising's score of every test digit moved to the test
@@ -268,8 +287,6 @@ class VersionRecord:
     def from_json(cls, data: Any, source: Path | str = "metrics.json") -> VersionRecord:
         """The record a metrics.json of any schema holds; what it lacks or holds of another
         type is one `RecordError` naming `source`."""
-        from reportgen.archive import METRICS_SHAPE, shape_problem
-
         problem = shape_problem(data, METRICS_SHAPE)
         if problem:
             raise RecordError(f"{source} is not what reportgen wrote ({problem}): restore its"

@@ -7,11 +7,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from reportgen.archive import ANY, INT, NUMBER, STR, Each, Maybe, read_json
+from reportgen.archive import read_json
 from reportgen.errors import ReportgenError
 from reportgen.figures import figure_svg, release_grid
 from reportgen.matrix import MATRIX_DATA, MATRIX_SCHEMA, totals
 from reportgen.metrics import matrix_difference
+from reportgen.shapes import ANY, INT, NUMBER, STR, Each, Maybe
 
 _LIST = (list,)
 MATRIX_SHAPE = {

@@ -22,7 +22,7 @@ from reportgen.report.model import PARTIALS, RENDER_DATA, RENDER_SCHEMA, RENDER_
 from reportgen.report.pdf import write_pdf
 from reportgen.storage import atomic_write
 
-__all__ = ["DOCUMENTS", "render_archived", "render_documents", "render_version", "write_pdf"]
+__all__ = ["DOCUMENTS", "render_documents", "render_version", "write_pdf"]
 
 # A chapter version's documents (file stem -> template): the chapter edition a teacher hands to
 # students, and the build record (how it was built and checked) apart from it.
@@ -109,35 +109,6 @@ class PartialFailure(ReportgenError):
                               " partial (nothing was archived)")
 
 
-def render_archived(version, out_dir: Path, pdf: bool = True) -> list[Path]:
-    """Publish an archived version (`archive.Version`) again into `out_dir`, never into the
-    archive: its files are checked against its manifest first, then every publisher
-    (`reportgen.publishers`) writes its output with today's code and templates."""
-    from reportgen.archive import refuse_inside_archive
-    from reportgen.publishers import Publication, publish
-    from reportgen.storage import staged_folder, writable_folder
-
-    out_dir = Path(out_dir)
-    refuse_inside_archive(out_dir, f"--out {out_dir}")
-    if version.kind == "matrix":
-        from reportgen.report.matrix import needed_files
-
-        needed = needed_files(version.path)
-    else:
-        needed = _chapter_files(version.path)
-    problems = [f"{name} {problem}" for name in needed
-                if (problem := version.problem_with(name))]
-    if problems:
-        raise ReportgenError(f"{version.id} cannot be rendered: {'; '.join(problems)} (against"
-                             " its manifest); restore the version from git")
-    record = None if version.kind == "matrix" else version.record()
-    publication = Publication(version.path, record, pdf)
-    writable_folder(out_dir, f"--out {out_dir}")
-    with staged_folder(out_dir) as staging:  # a publisher that fails leaves --out as it was
-        written = publish(publication, staging)
-    return [out_dir / path.relative_to(staging) for path in written]
-
-
 def write_documents(documents: dict[str, str], folder: Path, out_dir: Path, pdf: bool
                     ) -> list[Path]:
     """Each document as <stem>.html (and <stem>.pdf, laid out from `folder`'s files) in
@@ -154,7 +125,7 @@ def write_documents(documents: dict[str, str], folder: Path, out_dir: Path, pdf:
     return written
 
 
-def _chapter_files(folder: Path) -> list[str]:
+def chapter_files(folder: Path) -> list[str]:
     """The files a chapter version's report is rendered from."""
     from reportgen.report.model import figure_files
 

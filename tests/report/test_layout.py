@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from reportgen.archive import Archive
-from reportgen.report.render import render_archived
+from reportgen.publishers import render_archived
 from tests.report.layout import (
     browser_overflows,
     chromium,
