@@ -5,7 +5,7 @@ could have flowed onto it; in a real browser (Debian's
 Chromium, headless) at 1280 and 390 px no element passes the text column, no content hides in
 a scroll box, and no number in a table is broken over two lines.
 
-Checked on the committed reference report (v0013, the full chapter), the committed release
+Checked on the committed reference report (v0015, the full chapter), the committed release
 matrix (v0007) and a fresh digits build, each rendered with today's templates, every HTML
 document `render_archived` writes (report.html, and any other the version has).
 """
@@ -29,7 +29,7 @@ from tests.report.layout import (
 )
 
 REPORTS = Path(__file__).parents[2] / "reports"
-SOURCES = ["v0013", "v0007", "digits"]  # the reference chapter, the release matrix, a build
+SOURCES = ["v0015", "v0007", "digits"]  # the reference chapter, the release matrix, a build
 WIDTHS = [1280, 390]
 
 
