@@ -13,7 +13,7 @@ import re
 import reprlib
 import tomllib
 from collections.abc import Collection, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -340,9 +340,6 @@ class Outcome:
             status=self.status, repeats_holding=self.repeats_holding,
             repeat_count=self.repeat_count, chapter_holds=self.chapter_holds,
             optional=t.optional)
-
-    def as_dict(self) -> dict:
-        return asdict(self.stored())
 
 
 class Incomparable(ValueError):
