@@ -8,7 +8,7 @@ import math
 import shlex
 import sys
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -135,6 +135,10 @@ def data() -> None:
     """Get and inspect the datasets (verified against pinned checksums)."""
 
 
+def _digest_note(ds) -> str:
+    return "verified" if ds.pinned else "not pinned: `reportgen data digest` prints the pins"
+
+
 @data.command("fetch")
 @dataset_option
 @data_file_option
@@ -144,8 +148,8 @@ def data_fetch(dataset: str | None, data_file: Path | None) -> None:
     click.echo(f"dataset:  {ds.name}")
     click.echo(f"source:   {ds.source}")
     click.echo(f"path:     {ds.cache_path}")
-    click.echo(f"sha256 X: {ds.x_sha256} (verified)")
-    click.echo(f"sha256 y: {ds.y_sha256} (verified)")
+    click.echo(f"sha256 X: {ds.x_sha256} ({_digest_note(ds)})")
+    click.echo(f"sha256 y: {ds.y_sha256} ({_digest_note(ds)})")
 
 
 @data.command("info")
@@ -154,21 +158,47 @@ def data_fetch(dataset: str | None, data_file: Path | None) -> None:
 def data_info(dataset: str | None, data_file: Path | None) -> None:
     """Describe a dataset: shape, classes and counts, source, checksum, cache path."""
     ds = load_dataset(_dataset_spec(dataset), data_file=data_file)
-    spec = ds.spec
+    spec, features = ds.spec, ds.spec.features
     classes, counts = np.unique(ds.y, return_counts=True)
     click.echo(f"dataset:  {spec.name} — {spec.title}")
-    click.echo(f"images:   {ds.X.shape[0]} x {ds.X.shape[1]} uint8"
-               f" ({spec.image_shape[0]}x{spec.image_shape[1]} pixels, 0..{spec.pixel_max})")
-    click.echo(f"split:    first {spec.n_train} train, last {spec.n_samples - spec.n_train} test")
-    def label(c: int) -> str:
-        return str(c) if spec.classes_are_digits else f"{c} {spec.class_names[c]}"
-
-    click.echo("classes:  " + ", ".join(f"{label(c)}: {n}"
-                                        for c, n in zip(classes, counts, strict=True)))
+    if features.images:
+        height, width = features.shape
+        click.echo(f"images:   {ds.X.shape[0]} x {ds.X.shape[1]} {ds.X.dtype}"
+                   f" ({height}x{width} pixels, 0..{features.value_max})")
+    else:
+        names = ", ".join(features.names or ())
+        click.echo(f"table:    {ds.X.shape[0]} rows x {ds.X.shape[1]} features {ds.X.dtype}"
+                   + (f" ({names[:200]}{'…' if len(names) > 200 else ''})" if names else ""))
+    shuffled = "" if spec.shuffle_seed is None else f" (shuffled once, seed {spec.shuffle_seed})"
+    click.echo(f"split:    first {spec.n_train} train, last {spec.n_samples - spec.n_train}"
+               f" test{shuffled}")
+    click.echo("classes:  " + ", ".join(
+        f"{c}: {n}" if spec.classes_are_digits else f"{c} {spec.class_name(int(c))}: {n}"
+        for c, n in zip(classes, counts, strict=True)))
     click.echo(f"source:   {ds.source}")
-    click.echo(f"sha256 X: {ds.x_sha256}")
-    click.echo(f"sha256 y: {ds.y_sha256}")
+    click.echo(f"sha256 X: {ds.x_sha256} ({_digest_note(ds)})")
+    click.echo(f"sha256 y: {ds.y_sha256} ({_digest_note(ds)})")
     click.echo(f"cache:    {ds.cache_path}")
+
+
+@data.command("digest")
+@dataset_option
+@data_file_option
+def data_digest(dataset: str | None, data_file: Path | None) -> None:
+    """Print the dataset's digests as the two lines that pin it in its DatasetSpec.
+
+    They are sha256 of the stored arrays' bytes (C order): X as uint8 pixels or float64
+    features, y as uint8 (images) or int64 (a table) class numbers, after any shuffle. A pinned
+    dataset whose load differs is refused.
+    """
+    spec = _dataset_spec(dataset)
+    unpinned = replace(spec, x_sha256=None, y_sha256=None)
+    ds = load_dataset(unpinned, data_file=data_file, use_cache=False)
+    click.echo(f'x_sha256="{ds.x_sha256}",')
+    click.echo(f'y_sha256="{ds.y_sha256}",')
+    if spec.x_sha256 is not None:
+        same = (spec.x_sha256, spec.y_sha256) == (ds.x_sha256, ds.y_sha256)
+        _say(f"{spec.name} pins {'these' if same else 'other'} digests")
 
 
 profile_option = click.option(

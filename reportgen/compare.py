@@ -218,7 +218,10 @@ def incomparable(old: VersionRecord, new: VersionRecord) -> str | None:
     its training and test sets), or None when their metrics can be compared. The profile's
     name is not compared: an `--only` build measures what a whole build does."""
     def what(record: VersionRecord) -> tuple:
-        return record.dataset.name, record.dataset.checksum, record.profile.sizes
+        profile = record.profile  # a chapter's own sizes (older versions recorded some) are
+        # its experiments' business: a change there shows as their change, not as this
+        return (record.dataset.name, record.dataset.checksum, profile.train_size,
+                profile.test_size)
 
     if what(old) == what(new):
         return None

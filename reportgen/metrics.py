@@ -31,6 +31,7 @@ from reportgen.record import (
 from reportgen.release_findings import book_releases, explanation
 
 if TYPE_CHECKING:  # only for annotations: reading a metrics.json needs no engine
+    from reportgen.data import Dataset
     from reportgen.engine.runner import RunResult
 
 CONFIDENCE = 0.95
@@ -208,6 +209,15 @@ def published_comparison(run: RunResult, values: dict[str, Any]) -> list[Printed
     return rows
 
 
+def _sample_description(dataset: Dataset) -> dict:
+    """What a sample of the dataset is, for the record."""
+    features = dataset.spec.features
+    if features.images:
+        return {"image_shape": list(features.shape), "pinned": dataset.pinned}
+    return {"kind": features.kind, "n_features": features.n_features, "pinned": dataset.pinned,
+            "feature_names": None if features.names is None else list(features.names)}
+
+
 def build_record(run: RunResult) -> VersionRecord:
     """Everything a run measured, as the version record `metrics.json` holds: dataset,
     profile, metrics, timings, the chapter's printed values, repeats."""
@@ -218,10 +228,8 @@ def build_record(run: RunResult) -> VersionRecord:
         dataset=DatasetRecord(
             name=dataset.name, title=dataset.spec.title, source=dataset.source,
             checksum=dataset.checksum, x_sha256=dataset.x_sha256, y_sha256=dataset.y_sha256,
-            n_samples=dataset.spec.n_samples, image_shape=list(dataset.spec.image_shape)),
-        profile=ProfileRecord(run.profile.name, {key: value for key, value
-                                                 in run.profile.as_dict().items()
-                                                 if key != "name"}),
+            n_samples=dataset.spec.n_samples, **_sample_description(dataset)),
+        profile=ProfileRecord(run.profile.name, run.profile.sizes()),
         sections=[section.id for section in run.sections],
         metrics=values,
         timings=Timings(

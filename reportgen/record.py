@@ -52,7 +52,8 @@ RENAMED_METRICS = {
 
 @dataclass(frozen=True)
 class DatasetRecord:
-    """Which data a version measured: its name, where it came from and its digests."""
+    """Which data a version measured: its name, where it came from and its digests, and what
+    a sample is (images of `image_shape`, or a table's `feature_names`)."""
 
     name: str
     title: str = ""
@@ -62,6 +63,23 @@ class DatasetRecord:
     y_sha256: str | None = None
     n_samples: int | None = None
     image_shape: list[int] | None = None
+    kind: str = "images"  # or "table"
+    n_features: int | None = None
+    feature_names: list[str] | None = None
+    pinned: bool = True  # whether the digests were checked against the dataset's pins
+
+    @property
+    def nouns(self) -> tuple[str, str]:
+        return ("images", "pixels") if self.kind == "images" else ("rows", "features")
+
+    def to_json(self) -> dict:
+        """Its keys, without those a version of images before tables never wrote."""
+        return {key: value for key, value in asdict(self).items()
+                if key not in _TABLE_ERA or value != _TABLE_ERA[key]}
+
+
+# What a dataset record holds since tables: written only where it differs from images'.
+_TABLE_ERA = {"kind": "images", "n_features": None, "feature_names": None, "pinned": True}
 
 
 @dataclass(frozen=True)
@@ -253,7 +271,7 @@ class VersionRecord:
         """Today's metrics.json: the record, key by key, with no empty optional part."""
         document: dict[str, Any] = {
             "schema": SCHEMA,
-            "dataset": asdict(self.dataset),
+            "dataset": self.dataset.to_json(),
             "profile": self.profile.to_json(),
             "sections": self.sections,
             "metrics": self.metrics,

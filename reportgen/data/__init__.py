@@ -1,5 +1,16 @@
-"""Datasets: verified images and labels from the cache, the network, or the user's files."""
+"""Datasets: checked samples and labels (images or a table) from the cache, the network, the
+user's files or scikit-learn's bundles."""
 
-from reportgen.data.datasets import DATASETS, Dataset, DatasetSpec, get_spec, load_dataset
+from reportgen.data.datasets import (
+    DATASETS,
+    Dataset,
+    DatasetSpec,
+    Features,
+    get_spec,
+    load_dataset,
+    sklearn_dataset,
+)
+from reportgen.data.sources import DataFileSource, SklearnBundledSource
 
-__all__ = ["DATASETS", "Dataset", "DatasetSpec", "get_spec", "load_dataset"]
+__all__ = ["DATASETS", "DataFileSource", "Dataset", "DatasetSpec", "Features",
+           "SklearnBundledSource", "get_spec", "load_dataset", "sklearn_dataset"]

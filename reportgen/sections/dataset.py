@@ -62,7 +62,7 @@ SECTION = Section(
 @SECTION.experiment("dataset.overview", cost=0.01)
 def overview(data: Inputs) -> OverviewResult:
     """The first image, the first hundred and the class counts: what the chapter looks at."""
-    shape = data.image_shape
+    shape = data.features.shape
     counts = np.bincount(data.y_train, minlength=10)
     return OverviewResult(
         first_label=int(data.y_train[0]),

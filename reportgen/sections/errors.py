@@ -153,13 +153,13 @@ def analysis(data: Inputs, scaled: ScaledSgdResult) -> ErrorAnalysisResult:
         "aa": (CLASS_A, CLASS_A), "ab": (CLASS_A, CLASS_B),
         "ba": (CLASS_B, CLASS_A), "bb": (CLASS_B, CLASS_B),
     }
-    grids = np.zeros((4, GRID_SIZE, *data.image_shape), dtype=np.uint8)
+    grids = np.zeros((4, GRID_SIZE, *data.features.shape), dtype=np.uint8)
     counts = {}
     for i, (key, (true, pred)) in enumerate(cells.items()):
         images = data.X_train[(y_train == true) & (y_pred == pred)]
         counts[key] = int(len(images))
         chosen = images[:GRID_SIZE]
-        grids[i, : len(chosen)] = chosen.reshape(-1, *data.image_shape)
+        grids[i, : len(chosen)] = chosen.reshape(-1, *data.features.shape)
 
     order = np.dstack(np.unravel_index(np.argsort(-norm_conf_mx, axis=None), norm_conf_mx.shape))[0]
     largest = [

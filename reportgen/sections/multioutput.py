@@ -110,7 +110,7 @@ SECTION = Section(
 def denoise(data: Inputs) -> Fitted[DenoiseResult]:
     """KNN maps noisy images to clean ones; the chapter cleans the first test digit (scoring
     every test digit is the test section's, on this fit's model)."""
-    high = noise_high(data.pixel_max)
+    high = noise_high(data.features.value_max)
     n_pixels = data.X_train.shape[1]
     # the chapter's np.random.seed(42) then np.random.randint: the same stream in repeat 0
     rng = np.random.RandomState(reseeded(NOISE_SEED))
@@ -122,7 +122,7 @@ def denoise(data: Inputs) -> Fitted[DenoiseResult]:
 
     knn_clf = KNeighborsClassifier().fit(X_train_mod, y_train_mod)
     cleaned = knn_clf.predict(X_test_mod[:1])[0]  # the chapter's knn_clf.predict([X_test_mod[0]])
-    shape = data.image_shape
+    shape = data.features.shape
     return Fitted(DenoiseResult(
         noise_high=high,
         noisy_digit=X_test_mod[0].reshape(shape),

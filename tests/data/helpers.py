@@ -32,7 +32,7 @@ def tiny_spec(X: np.ndarray, y: np.ndarray, sources=(), side: int = 4, name: str
         DATASETS[name],
         image_shape=(side, side),
         n_samples=len(X),
-        n_train=len(X) - 5,
+        n_train=len(X) - 5 if len(X) > 5 else len(X) - 1,
         x_sha256=hashlib.sha256(X.tobytes()).hexdigest(),
         y_sha256=hashlib.sha256(y.tobytes()).hexdigest(),
         sources=tuple(sources),

@@ -60,7 +60,8 @@ def test_a_data_file_that_is_no_file_is_refused_before_it_is_opened(tmp_path, ma
     with no_hang(), pytest.raises(DataError) as info:
         load_dataset(SPEC, data_file=path)
     assert str(info.value) == (f"--data-file {path} is {kind}, not a regular file or a folder;"
-                               " pass an .npz with X and y, or a folder of the four IDX files")
+                               " pass an .npz with X and y, a CSV or Parquet table, or a"
+                               " folder of the four IDX files")
 
 
 def test_a_fifo_in_the_cache_is_discarded_without_blocking():
@@ -111,7 +112,7 @@ def test_a_compressed_bomb_is_refused_before_it_is_inflated(tmp_path):
         load_dataset(SPEC, data_file=path)
     assert peak["bytes"] < 20 * MB, f"{peak['bytes'] / MB:.0f} MB held while refusing"
     assert str(info.value) == (f"--data-file {path}: X is uint8 (100000, 2000) by its .npy"
-                               " header, expected uint8 (20, 16) or (20, 4, 4) for mnist")
+                               " header, expected numbers (20, 16) or (20, 4, 4) for mnist")
 
 
 def test_a_compressed_bomb_in_the_cache_is_discarded_before_it_is_inflated():
@@ -127,9 +128,9 @@ def test_a_compressed_bomb_in_the_cache_is_discarded_before_it_is_inflated():
 
 
 @pytest.mark.parametrize("arrays, message", [
-    ({"X": X[:19], "y": Y[:19]}, r"X is uint8 \(19, 16\) by its .npy header, expected uint8"
+    ({"X": X[:19], "y": Y[:19]}, r"X is uint8 \(19, 16\) by its .npy header, expected numbers"
                                  r" \(20, 16\) or \(20, 4, 4\) for mnist$"),
-    ({"X": X, "y": Y.reshape(4, 5)}, r"y is uint8 \(4, 5\) by its .npy header, expected uint8"
+    ({"X": X, "y": Y.reshape(4, 5)}, r"y is uint8 \(4, 5\) by its .npy header, expected numbers"
                                      r" \(20,\) for mnist$"),
     ({"X": X.astype(object), "y": Y}, r"X is object \(20, 16\) by its .npy header, .*objects,"
                                       " strings and records are never loaded"),

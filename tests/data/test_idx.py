@@ -8,7 +8,7 @@ from reportgen.data.idx import parse_idx, read_idx, read_idx_folder
 from reportgen.errors import DataError
 from tests.data.helpers import idx_bytes, tiny_arrays, write_idx_folder
 
-LAYOUT = Layout("mnist", n_samples=12, n_train=9, image_shape=(4, 4))  # the folders below
+LAYOUT = Layout("mnist", n_samples=12, n_train=9, feature_shape=(4, 4))  # the folders below
 
 
 def test_reads_what_was_written(tmp_path):

@@ -7,6 +7,7 @@ from urllib.error import URLError
 import numpy as np
 import pytest
 
+from reportgen.data.datasets import load_dataset
 from reportgen.data.files import Layout
 from reportgen.data.sources import (
     DataFileSource,
@@ -18,7 +19,7 @@ from reportgen.errors import DataError
 from tests.data.helpers import tiny_arrays, tiny_spec
 
 MEMBER = "mnist/data/mnist.pkl.gz"
-LAYOUT = Layout("mnist", n_samples=3, n_train=2, image_shape=(2, 2))  # 3 images of 2 x 2
+LAYOUT = Layout("mnist", n_samples=3, n_train=2, feature_shape=(2, 2))  # 3 images of 2 x 2
 
 
 def fake_openml(X, y):
@@ -106,9 +107,9 @@ def test_wheel_missing_is_unavailable(tmp_path):
 
 def test_data_file_npz(tmp_path):
     X, y = tiny_arrays()
-    np.savez(tmp_path / "d.npz", X=X.reshape(-1, 4, 4), y=y)
-    got_X, got_y = DataFileSource(tmp_path / "d.npz").load(tiny_spec(X, y).layout)
-    assert np.array_equal(got_X, X) and np.array_equal(got_y, y)
+    np.savez(tmp_path / "d.npz", X=X.reshape(-1, 4, 4).astype(np.int64), y=y)
+    ds = load_dataset(tiny_spec(X, y), data_file=tmp_path / "d.npz", use_cache=False)
+    assert np.array_equal(ds.X, X) and np.array_equal(ds.y, y) and ds.X.dtype == np.uint8
 
 
 @pytest.mark.parametrize(
@@ -119,19 +120,20 @@ def test_data_file_npz(tmp_path):
         (lambda p: np.savez(p, X=np.zeros((3, 4), dtype=np.uint8)), r"lacks array\(s\) \['y'\]"),
         (lambda p: np.savez(p, X=np.full((3, 4), 0.5), y=np.zeros(3)), "whole pixels"),
         (lambda p: np.savez(p, X=np.zeros((3, 4)), y=np.array(["a", "b", "c"])),
-         r"y is <U1 \(3,\) by its .npy header, expected uint8 \(3,\) \(whole numbers"),
+         r"y is <U1 \(3,\) by its .npy header, expected numbers \(3,\) \(whole numbers"),
     ],
     ids=["missing", "not-npz", "no-y", "fractional-pixels", "text-labels"],
 )
 def test_bad_data_file_is_a_clear_error(tmp_path, make, message):
     path = tmp_path / "d.npz"
     make(path)
+    spec = tiny_spec(*tiny_arrays(n=3, side=2), side=2)
     with pytest.raises(DataError, match=message):
-        DataFileSource(path).load(LAYOUT)
+        load_dataset(spec, data_file=path, use_cache=False)
 
 
 def test_data_file_with_another_suffix_is_refused(tmp_path):
-    path = tmp_path / "d.csv"
+    path = tmp_path / "d.txt"
     path.write_text("1,2")
-    with pytest.raises(DataError, match="neither an .npz"):
+    with pytest.raises(DataError, match="is none of .npz"):
         DataFileSource(path).load(LAYOUT)

@@ -19,7 +19,8 @@ import sklearn
 from threadpoolctl import threadpool_limits
 
 from reportgen.chapter import built_in
-from reportgen.engine.profiles import Inputs
+from reportgen.data import get_spec
+from reportgen.engine.profiles import Inputs, Profile
 from reportgen.engine.schedulers import execute_task
 from reportgen.sections.multiclass import SVC_KERNEL_CACHE, svc_classifier
 
@@ -47,8 +48,9 @@ def _proof(X: np.ndarray, y: np.ndarray, n_train: int, threads: bool) -> dict:
     starved = svc_classifier().set_params(cache_size=0.01).fit(X_train, y_train)
     checks["SVC(cache_size=speed setting) = SVC()"] = same(chapter, fast)
     checks["SVC(cache_size=0.01) = SVC()"] = same(chapter, starved)
-    inputs = Inputs(X_train, y_train, X[n_train:], y[n_train:], (28, 28), 255,
-                    len(y) - n_train)
+    inputs = Inputs(X_train, y_train, X[n_train:], y[n_train:],
+                    get_spec("mnist").features,
+                    Profile("proof", n_train, len(y) - n_train))
     for name, experiment in sorted(built_in().experiments().items()):
         # one fold of each cross-validation: its other folds run the same code on other rows
         another_fold = ".fold" in name and not name.endswith(".fold0")

@@ -59,7 +59,7 @@ def counts(data: Inputs) -> Overview:
     """Training images per class, and each class's mean image."""
     classes = range(len(CLASS_NAMES))
     train_counts = [int((data.y_train == c).sum()) for c in classes]
-    means = np.stack([data.X_train[data.y_train == c].mean(axis=0).reshape(data.image_shape)
+    means = np.stack([data.X_train[data.y_train == c].mean(axis=0).reshape(data.features.shape)
                       for c in classes])
     return Overview(train_counts=train_counts,
                     smallest_class_share=min(train_counts) / len(data.y_train),
