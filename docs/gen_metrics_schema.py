@@ -61,6 +61,9 @@ KEY_MEANINGS = {
                         " paired differences of two models, `difference`, `p_value`, `test` and"
                         " `null` (see Statistics); the chapter's run's (repeat 0's)",
     "version": "the version's id (archived versions only: written by `reportgen build`)",
+    "code": "each task's code digest (part of its cache key) and, by qualified name, the"
+            " functions, classes and constants it reads (a one-line constant as written,"
+            " anything longer by its sha256): what `reportgen diff` names when code changed",
     "thresholds": "each threshold of the spec with its status PASS, FAIL, WARN or MISSING, what"
                   " it checked, and with repeats in how many it holds (archived versions only)",
 }

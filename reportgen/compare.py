@@ -291,10 +291,36 @@ def compare_records(old: VersionRecord, new: VersionRecord, paired: bool | None 
         "timings": timing_rows,
         "wall_seconds": {"old": old.timings.wall_seconds, "new": new.timings.wall_seconds},
         "dataset_changed": old.dataset.checksum != new.dataset.checksum,
+        "code": code_changes(old, new),
         "incomparable": incomparable(old, new),
         "significant": sum(row["verdict"] == "significant" for row in metric_rows),
         "paired": paired,
         "repeats": {"old": old.repeat_count, "new": new.repeat_count},
+    }
+
+
+def code_changes(old: VersionRecord, new: VersionRecord) -> dict | None:
+    """Which experiments' code changed between two versions (their code digests, which key
+    their cached results) and what changed of what they read: each changed name (a constant, a
+    function, a class) with its text before and after and the experiments that read it. None
+    when either version predates recorded code."""
+    if old.code is None or new.code is None:
+        return None
+    before, after = old.code, new.code
+    changed = sorted(task for task in before.digests.keys() & after.digests.keys()
+                     if before.digests[task] != after.digests[task])
+    names: dict[str, list[str]] = {}
+    for task in changed:
+        for name in sorted(set(before.reads[task]) | set(after.reads[task])):
+            if before.texts.get(name) != after.texts.get(name):
+                names.setdefault(name, []).append(task)
+    return {
+        "experiments": changed,
+        "names": [{"name": name, "old": before.texts.get(name), "new": after.texts.get(name),
+                   "experiments": tasks} for name, tasks in names.items()],
+        # changed digests no recorded name explains: reportgen's code that makes the inputs
+        "unexplained": [task for task in changed
+                        if not any(task in row for row in names.values())],
     }
 
 

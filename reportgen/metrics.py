@@ -17,6 +17,7 @@ from scipy import stats
 from reportgen.engine.repeats import UNSHUFFLED_SPLIT_SEED
 from reportgen.record import (
     BookReleases,
+    CodeRecord,
     DatasetRecord,
     PrintedValue,
     ProfileRecord,
@@ -230,6 +231,7 @@ def build_record(run: RunResult) -> VersionRecord:
             checksum=dataset.checksum, x_sha256=dataset.x_sha256, y_sha256=dataset.y_sha256,
             n_samples=dataset.spec.n_samples, **_sample_description(dataset)),
         profile=ProfileRecord(run.profile.name, run.profile.sizes()),
+        code=CodeRecord.of(run.code) if run.code else None,
         sections=[section.id for section in run.sections],
         metrics=values,
         timings=Timings(

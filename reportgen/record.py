@@ -16,6 +16,7 @@ and their names are the sections' (`sections.api.Metric`); everything around the
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ METRICS_SHAPE = {
     "repeats?": Maybe({"count": INT, "deterministic?": [STR],
                        "metrics?": Each({"values": (list,)})}),
     "sample_intervals?": Each({"low": NUMBER, "high": NUMBER, "method": STR}),
+    "code?": {"digests": Each(STR), "reads": Each([STR]), "texts": Each(STR)},
 }
 
 # Metrics that moved to another name, old -> new: a version made before the move is read with
@@ -238,6 +240,38 @@ class BookReleases:
 
 
 @dataclass(frozen=True)
+class CodeRecord:
+    """What each task's code digest (a part of its cache key) was made of: by qualified name,
+    the functions, classes and constants its code reads, each as a short text (a one-line
+    constant as written, anything longer by its sha256). `diff` names what changed."""
+
+    digests: dict[str, str]  # task -> its code digest
+    reads: dict[str, list[str]]  # task -> the names its digest follows
+    texts: dict[str, str]  # name -> "N_TREES = 300", or "sha256:…" of a longer text
+
+    @classmethod
+    def of(cls, code: dict[str, tuple[str, dict[str, str]]]) -> CodeRecord:
+        """From the run's `{task: (digest, {name: text})}`."""
+        texts: dict[str, str] = {}
+        for _, named in code.values():
+            texts.update({name: shown_text(text) for name, text in named.items()})
+        return cls(digests={task: digest for task, (digest, _) in code.items()},
+                   reads={task: sorted(named) for task, (_, named) in code.items()},
+                   texts=dict(sorted(texts.items())))
+
+
+SHOWN_TEXT = 160  # characters of a one-line text a record keeps as it is
+
+
+def shown_text(text: str) -> str:
+    """A read as a version keeps it: a one-line constant as written, else its digest."""
+    line = text.strip()
+    if "\n" not in line and len(line) <= SHOWN_TEXT:
+        return line
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
 class VersionRecord:
     """Everything a chapter version measured: the one record every output publishes."""
 
@@ -253,6 +287,7 @@ class VersionRecord:
     repeats: Repeats | None = None
     version: str | None = None  # the archive's id, once a build has one
     thresholds: list[StoredOutcome] | None = None  # None: not checked (a run, not a build)
+    code: CodeRecord | None = None  # None: made before versions recorded their code
     schema: int = SCHEMA
 
     def spread(self, name: str) -> Spread | None:
@@ -295,6 +330,8 @@ class VersionRecord:
             document["repeats"] = repeats
         if self.version is not None:
             document["version"] = self.version
+        if self.code is not None:
+            document["code"] = asdict(self.code)
         if self.thresholds is not None:
             document["thresholds"] = [  # `optional` written where a claim is
                 {key: value for key, value in asdict(outcome).items()
@@ -397,4 +434,5 @@ def _decode(data: dict) -> VersionRecord:
         version=data.get("version"),
         thresholds=(None if thresholds is None else
                     [_stored_outcome(outcome) for outcome in thresholds]),
+        code=CodeRecord(**_known(CodeRecord, data["code"])) if data.get("code") else None,
     )

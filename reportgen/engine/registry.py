@@ -96,6 +96,19 @@ class Experiment:
                 raise ReportgenError(f"experiment {self.name}: {exc}") from None
         return tuple(state)
 
+    def reads(self, state: CodeState | None = None) -> dict[str, str]:
+        """What its code digest is made of, by qualified name, as stable text: its own
+        functions, its result type, its settings and everything they use that the key follows
+        (`state`: its `state_read()`). What `diff` names when a digest changes."""
+        state = self.state_read() if state is None else state
+        named = {_qualified(self.result_type): _source(self.result_type)}
+        if self.settings:
+            named["settings"] = self.settings
+        for function, (own, found) in zip(self.code or (self.run,), state, strict=True):
+            named[_qualified(function)] = own
+            named.update(found)
+        return named
+
     def state_changed(self, before: CodeState) -> list[str]:
         """The names whose state differs from `before` (its `state_read()` as it started):
         what running it changed of what its code reads (a module-level model it fitted)."""
@@ -110,6 +123,10 @@ class Experiment:
 
         return self.reshuffles or any(reseeded in _functions_used_by(function)
                                       for function in self.code or (self.run,))
+
+
+def _qualified(code_object: Callable | type) -> str:
+    return f"{code_object.__module__}.{getattr(code_object, '__qualname__', code_object)}"
 
 
 def _without_decorators(function: Callable) -> str:

@@ -84,6 +84,9 @@ class RunResult:
     # measured seconds where it ran on one thread; else converted through its speed-up)
     speedups: dict[str, Speedup] = field(default_factory=dict)
     one_thread_seconds: dict[str, float] = field(default_factory=dict)
+    # Each task's code digest and what it is made of, by name (`Experiment.reads`): what the
+    # version records so that `diff` names the code and constants that changed.
+    code: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
 
     def __getitem__(self, name: str):
         return self.runs[name].result
@@ -137,7 +140,10 @@ def run_experiments(
     digests: dict[str, str] = {}
     pending: list[Experiment] = []
     for name, experiment in tasks.items():  # each after the experiments it needs
-        digests[name] = experiment.code_digest()
+        state = experiment.state_read()
+        digests[name] = experiment.code_digest(state)
+        if experiment.repeat == 0:  # a repeat runs the same code
+            run.code[name] = (digests[name], experiment.reads(state))
         keys[name] = result_key(
             experiment, f"{dataset.checksum}:{dataset.spec.features!r}", profile.as_dict(),
             [keys[d] for d in experiment.depends_on], digests[name],

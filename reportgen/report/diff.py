@@ -70,12 +70,34 @@ def _repeats(changes: dict) -> str:
     return f"repeats: {r['old']} -> {r['new']}"
 
 
+def _some(names: list[str], shown: int = 4) -> str:
+    more = f", and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def code_lines(code: dict | None) -> list[str]:
+    """What changed in the experiments' code, as lines: the experiments whose code digest
+    changed, then each name they read that changed (its text before and after)."""
+    if code is None:
+        return ["code: not compared (a version made before versions recorded their code)"]
+    lines = [f"code: {len(code['experiments'])} experiment(s) changed"
+             + (f" ({_some(code['experiments'])})" if code["experiments"] else "")]
+    for row in code["names"]:
+        old = row["old"] or "(new)"
+        new = row["new"] or "(removed)"
+        lines.append(f"  {row['name']}: {old} -> {new}  [{_some(row['experiments'], 3)}]")
+    if code["unexplained"]:
+        lines.append(f"  reportgen's own code changed for {_some(code['unexplained'], 3)}")
+    return lines
+
+
 def as_text(changes: dict, old_id: str, new_id: str, new_metrics: dict) -> str:
     lines = [f"{old_id} -> {new_id}", _repeats(changes)]
     if changes.get("incomparable"):
         lines.append(f"note: {changes['incomparable']}")
     elif changes["dataset_changed"]:
         lines.append("the dataset's checksum differs")
+    lines += code_lines(changes.get("code"))
     lines.append(f"metrics: {_counts(changes)}")
     lines += [f"  + {name}: {fmt_number(new_metrics[name])}" for name in changes["added_metrics"]]
     lines += [f"  - {name}" for name in changes["removed_metrics"]]
@@ -114,6 +136,15 @@ def as_markdown(changes: dict, old_id: str, new_id: str, new_metrics: dict) -> s
         lines += ["", f"⚠️ {changes['incomparable'][0].upper()}{changes['incomparable'][1:]}."]
     elif changes["dataset_changed"]:
         lines += ["", "⚠️ The dataset's checksum differs."]
+    code = changes.get("code")
+    if code is None or code["experiments"]:
+        lines += ["", "#### Code", ""]
+        lines.append(code_lines(code)[0].replace("code: ", "").capitalize() + ".")
+        if code and code["names"]:
+            lines += [""] + _table(["what it reads", "before", "now", "experiments"], [
+                [f"`{row['name']}`", f"`{row['old']}`" if row["old"] else "(new)",
+                 f"`{row['new']}`" if row["new"] else "(removed)",
+                 _some(row["experiments"], 3)] for row in code["names"]])
     if changes["metrics"]:
         lines += ["", "#### Changed metrics", ""]
         lines += _table(["metric", "before", "now", "change", "verdict"], [

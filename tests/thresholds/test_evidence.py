@@ -1,14 +1,15 @@
-"""A new section's claim without committed evidence does not break the threshold tests: they
-say it is not in the checked version (a skip with that reason), not an error. A claim that is
-in the version is checked as before, and a fresh build's missing metric still fails."""
+"""A new section's claim without committed evidence does not break the claims' tests (the
+pytest plugin's): they say it is not in the checked version (a skip with that reason), not an
+error. A claim that is in the version is checked as before, and a fresh build's missing metric
+still fails."""
 
 from dataclasses import replace
 
 import pytest
 
 import tests.thresholds.test_quick_bounds as quick_bounds
-import tests.thresholds.test_thresholds_hold as hold
 from reportgen.archive import Archive
+from reportgen.pytest_plugin import judge
 from reportgen.thresholds import DEFAULT_SPEC, evaluate, load_spec
 from tests.chapter import CHAPTER, builtin_spec
 from tests.sections.test_toy_section import toy_section
@@ -47,11 +48,12 @@ def chapter_claim(claim_id: str):
 def test_a_new_sections_claim_is_not_in_the_committed_version(reference, new_claim):
     version_id, document = reference
     assert "toy" not in document.sections and evaluate([new_claim], document) == []
-    with pytest.raises(pytest.skip.Exception) as skipped:
-        hold.test_claim_holds(new_claim, document, version_id)
-    assert str(skipped.value) == (f"toy-some-pixels: not in the checked version {version_id}:"
-                                  " section(s) toy not built there; build anew to check the"
-                                  " claim")
+    checked = judge([new_claim], document, version_id, archived=True, path="spec.toml")
+    assert checked.outcomes == {}
+    assert checked.skipped["toy-some-pixels"] == (
+        f"toy-some-pixels: {version_id} ran no section toy; build anew (--claims-build) to"
+        " check the claim")
+    assert checked.nothing  # and the gate, with nothing checked, fails
 
 
 def test_a_new_sections_claim_is_not_in_the_measured_quick_repeats(new_claim):
@@ -67,14 +69,15 @@ def test_a_claim_on_a_metric_the_version_lacks_is_not_in_it(reference):
     older = document.with_(metrics={name: value for name, value in document.metrics.items()
                                     if name != "binary.forest.roc_auc"})
     claim = chapter_claim("forest-roc-auc")
-    with pytest.raises(pytest.skip.Exception) as skipped:
-        hold.test_claim_holds(claim, older, version_id)
-    assert str(skipped.value) == (f"forest-roc-auc: not in the checked version {version_id}: it"
-                                  " has no metric binary.forest.roc_auc (archived before the"
-                                  " metric existed); build anew to check the claim")
-    hold.test_claim_holds(claim, document, version_id)  # in the version: checked, and holds
-    with pytest.raises(AssertionError, match="MISSING forest-roc-auc"):
-        hold.test_claim_holds(claim, older, None)  # a fresh build must have every metric
+    checked = judge([claim], older, version_id, archived=True, path="spec.toml")
+    assert checked.skipped["forest-roc-auc"] == (
+        f"forest-roc-auc: not in the checked version {version_id}: it has no metric"
+        " binary.forest.roc_auc (archived before the metric existed); build anew"
+        " (--claims-build) to check the claim")
+    in_it = judge([claim], document, version_id, archived=True, path="spec.toml")
+    assert in_it.outcomes["forest-roc-auc"].passed  # in the version: checked, and holds
+    fresh = judge([claim], older, "a fresh quick build", archived=False, path="spec.toml")
+    assert fresh.outcomes["forest-roc-auc"].status == "MISSING"  # a fresh build must have it
 
 
 def test_a_measured_claim_is_still_checked():
