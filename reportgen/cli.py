@@ -206,7 +206,8 @@ profile_option = click.option(
     help="full: the chapter's 60,000/10,000 images; quick: 6,000/1,000, for trying things.",
 )
 train_size_option = click.option(
-    "--train-size", type=int, default=None, help="Use the first N training images instead."
+    "--train-size", type=int, default=None,
+    help="Use the first N training samples (images or rows) instead."
 )
 jobs_option = click.option(
     "--jobs", type=click.IntRange(min=1), default=None,
@@ -462,7 +463,7 @@ def _print_summary(record: VersionRecord, version_id: str, labels: dict[str, str
     click.echo(f"version:   {version_id}")
     click.echo(f"dataset:   {record.dataset.name} ({record.dataset.source}),"
                f" profile {record.profile.name}"
-               f" ({record.profile.train_size} training images)")
+               f" ({record.profile.train_size} training {record.dataset.nouns[0]})")
     experiments = record.timings.experiments.values()
     cached = sum(e.cached for e in experiments)
     click.echo(f"time:      {fmt_seconds(record.timings.wall_seconds)} for the experiments"

@@ -152,9 +152,13 @@ def test_an_init_project_builds_as_generated(tmp_path):
     listed = reportgen(folder, "sections")
     assert "first" in listed.stdout and "my_chapter.first" in listed.stdout
     built = reportgen(folder, "build", "--profile", "quick", "-q")
-    assert "thresholds: 1 of 1 pass" in built.stdout
+    assert "thresholds: 2 of 2 pass" in built.stdout
+    assert "455 training rows" in built.stdout  # a table: rows, not images
     version = next(folder.glob("reports/v0001-*"))
     assert (version / "report.pdf").stat().st_size > 10_000
+    claims = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                            cwd=folder, capture_output=True, text=True, timeout=600)
+    assert claims.returncode == 0 and "3 passed" in claims.stdout, claims.stdout  # 2 + gate
     again = reportgen(tmp_path, "init", "my-chapter", ok=False)
     assert again.returncode == 1 and "is not an empty folder" in again.stderr
 

@@ -357,9 +357,12 @@ def load_dataset(
 
     Whatever the source, the arrays are brought to the dataset's one form and checked (shapes,
     types, pinned digests) before they are cached or returned; a source that cannot be
-    reached is reported and skipped.
+    reached is reported and skipped. Only a dataset with pinned digests is cached.
     """
     spec = dataset if isinstance(dataset, DatasetSpec) else get_spec(dataset)
+    # Only pinned data is cached: its digests prove a cached copy is still the data. Unpinned
+    # data (a file the user may edit) is read from its source every time.
+    use_cache = use_cache and spec.x_sha256 is not None and spec.y_sha256 is not None
     path = cache_path_for(spec)
     if data_file is None and use_cache:
         log(f"trying the cache ({path})")

@@ -1,0 +1,1 @@
+"""Tumours: a tabular reportgen chapter (scikit-learn's breast-cancer data)."""
