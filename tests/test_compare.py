@@ -2,7 +2,14 @@
 
 import pytest
 
-from reportgen.compare import PAIRED, SEED_NOISE, WELCH, _benjamini_hochberg, compare_records
+from reportgen.compare import (
+    PAIRED,
+    SEED_NOISE,
+    WELCH,
+    _benjamini_hochberg,
+    code_changes,
+    compare_records,
+)
 from tests.versions import record_of
 
 
@@ -277,3 +284,28 @@ def test_the_diff_gate_fails_changes_it_cannot_judge():
     assert not gate.passed and "cannot gate v1 against v2: 1 changed metric(s)" in gate.problem
     assert diff_gate(compare_documents(old, old), "v1", "v2").passed
     assert not diff_gate(compare_documents(doc({}, {}), doc({}, {})), "v1", "v2").passed
+
+
+def _with_code(texts: dict, digests: dict) -> dict:
+    return {"metrics": {"m.x": 1.0}, "code": {
+        "digests": digests, "reads": {task: sorted(texts) for task in digests},
+        "texts": texts}}
+
+
+def test_the_code_that_changed_is_named_with_the_experiments_that_read_it():
+    old = record_of(_with_code({"pkg.N_TREES": "N_TREES = 300", "pkg.fit": "sha256:aa"},
+                               {"m.forest": "d1", "m.linear": "d2"}))
+    new = record_of(_with_code({"pkg.N_TREES": "N_TREES = 20", "pkg.fit": "sha256:aa"},
+                               {"m.forest": "d3", "m.linear": "d2"}))
+    changes = code_changes(old, new)
+    assert changes["experiments"] == ["m.forest"]
+    assert changes["names"] == [{"name": "pkg.N_TREES", "old": "N_TREES = 300",
+                                 "new": "N_TREES = 20", "experiments": ["m.forest"]}]
+    assert changes["unexplained"] == []
+    assert code_changes(record_of({"metrics": {}}), new) is None  # an older version: unknown
+
+
+def test_a_digest_no_recorded_name_explains_is_said_to_be_reportgens_own_code():
+    old = record_of(_with_code({"pkg.N": "N = 1"}, {"m.a": "d1"}))
+    new = record_of(_with_code({"pkg.N": "N = 1"}, {"m.a": "d2"}))
+    assert code_changes(old, new)["unexplained"] == ["m.a"]

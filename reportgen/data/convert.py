@@ -75,7 +75,7 @@ def to_class_numbers(y: np.ndarray, origin: str,
         text = y.astype(str)
         if class_names is not None:
             place = {name: i for i, name in enumerate(class_names)}
-            unknown = sorted(set(text) - place.keys())
+            unknown = sorted(str(t) for t in set(text) - place.keys())
             if unknown:
                 raise DataError(f"{origin}: labels {unknown[:5]} are not among the class"
                                 f" names {list(class_names)}")

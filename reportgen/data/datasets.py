@@ -143,7 +143,8 @@ class DatasetSpec:
     def layout(self) -> Layout:
         """The shapes its arrays have, for sources to check a file's headers against."""
         features = self.features
-        return Layout(self.name, self.n_samples, self.n_train, features.shape, features.images)
+        return Layout(self.name, self.n_samples, self.n_train, features.shape, features.images,
+                      self.feature_names, self.target_name)
 
 
 @dataclass(frozen=True)
@@ -372,8 +373,7 @@ def load_dataset(
             return cached
 
     if data_file:
-        candidates = [DataFileSource(Path(data_file), spec.target_name, spec.feature_names,
-                                     given_as="--data-file")]
+        candidates = [DataFileSource(Path(data_file), given_as="--data-file")]
     else:
         candidates = list(spec.sources if sources is None else sources)
     tried = []

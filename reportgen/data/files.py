@@ -57,6 +57,8 @@ class Layout:
     n_train: int
     feature_shape: tuple[int, ...]
     images: bool = True  # uint8 pixels; else a table of numbers (stored as float64)
+    feature_names: tuple[str, ...] | None = None  # a table file's feature columns, in order
+    target_name: str | None = None  # a table file's label column
 
     @property
     def n_features(self) -> int:

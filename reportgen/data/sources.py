@@ -229,7 +229,8 @@ TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 class DataFileSource:
     """A file the user supplies: an .npz holding X and y, a folder of the four IDX files, or a
     table (CSV, Parquet) whose `target` column holds the labels and whose other columns (or
-    `feature_names`, in that order) are the features, read by pandas (Parquet: pyarrow)."""
+    `feature_names`, in that order) are the features, read by pandas (Parquet: pyarrow). The
+    dataset's own `target_name` and `feature_names` apply where these are not given."""
 
     path: Path
     target: str | None = None
@@ -252,7 +253,8 @@ class DataFileSource:
             return read_idx_folder(path, layout)
         suffix = path.suffix.lower()
         if suffix in TABLE_SUFFIXES:
-            return read_table(path, self.target, self.feature_names, what)
+            return read_table(path, self.target or layout.target_name,
+                              self.feature_names or layout.feature_names, what)
         if suffix != ".npz":
             raise DataError(f"{what} is none of .npz (X and y), {', '.join(TABLE_SUFFIXES)}"
                             " or a folder of IDX files")
