@@ -142,7 +142,7 @@ def run_chapter(
                else None)  # reachable, before work
     try:
         ds = load_dataset(chapter.dataset_spec(dataset), data_file=data_file, log=log)
-        chosen = resolve_profile(profile, ds, train_size)
+        chosen = resolve_profile(profile, ds, train_size, chapter.minimum_train_size())
         before_work(ds, chosen)
         return run_experiments(ds, chosen, sections, chapter.experiments(), jobs=jobs,
                                force=force, progress=progress or NoProgress(), log=log,
@@ -388,7 +388,7 @@ def build_matrix(
     spec_of_dataset = chapter.dataset_spec(dataset)
     dataset = spec_of_dataset.name
     resolve_profile(profile, load_dataset(spec_of_dataset, data_file=data_file, log=log),
-                    train_size)
+                    train_size, chapter.minimum_train_size())
     archive = open_archive(reports_dir, log)
     arguments = run_arguments(profile, dataset, data_file, train_size, only, repeats, force,
                               quiet, section_modules)

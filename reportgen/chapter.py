@@ -189,6 +189,11 @@ class Chapter:
                                  f" {', '.join(sorted(known))}")
         return [section for section in self.sections if section.id in only]
 
+    def minimum_train_size(self) -> int:
+        """The fewest training samples every section's experiments can use (a run with
+        `--only` runs other sections' experiments too, so all sections count)."""
+        return max((section.minimum_train_size for section in self.sections), default=1)
+
     def experiments(self) -> dict[str, Experiment]:
         """Every task of every section, by name: what the engine may run."""
         return {name: task for section in self.sections for name, task in section.tasks.items()}

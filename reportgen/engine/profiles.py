@@ -30,34 +30,28 @@ class Profile:
         return {"name": self.name, **self.sizes(), "preset": self.preset}
 
 
-# The fewest training images the chapter's experiments can be asked to use. Measured on MNIST
-# (2026-12-01, /tmp script running the engine at each size): below it, the SGD 5-detector's
-# cross-validated scores can have no threshold reaching 90 % precision, so the chapter's
-# threshold search has no answer: with 30, 60, 100 and 150 images some of 10 repeats fail,
-# with 200 repeat 70 of 100 and with 250 repeat 39 of 100 do; with 300, 400 and 500 all 100
-# repeats of the binary section succeed, and with 300 every section in 10 repeats. Above it, a
-# seed without an answer is still possible in principle: it is one line naming the repeat.
-MINIMUM_TRAIN_SIZE = 300
-
 PROFILES = {
     "full": dict(train_size=None, test_size=None),  # the whole split
     "quick": dict(train_size=6_000, test_size=1_000),
 }
 
 
-def resolve_profile(name: str, dataset: Dataset, train_size: int | None = None) -> Profile:
-    """The profile's sizes, fitted to the dataset; `train_size` overrides the training prefix."""
+def resolve_profile(name: str, dataset: Dataset, train_size: int | None = None,
+                    minimum_train_size: int = 1) -> Profile:
+    """The profile's sizes, fitted to the dataset; `train_size` overrides the training prefix,
+    down to the chapter's `minimum_train_size` (its sections', `Chapter.minimum_train_size`)."""
     if name not in PROFILES:
         raise ReportgenError(f"unknown profile {name!r}; choose one of: {', '.join(PROFILES)}")
     spec = dataset.spec
     n_train_max, n_test_max = spec.n_train, spec.n_samples - spec.n_train
     preset, sizes = name, PROFILES[name]
     if train_size is not None:
-        if not MINIMUM_TRAIN_SIZE <= train_size <= n_train_max:
+        if not minimum_train_size <= train_size <= n_train_max:
+            noun = spec.features.nouns[0]
             raise ReportgenError(
-                f"--train-size must be between {MINIMUM_TRAIN_SIZE} and {n_train_max} for"
-                f" {spec.name} (the chapter's experiments need at least {MINIMUM_TRAIN_SIZE}"
-                f" images), got {train_size}"
+                f"--train-size must be between {minimum_train_size} and {n_train_max} for"
+                f" {spec.name} (the chapter's experiments need at least {minimum_train_size}"
+                f" training {noun}), got {train_size}"
             )
         sizes = {**sizes, "train_size": train_size}
         name = f"{name}-{train_size}"

@@ -170,6 +170,9 @@ class Section:
     from_chapter: bool = True  # False: goes beyond the chapter (the test set); benchmarks that
     # compare with the chapter's own code run only the chapter's sections
     speed_settings: tuple[SpeedSetting, ...] = ()
+    # The fewest training samples its experiments can be asked to use (`--train-size`): below
+    # it they have no answer (a search that finds no threshold); measured by the section.
+    minimum_train_size: int = 1
     tasks: dict[str, Experiment] = field(default_factory=dict)  # by @section.experiment
 
     def __post_init__(self) -> None:

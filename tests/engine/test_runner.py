@@ -40,8 +40,9 @@ def test_changing_one_experiment_reruns_it_and_its_dependents(digits, profile, t
     run_builtin(digits, profile, jobs=1, cache=cache)
     original = Experiment.code_digest
 
-    def touched(self):
-        return original(self) + ("edited" if self.name == "multiclass.sgd_scaled" else "")
+    def touched(self, state=None):
+        return original(self, state) + ("edited" if self.name == "multiclass.sgd_scaled"
+                                        else "")
 
     monkeypatch.setattr(Experiment, "code_digest", touched)
     rerun = run_builtin(digits, profile, jobs=1, cache=cache)
