@@ -23,10 +23,15 @@ import tomllib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from reportgen.errors import ReportgenError
+
+if TYPE_CHECKING:  # the plugin loads in every pytest run: it imports reportgen only when used
+    from reportgen.record import VersionRecord
+    from reportgen.thresholds import Outcome, Threshold
 
 SPEC_OPTION = "reportgen claims"
 
@@ -82,10 +87,10 @@ class Checked:
     """What the spec is checked against, made once per spec and session."""
 
     what: str  # "v0003-..." or "a fresh quick build"
-    record: object  # the VersionRecord
-    spec: list  # the spec's Thresholds
-    outcomes: dict  # threshold id -> Outcome
-    skipped: dict  # threshold id -> why it is not checked on this version
+    record: VersionRecord
+    spec: list[Threshold]
+    outcomes: dict[str, Outcome]  # by threshold id: those checked
+    skipped: dict[str, str]  # by threshold id: why it is not checked on this version
     nothing: str  # why no threshold applies ("" when some do)
 
 
@@ -176,7 +181,8 @@ def _archived(archive, dataset: str, config: pytest.Config):
                  if v.kind == "chapter" and v.manifest.get("dataset") == dataset), None)
 
 
-def judge(spec: list, record, what: str, archived: bool, path: Path | str) -> Checked:
+def judge(spec: list[Threshold], record: VersionRecord, what: str, archived: bool,
+          path: Path | str) -> Checked:
     """Every claim of `spec` on the version `record` (`what` names it): its outcome, or why it
     is skipped. An archived version may predate a claim (a section it did not build, a metric
     it lacks): that claim is skipped, saying so; a fresh build must have every metric."""
@@ -201,7 +207,7 @@ def judge(spec: list, record, what: str, archived: bool, path: Path | str) -> Ch
                    "" if outcomes else none_apply(spec, record, path))
 
 
-def _fresh_build(chapter, spec_path: Path, profile: str):
+def _fresh_build(chapter, spec_path: Path, profile: str) -> VersionRecord:
     import tempfile
 
     from reportgen.build import build_report

@@ -42,7 +42,7 @@ N_TEST = 300 if N_TRAIN < 60000 else 10000
 
 @pytest.fixture(scope="module")
 def engine(mnist, tmp_path_factory):
-    profile = Profile("fidelity", N_TRAIN, N_TEST, N_TEST)
+    profile = Profile("fidelity", N_TRAIN, N_TEST)
     run = run_builtin(mnist, profile, jobs=2, cache=ResultCache(tmp_path_factory.mktemp("r")))
     return run, metric_values(run)
 
