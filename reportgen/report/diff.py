@@ -33,24 +33,46 @@ def _verdict(row: dict) -> str:
     return f"{row['verdict']}; null: {row['null']}; {row['test']}, p {p}"
 
 
-CELLS_LISTED = 6  # a changed matrix names this many of its changed cells
+CELLS_LISTED = 6  # a changed list or matrix names this many of its changed elements
+
+
+def _elements(old, new, at: str = "") -> list[tuple[str, object, object]] | None:
+    """The elements of two lists (of any depth) of one shape that differ, each as (its index,
+    "[1]" or "[2][0]", old, new); None when their shapes differ."""
+    if isinstance(old, list) and isinstance(new, list):
+        if len(old) != len(new):
+            return None
+        found: list[tuple[str, object, object]] = []
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            inner = _elements(a, b, f"{at}[{i}]")
+            if inner is None:
+                return None
+            found += inner
+        return found
+    if isinstance(old, list) or isinstance(new, list):
+        return None
+    return [] if old == new else [(at, old, new)]
+
+
+def _size(value) -> int:
+    return sum(map(_size, value)) if isinstance(value, list) else 1
 
 
 def _delta(row: dict) -> str:
-    """The change: a number's difference; a matrix's changed cells, each "[row][column] old →
-    new" (two matrices of one shape: "2×2 matrix -> 2×2 matrix" said nothing)."""
+    """The change: a number's difference; a list's or a matrix's changed elements, each
+    "[row][column] old → new" (two matrices of one shape: "2×2 matrix -> 2×2 matrix", or
+    "5 values -> 5 values", said nothing)."""
     if row["delta"] is not None:
         return fmt_signed(row["delta"])
     old, new = row["old"], row["new"]
-    if not (_is_matrix(old) and _is_matrix(new)) or len(old) != len(new) or any(
-            len(a) != len(b) for a, b in zip(old, new, strict=True)):
+    cells = _elements(old, new) if isinstance(new, list) else None
+    if not cells:
         return ""
-    cells = [(i, j, a, b) for i, (left, right) in enumerate(zip(old, new, strict=True))
-             for j, (a, b) in enumerate(zip(left, right, strict=True)) if a != b]
-    listed = ", ".join(f"[{i}][{j}] {fmt_number(a)} → {fmt_number(b)}"
-                       for i, j, a, b in cells[:CELLS_LISTED])
-    more = f", … ({len(cells)} cells in all)" if len(cells) > CELLS_LISTED else ""
-    return f"{len(cells)} of {sum(map(len, new))} cells: {listed}{more}"
+    listed = ", ".join(f"{at} {fmt_number(a)} → {fmt_number(b)}"
+                       for at, a, b in cells[:CELLS_LISTED])
+    more = f", … ({len(cells)} in all)" if len(cells) > CELLS_LISTED else ""
+    unit = "cells" if _is_matrix(new) else "values"
+    return f"{len(cells)} of {_size(new)} {unit}: {listed}{more}"
 
 
 def _is_matrix(value) -> bool:

@@ -28,4 +28,12 @@ def test_a_matrix_with_many_changed_cells_lists_a_few_and_counts_them_all():
     new = version([[i * 10 + j + 1 for j in range(10)] for i in range(10)], 0.9)
     text = format_changes("text", compare_records(old, new), "v1", "v2", new.metrics)
     assert "(100 of 100 cells: [0][0] 0 → 1, [0][1] 1 → 2," in text
-    assert ", … (100 cells in all))" in text
+    assert ", … (100 in all))" in text
+
+
+def test_a_changed_list_names_the_values_that_changed():
+    old = version([[1]], [0.95, 0.94, 0.96, 0.93, 0.97])
+    new = version([[1]], [0.95, 0.92, 0.96, 0.93, 0.98])
+    text = format_changes("text", compare_records(old, new), "v1", "v2", new.metrics)
+    assert "m.acc: 5 values -> 5 values (2 of 5 values: [1] 0.9400 → 0.9200, [4] 0.9700 →" \
+           " 0.9800)" in text
