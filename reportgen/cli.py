@@ -135,6 +135,9 @@ def data() -> None:
     """Get and inspect the datasets (verified against pinned checksums)."""
 
 
+UNCACHED = "not cached (unpinned: read from its source at every run)"
+
+
 def _digest_note(ds) -> str:
     return "verified" if ds.pinned else "not pinned: `reportgen data digest` prints the pins"
 
@@ -147,7 +150,7 @@ def data_fetch(dataset: str | None, data_file: Path | None) -> None:
     ds = load_dataset(_dataset_spec(dataset), data_file=data_file, log=_say)
     click.echo(f"dataset:  {ds.name}")
     click.echo(f"source:   {ds.source}")
-    click.echo(f"path:     {ds.cache_path}")
+    click.echo(f"path:     {ds.cache_path or UNCACHED}")
     click.echo(f"sha256 X: {ds.x_sha256} ({_digest_note(ds)})")
     click.echo(f"sha256 y: {ds.y_sha256} ({_digest_note(ds)})")
 
@@ -178,7 +181,7 @@ def data_info(dataset: str | None, data_file: Path | None) -> None:
     click.echo(f"source:   {ds.source}")
     click.echo(f"sha256 X: {ds.x_sha256} ({_digest_note(ds)})")
     click.echo(f"sha256 y: {ds.y_sha256} ({_digest_note(ds)})")
-    click.echo(f"cache:    {ds.cache_path}")
+    click.echo(f"cache:    {ds.cache_path or UNCACHED}")
 
 
 @data.command("digest")

@@ -304,8 +304,9 @@ class Outcome:
     def message(self) -> str:
         t = self.threshold
         if self.missing:
-            return (f"MISSING {t.id}: {self.missing} is not in this version's metrics (it was"
-                    f" built before the metric existed); build anew to check it. {t.claim}")
+            return (f"MISSING {t.id}: {self.missing} is not in this version's metrics (a"
+                    " misspelt name, or a metric the version was built before): correct the"
+                    f" spec, or build anew to check it. {t.claim}")
         if self.unbounded:
             what = ("optional: it is left unchecked" if t.optional else
                     "give it a bound for this profile, or mark it optional = true")

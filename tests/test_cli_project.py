@@ -204,7 +204,7 @@ def init_project(tmp_path_factory):
     return folder / "faulty"
 
 
-DOCSTRING = '    """Cross-validate KNN for each k on the training images."""\n'
+DOCSTRING = '    """Cross-validate KNN for each k on the training rows."""\n'
 FAULTS = {  # where the fault goes: (file under the package, [(text after which (None: at the
     # end), inserted text)], the one line expected)
     "experiment": ("first.py", [(DOCSTRING, "    1 / 0\n")],
@@ -215,7 +215,7 @@ FAULTS = {  # where the fault goes: (file under the package, [(text after which 
                         r" experiment returns its result; nothing was cached for it"),
     "numpy-scalar": ("first.py", [(DOCSTRING, "    import numpy\n    return NeighbourScores("
                                    "neighbours=[1], cv_accuracy=[0.5],"
-                                   " best_accuracy=numpy.int64(1))\n")],
+                                   " best_accuracy=numpy.int64(1), majority_share=0.5)\n")],
                      r"experiment first\.knn returned best_accuracy: numpy\.int64 in its"
                      r" NeighbourScores, which the cache cannot store: .*; nothing was cached"
                      r" for it"),

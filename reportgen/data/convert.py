@@ -60,7 +60,8 @@ def to_float_table(X: np.ndarray, origin: str) -> np.ndarray:
     if not np.isfinite(X).all():
         rows = np.flatnonzero(~np.isfinite(X).all(axis=1))
         raise DataError(f"{origin}: {len(rows)} row(s) hold a missing or infinite value"
-                        f" (the first is row {rows[0]}); fill or drop them before loading")
+                        f" (the first is data row {rows[0] + 1}, counting from 1); fill or"
+                        " drop them before loading")
     return X
 
 
@@ -77,8 +78,10 @@ def to_class_numbers(y: np.ndarray, origin: str,
             place = {name: i for i, name in enumerate(class_names)}
             unknown = sorted(str(t) for t in set(text) - place.keys())
             if unknown:
+                first = next(i for i, t in enumerate(text) if t not in place)
                 raise DataError(f"{origin}: labels {unknown[:5]} are not among the class"
-                                f" names {list(class_names)}")
+                                f" names {list(class_names)} (the first at data row"
+                                f" {first + 1}, counting from 1)")
             return np.array([place[t] for t in text], dtype=np.int64)
         try:
             y = text.astype(np.int64)

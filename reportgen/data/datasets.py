@@ -268,7 +268,16 @@ def get_spec(name: str) -> DatasetSpec:
 
 
 def cache_path_for(spec: DatasetSpec) -> Path:
-    return cache_root() / "datasets" / f"{spec.name}.npz"
+    """Where the dataset's cached arrays live. A built-in dataset by its name; any other by its
+    name and everything its spec says that shapes the stored arrays (its kind and shape, its
+    columns and class names, its shuffle, its sources), so an edit of the spec is a new entry,
+    never the old arrays served again as "verified"."""
+    if DATASETS.get(spec.name) is spec:
+        return cache_root() / "datasets" / f"{spec.name}.npz"
+    shaping = (spec.features, spec.n_samples, spec.target_name, spec.class_names,
+               spec.shuffle_seed, tuple(source.description for source in spec.sources))
+    identity = hashlib.sha256(repr(shaping).encode()).hexdigest()[:12]
+    return cache_root() / "datasets" / f"{spec.name}-{identity}.npz"
 
 
 def digest(array: np.ndarray) -> str:

@@ -8,6 +8,7 @@ reached is wrong (the loader stops: bad data is never silently replaced by other
 
 from __future__ import annotations
 
+import difflib
 import gzip
 import hashlib
 import os
@@ -262,6 +263,11 @@ class DataFileSource:
         return arrays["X"], arrays["y"]
 
 
+def _did_you_mean(name: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(name, names, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def read_table(path: Path, target: str | None, feature_names: tuple[str, ...] | None,
                what: str) -> tuple[np.ndarray, np.ndarray]:
     """(features, labels) of a CSV or Parquet file, by column name."""
@@ -281,13 +287,15 @@ def read_table(path: Path, target: str | None, feature_names: tuple[str, ...] | 
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     if target is None or target not in columns:
-        hint = f"no column {target!r}" if target else "no label column named"
-        raise DataError(f"{what}: {hint}; set target_name= in the dataset to one of"
-                        f" {columns[:12]}{' ...' if len(columns) > 12 else ''}")
+        hint = f"no column {target!r}{_did_you_mean(target, columns)}" if target else \
+            "no label column named"
+        raise DataError(f"{what}: {hint}; set target_name= in the dataset to one of its"
+                        f" {len(columns)} columns: {', '.join(columns)}")
     features = list(feature_names) if feature_names else [c for c in columns if c != target]
     missing = [c for c in features if c not in columns]
     if missing:
-        raise DataError(f"{what} lacks the feature column(s) {missing[:5]}")
+        raise DataError(f"{what} lacks the feature column(s) {missing[:5]}"
+                        f"{_did_you_mean(missing[0], columns)}")
     text = [c for c in features if not pd.api.types.is_numeric_dtype(frame[c])]
     if text:
         raise DataError(f"{what}: column(s) {text[:5]} are not numbers; encode them as numbers"

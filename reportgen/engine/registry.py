@@ -289,17 +289,32 @@ def _followed_module(module_name: str, home: str) -> bool:
     return not any(resolved.is_relative_to(root) for root in _library_roots())
 
 
-def failure_at(exc: BaseException) -> str:
+def failure_at(exc: BaseException, experiment: Experiment | None = None) -> str:
     """Where and what: "at /home/me/chapter/first.py:67: ZeroDivisionError: division by zero",
     the line being the deepest of the traceback in code that is not a library's (the user's,
     or reportgen's own sections): the line a user fixes, not one inside scikit-learn."""
     package = Path(__file__).resolve().parents[1]
+    engine = Path(__file__).resolve().parent
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [frame for frame in frames if not frame.filename.startswith("<")
             and _outside_libraries(Path(frame.filename).resolve(), package)]
-    at = f"at {ours[-1].filename}:{ours[-1].lineno}: " if ours else ""
+    # the engine only calls what the chapter gave it (a fold task fits the chapter's
+    # estimator): a line of the chapter's code, where the traceback has one, is the one to fix
+    chapters = [f for f in ours if not Path(f.filename).resolve().is_relative_to(engine)]
+    deepest = (chapters or ours or [None])[-1]
+    at = f"at {deepest.filename}:{deepest.lineno}: " if deepest else ""
     message = str(exc).strip().splitlines()
-    return f"{at}{type(exc).__name__}" + (f": {message[0]}" if message else "")
+    text = message[0].rstrip(".") if message else ""
+    given = _chapter_code(experiment) if experiment is not None and not chapters else []
+    source = f" (in what {', '.join(given)} gave it)" if given else ""
+    return f"{at}{type(exc).__name__}" + (f": {text}" if text else "") + source
+
+
+def _chapter_code(experiment: Experiment) -> list[str]:
+    """The chapter's functions among an experiment's code, by qualified name (a fold task's:
+    its estimator and its training data), for a failure whose traceback shows none of them."""
+    return [_qualified(code) for code in experiment.code or (experiment.run,)
+            if not code.__module__.startswith("reportgen.engine")]
 
 
 def _outside_libraries(file: Path, package: Path) -> bool:

@@ -132,8 +132,9 @@ def _timed(experiment: Experiment, inputs: Inputs, arguments: tuple,
                                    f" {where}: an experiment returns its result; nothing was"
                                    " cached for it") from None
         except Exception as exc:  # the experiment's own code: one line, where and what
-            raise ExperimentFailed(f"experiment {experiment.name} failed {failure_at(exc)};"
-                                   " nothing was cached for it") from None
+            raise ExperimentFailed(f"experiment {experiment.name} failed"
+                                   f" {failure_at(exc, experiment)}; nothing was cached for"
+                                   " it") from None
     seconds = time.perf_counter() - started
     changed = experiment.state_changed(state)
     if changed:  # the next task in this process would read another state: scheduler-dependent

@@ -51,11 +51,13 @@ def test_an_npz_table_is_read_too(tmp_path):
 
 @pytest.mark.parametrize("frame, message", [
     (ROWS.assign(width=[1.0, None, 1, 1, 1, 1]),
-     r"1 row\(s\) hold a missing or infinite value \(the first is row 1\)"),
-    (ROWS.drop(columns="label"), "no column 'label'; set target_name= in the dataset"),
+     r"1 row\(s\) hold a missing or infinite value \(the first is data row 2, counting"),
+    (ROWS.rename(columns={"label": "lable"}), "no column 'label' \\(did you mean 'lable'\\?\\);"
+     " set target_name= in the dataset to one of its 3 columns: width, height, lable"),
     (ROWS.assign(height=list("abcdef")), r"column\(s\) \['height'\] are not numbers"),
     (ROWS.assign(label=["cat", "dog", "cat", "dog", "emu", "cat"]),
-     r"labels \['emu'\] are not among the class names \['cat', 'dog'\]"),
+     r"labels \['emu'\] are not among the class names \['cat', 'dog'\] \(the first at data"
+     r" row 5"),
     (ROWS.iloc[:5], r"pets.csv: rows are float64 \(5, 2\), expected float64 \(6, 2\) for pets"),
 ], ids=["missing-value", "no-target", "text-feature", "unknown-class", "too-few-rows"])
 def test_a_bad_table_is_one_line_naming_the_file(tmp_path, frame, message):
@@ -111,3 +113,19 @@ def test_a_loader_scikit_learn_lacks_is_one_line():
 def test_a_spec_that_cannot_be_is_refused_as_it_is_made(tmp_path, changes, message):
     with pytest.raises(ReportgenError, match=message):
         table_spec(tmp_path / "x.csv", **changes)
+
+
+def test_an_edited_spec_is_never_served_its_old_cached_arrays(tmp_path):
+    """The cache of a pinned dataset follows everything its spec says about the arrays: with
+    the class names reordered, the labels are numbered anew (and no longer match the pins),
+    where a cache keyed by the name alone served the old labels as verified."""
+    path = tmp_path / "pets.csv"
+    ROWS.to_csv(path, index=False)
+    first = load_dataset(table_spec(path))
+    pinned = table_spec(path, x_sha256=first.x_sha256, y_sha256=first.y_sha256)
+    assert load_dataset(pinned).cache_path.exists()  # pinned: cached
+    assert load_dataset(pinned).source.startswith("cache")
+    with pytest.raises(DataError, match="labels have sha256"):
+        load_dataset(replace(pinned, class_names=("dog", "cat")))
+    reshuffled = replace(pinned, shuffle_seed=3, x_sha256=None, y_sha256=None)
+    assert not load_dataset(reshuffled).source.startswith("cache")
