@@ -316,6 +316,9 @@ def code_changes(old: VersionRecord, new: VersionRecord) -> dict | None:
                 names.setdefault(name, []).append(task)
     return {
         "experiments": changed,
+        # each changed experiment's code digest (the part of its cache key), before and after
+        "digests": {task: [before.digests[task][:12], after.digests[task][:12]]
+                    for task in changed},
         "names": [{"name": name, "old": before.texts.get(name), "new": after.texts.get(name),
                    "experiments": tasks} for name, tasks in names.items()],
         # changed digests no recorded name explains: reportgen's code that makes the inputs

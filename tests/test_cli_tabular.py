@@ -94,7 +94,8 @@ def test_diff_names_the_constant_that_changed_and_the_experiments_it_reran(proje
         diff = reportgen(project, "diff", "1", "latest").stdout
     finally:
         models.write_text(original)
-    assert "code: 6 experiment(s) changed (models.forest, models.forest.fold0" in diff
+    assert re.search(r"code: 6 experiment\(s\) changed \(models\.forest [0-9a-f]{7}→[0-9a-f]{7},"
+                     r" models\.forest\.fold0 [0-9a-f]{7}→[0-9a-f]{7}", diff), diff
     assert "  tumours.models.N_TREES: N_TREES = 200 -> N_TREES = 20" in diff
     assert "models.linear" not in diff.split("metrics:")[0]  # its code did not change
 

@@ -299,6 +299,7 @@ def test_the_code_that_changed_is_named_with_the_experiments_that_read_it():
                                {"m.forest": "d3", "m.linear": "d2"}))
     changes = code_changes(old, new)
     assert changes["experiments"] == ["m.forest"]
+    assert changes["digests"] == {"m.forest": ["d1", "d3"]}  # its code digests, shortened
     assert changes["names"] == [{"name": "pkg.N_TREES", "old": "N_TREES = 300",
                                  "new": "N_TREES = 20", "experiments": ["m.forest"]}]
     assert changes["unexplained"] == []

@@ -102,8 +102,10 @@ def code_lines(code: dict | None) -> list[str]:
     changed, then each name they read that changed (its text before and after)."""
     if code is None:
         return ["code: not compared (a version made before versions recorded their code)"]
+    named = [f"{task} {code['digests'][task][0][:7]}→{code['digests'][task][1][:7]}"
+             for task in code["experiments"]]
     lines = [f"code: {len(code['experiments'])} experiment(s) changed"
-             + (f" ({_some(code['experiments'])})" if code["experiments"] else "")]
+             + (f" ({_some(named, 3)})" if named else "")]
     for row in code["names"]:
         old = row["old"] or "(new)"
         new = row["new"] or "(removed)"
