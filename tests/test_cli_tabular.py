@@ -98,6 +98,10 @@ def test_diff_names_the_constant_that_changed_and_the_experiments_it_reran(proje
                      r" models\.forest\.fold0 [0-9a-f]{7}→[0-9a-f]{7}", diff), diff
     assert "  tumours.models.N_TREES: N_TREES = 200 -> N_TREES = 20" in diff
     assert "models.linear" not in diff.split("metrics:")[0]  # its code did not change
+    newest = sorted(project.glob("reports/v*"))[-1]
+    record = (newest / "record.html").read_text()  # the build record says it too
+    assert "<h2>Code that changed</h2>" in record
+    assert "<code>N_TREES = 200</code> → <code>N_TREES = 20</code>" in record
 
 
 def test_an_archived_version_renders_again(project, tmp_path):
