@@ -171,8 +171,8 @@ def top_level() -> list[dict]:
     sometimes = [f.name for f in dataclasses.fields(VersionRecord)
                  if f.name not in always and f.name not in archived]
     nested = _layout(VersionRecord)
-    nested["profile"] = {"name": None, **{f.name: None for f in dataclasses.fields(Profile)
-                                          if f.name != "name"}}
+    # what a version records of its profile: its name and its sizes (`Profile.sizes`)
+    nested["profile"] = {"name": None, **dict.fromkeys(Profile("p", 0, 0).sizes())}
 
     rows = ([{"key": k, "when": "always"} for k in always]
             + [{"key": k, "when": "sometimes"} for k in sometimes]
