@@ -219,6 +219,12 @@ class Chapter:
         return sorted({*DATASETS, *self.datasets})
 
 
+def _built_in_datasets() -> dict:
+    from reportgen.data.datasets import DATASETS
+
+    return DATASETS
+
+
 def load_chapter(project: Project | None = None, sections: Sequence[str] = (),
                  plugins: bool | None = None) -> Chapter:
     """The chapter of a run: the project's (found from the working folder when not given), the
@@ -285,6 +291,9 @@ def compose(modules: Sequence[tuple[str, str]], project: Project = Project()) ->
             found[section.id] = section
             sources[section.id] = name
         for spec in dataset_list:
+            if spec.name in _built_in_datasets() and _built_in_datasets()[spec.name] is not spec:
+                raise ChapterError(f"module {name} defines a dataset named {spec.name!r}, the"
+                                   " name of a built-in dataset: give it a name of its own")
             datasets[spec.name] = spec
     if not found:
         raise ChapterError("the chapter has no sections: name section modules in"

@@ -64,11 +64,46 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 
 
 def _is_project_spec(path: Path) -> bool:
+    """Whether `path` is the thresholds spec a reportgen project names. A pyproject.toml is
+    never one, and a folder whose pyproject cannot be read is no reportgen project's: pytest
+    in projects that do not use reportgen is left alone."""
     from reportgen.chapter import find_project
 
-    project = find_project(path.parent)
+    if path.name == "pyproject.toml":
+        return False
+    try:
+        project = find_project(path.parent)
+    except ReportgenError:
+        return False
     return project.path is not None and project.thresholds is not None \
         and project.thresholds.resolve() == path.resolve()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A project whose pyproject names a spec that is not there: one line, before any test
+    (its claims would otherwise go unchecked while the other tests pass)."""
+    from reportgen.chapter import find_project
+
+    if session.config.getoption("--no-claims"):
+        return
+    try:
+        project = find_project(Path(session.config.rootpath))
+    except ReportgenError:
+        return
+    if project.path is not None and project.thresholds is not None \
+            and not project.thresholds.is_file():
+        raise pytest.UsageError(
+            f"{project.path} names the thresholds spec {project.thresholds}, which is not"
+            " there: write it, correct the path, or run pytest with --no-claims")
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """Say what each spec's claims were checked on: an archived version's numbers are that
+    version's, not this checkout's."""
+    for path, checked in config.stash.get(_CHECKED, {}).items():
+        if isinstance(checked, Checked):
+            terminalreporter.write_line(f"reportgen: the claims of {path} were checked on"
+                                        f" {checked.what}{checked.note}")
 
 
 def _named_spec(path: Path, config: pytest.Config) -> bool:
@@ -92,6 +127,7 @@ class Checked:
     outcomes: dict[str, Outcome]  # by threshold id: those checked
     skipped: dict[str, str]  # by threshold id: why it is not checked on this version
     nothing: str  # why no threshold applies ("" when some do)
+    note: str = ""  # what the summary adds (an archived version built from other code)
 
 
 class ClaimsFile(pytest.File):
@@ -148,11 +184,20 @@ def _checked_version(path: Path, config: pytest.Config) -> Checked:
     reports = Path(config.getoption("--claims-reports-dir") or root / "reports")
     archive = Archive(reports) if reports.is_dir() else None
     build_profile = config.getoption("--claims-build")
+    asked = config.getoption("--claims-version") or config.getoption("--claims-profile")
+    if build_profile is not None and asked:
+        raise ReportgenError("--claims-build checks a fresh build: give it without"
+                             " --claims-version or --claims-profile")
+    if asked and archive is None:  # never a fresh build in place of the version asked for
+        raise ReportgenError(f"{reports} is no archive, so it holds no version to check:"
+                             " give --claims-reports-dir, or --claims-build PROFILE")
     version = None
     if build_profile is None and archive is not None:
         version = _archived(archive, project.dataset, config)
+    note = ""
     if version is not None:
         record, what = version.record(), version.id
+        note = _code_since(record, chapter)
     else:
         build_profile = build_profile or "quick"
         record = _fresh_build(chapter, path, build_profile)
@@ -162,7 +207,23 @@ def _checked_version(path: Path, config: pytest.Config) -> Checked:
     # version's (a chapter's metric since renamed)
     spec = load_spec(path, {*chapter.metrics(), *record.metrics},
                      [*DATASETS, *chapter.dataset_names(), *(built - {None})])
-    return judge(spec, record, what, archived=version is not None, path=path)
+    checked = judge(spec, record, what, archived=version is not None, path=path)
+    checked.note = note
+    return checked
+
+
+def _code_since(record: VersionRecord, chapter) -> str:
+    """A note when the archived version was built from other code than this checkout's."""
+    if record.code is None:
+        return ""
+    experiments = chapter.experiments()
+    changed = sorted(name for name, digest in record.code.digests.items()
+                     if name in experiments and experiments[name].code_digest() != digest)
+    if not changed:
+        return ""
+    return (f"; {len(changed)} of its experiments' code has changed since"
+            f" ({', '.join(changed[:3])}{', …' if len(changed) > 3 else ''}): pytest"
+            " --claims-build quick checks this checkout's code")
 
 
 def _archived(archive, dataset: str, config: pytest.Config):
@@ -203,8 +264,9 @@ def judge(spec: list[Threshold], record: VersionRecord, what: str, archived: boo
         if t.id not in outcomes and t.id not in skipped:
             skipped[t.id] = f"{t.id}: a claim about {t.dataset}; {what} measured" \
                             f" {record.dataset.name}"
+    decided = any(o.status in ("PASS", "FAIL", "WARN") for o in outcomes.values())
     return Checked(what, record, spec, outcomes, skipped,
-                   "" if outcomes else none_apply(spec, record, path))
+                   "" if decided else none_apply(spec, record, path))
 
 
 def _fresh_build(chapter, spec_path: Path, profile: str) -> VersionRecord:

@@ -120,6 +120,10 @@ class DatasetSpec:
         if self.feature_names is not None and len(self.feature_names) != self.n_features:
             return (f"{len(self.feature_names)} feature_names for n_features="
                     f"{self.n_features}")
+        if self.shuffle_seed is not None and not (
+                isinstance(self.shuffle_seed, int) and 0 <= self.shuffle_seed < 2**32):
+            return f"shuffle_seed must be a whole number from 0 to 2**32 - 1, not" \
+                   f" {self.shuffle_seed!r}"
         if not 0 < self.n_train < self.n_samples:
             return (f"n_train={self.n_train} must leave a training and a test set of the"
                     f" {self.n_samples} samples")
@@ -320,6 +324,11 @@ def _as_stored(spec: DatasetSpec, X: np.ndarray, y: np.ndarray,
         X, y = to_float_table(X, origin), to_class_numbers(y, origin, spec.class_names)
     if len(X) != len(y):
         raise DataError(f"{origin}: {len(X)} samples but {len(y)} labels")
+    names = spec.class_names
+    if names is not None and len(y) and int(y.max()) >= len(names):
+        raise DataError(f"{origin}: a label is {int(y.max())}, but the dataset names"
+                        f" {len(names)} classes ({', '.join(names)}): give every class a name,"
+                        " in the order of their numbers")
     if spec.shuffle_seed is not None and len(X) == spec.n_samples:
         order = np.random.RandomState(spec.shuffle_seed).permutation(len(X))
         X, y = X[order], y[order]

@@ -256,12 +256,25 @@ def _globals_read(function: Callable, home: str) -> Iterator[tuple[str, str, obj
                 continue
             value = function.__globals__[name]
             if inspect.ismodule(value) and _followed_module(value.__name__, home):
-                namespace = vars(value)
-                for attribute in code.co_names:  # attribute names are among co_names too
-                    if attribute in namespace and not inspect.ismodule(namespace[attribute]):
-                        yield value.__name__, attribute, namespace[attribute]
+                yield from _attributes_read(value, code.co_names, home, set())
             else:
                 yield function.__module__, name, value
+
+
+def _attributes_read(module: types.ModuleType, names: tuple[str, ...], home: str,
+                     seen: set) -> Iterator[tuple[str, str, object]]:
+    """The names of a followed module the code reads (attribute names are among its
+    co_names), through followed submodules too (`import pkg.helpers; pkg.helpers.k()`)."""
+    seen.add(module)
+    namespace = vars(module)
+    for attribute in names:
+        if attribute not in namespace:
+            continue
+        value = namespace[attribute]
+        if not inspect.ismodule(value):
+            yield module.__name__, attribute, value
+        elif value not in seen and _followed_module(value.__name__, home):
+            yield from _attributes_read(value, names, home, seen)
 
 
 @functools.cache
@@ -342,8 +355,14 @@ def _walk(function: Callable) -> tuple[dict[str, str], set]:
         found[f"{code.__module__}.{code.__qualname__}"] = _source(code)
         if inspect.isclass(code):
             pending.extend(f for f in vars(code).values() if inspect.isfunction(f))
+            for base in code.__mro__[1:]:  # inherited methods are its code too
+                if _is_followed(base, home):
+                    follow(base)
         else:
             pending.append(code)
+        wrapped = getattr(code, "__wrapped__", None)  # functools.wraps: the decorated code
+        if wrapped is not None and _is_followed(inspect.unwrap(code), home):
+            follow(inspect.unwrap(code))
 
     while pending:
         current = pending.pop()
@@ -359,12 +378,26 @@ def _walk(function: Callable) -> tuple[dict[str, str], set]:
             elif inspect.isfunction(value) or inspect.isclass(value):
                 if _is_followed(value, home):
                     follow(value)
+            elif _wraps_followed(value, home):  # functools.cache, lru_cache: the function
+                follow(inspect.unwrap(value))
+            elif isinstance(value, threading.local):
+                continue  # per-thread run state (the engine's thread settings), no input
             elif not inspect.ismodule(value):  # a library module: its version is in the key
                 where = f"{module}.{name}"
                 found[where] = f"{name} = {_declared_at(where, value, home, reached := [])}"
                 for code in reached:
                     follow(code)
     return found, visited
+
+
+def _wraps_followed(value: object, home: str) -> bool:
+    """A callable object wrapping followed code (`functools.cache(f)`): its `__wrapped__`."""
+    if getattr(value, "__wrapped__", None) is None:
+        return False
+    try:
+        return _is_followed(inspect.unwrap(value), home)
+    except ValueError:  # a cycle of __wrapped__
+        return False
 
 
 def _declared_at(where: str, value: object, home: str, reached: list) -> str:

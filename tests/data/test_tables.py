@@ -109,6 +109,7 @@ def test_a_loader_scikit_learn_lacks_is_one_line():
     ({"image_shape": (1, 2)}, "give image_shape .* or n_features/feature_names .*, one of them"),
     ({"feature_names": ("a", "b", "c"), "n_features": 2}, "3 feature_names for n_features=2"),
     ({"n_train": 6}, "n_train=6 must leave a training and a test set of the 6 samples"),
+    ({"shuffle_seed": -1}, r"shuffle_seed must be a whole number from 0 to 2\*\*32 - 1, not -1"),
 ])
 def test_a_spec_that_cannot_be_is_refused_as_it_is_made(tmp_path, changes, message):
     with pytest.raises(ReportgenError, match=message):
@@ -129,3 +130,11 @@ def test_an_edited_spec_is_never_served_its_old_cached_arrays(tmp_path):
         load_dataset(replace(pinned, class_names=("dog", "cat")))
     reshuffled = replace(pinned, shuffle_seed=3, x_sha256=None, y_sha256=None)
     assert not load_dataset(reshuffled).source.startswith("cache")
+
+
+def test_labels_beyond_the_class_names_are_refused(tmp_path):
+    path = tmp_path / "pets.csv"
+    ROWS.assign(label=[0, 1, 2, 1, 0, 2]).to_csv(path, index=False)
+    with pytest.raises(DataError, match="a label is 2, but the dataset names 2 classes"
+                                        r" \(cat, dog\)"):
+        load_dataset(table_spec(path))
