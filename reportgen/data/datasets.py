@@ -99,8 +99,8 @@ class DatasetSpec:
     target_name: str | None = None  # a table file's label column
     x_sha256: str | None = None
     y_sha256: str | None = None
-    # Shuffle the samples once with this seed before the split (bundled datasets are often
-    # sorted by class); None keeps the source's order.
+    # Shuffle the samples once with this seed before the split (some of scikit-learn's
+    # bundles, iris and wine, are sorted by class); None keeps the source's order.
     shuffle_seed: int | None = None
 
     def __post_init__(self) -> None:
@@ -244,7 +244,7 @@ def sklearn_dataset(loader: str, *, n_train: int | None = None, name: str | None
                     x_sha256: str | None = None, y_sha256: str | None = None) -> DatasetSpec:
     """One of scikit-learn's bundled tables (`"load_breast_cancer"`, `"load_wine"`, ...) as a
     dataset, its size and its feature and class names read from the bundle. The rows are
-    shuffled once (`shuffle_seed`; the bundles are often sorted by class) and the first
+    shuffled once (`shuffle_seed`; iris and wine are sorted by class) and the first
     `n_train` (default: 80 %) train."""
     bunch = bundled(loader)
     n_samples = len(bunch.target)

@@ -328,8 +328,8 @@ def knn_multilabel_predictions(data: Inputs, knn) -> TestOutputs:
 
 
 # How many test digits the denoising score averages over, by profile preset: the quick
-# profile's first 500 (predicting 784 outputs per digit is the slowest part of a quick build);
-# every other profile scores every test digit, as the chapter's full test set would.
+# profile's first 500, as the quick profile held it before this moved here (why 500 was chosen
+# is not recorded); every other profile scores every test digit.
 DENOISE_EVAL_SIZES = {"quick": 500}
 
 

@@ -94,7 +94,7 @@ def test_a_bundled_table_brings_its_names_and_is_shuffled_once():
     assert spec.feature_names[0] == "alcohol" and spec.class_names == ("class_0", "class_1",
                                                                         "class_2")
     ds = load_dataset(spec)
-    assert set(ds.y[:spec.n_train].tolist()) == {0, 1, 2}  # the bundle is sorted by class
+    assert set(ds.y[:spec.n_train].tolist()) == {0, 1, 2}  # sorted by class, shuffled
     again = load_dataset(spec)
     assert digest(again.X) == digest(ds.X)  # the same shuffle every time
 

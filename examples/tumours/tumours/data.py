@@ -2,8 +2,8 @@
 features (measurements of cell nuclei), malignant or benign.
 
 `sklearn_dataset` reads the sizes and the feature and class names from the bundle; the rows are
-shuffled once with seed 0 (the bundle's order is its own) and the first 80 % train. The digests
-pin the data: `reportgen data digest` printed them.
+shuffled once with seed 0 (this bundle is not sorted by class, but iris and wine are) and the
+first 80 % train. The digests pin the data: `reportgen data digest` printed them.
 """
 
 from reportgen.data import sklearn_dataset

@@ -33,7 +33,8 @@ POSITIVE = 0  # the bundle's class 0 is "malignant": what a screening test must 
 
 
 def linear():
-    """The features differ in scale by four orders of magnitude: scaled first."""
+    """The features' mean magnitudes range from 0.0038 to 881, five orders of magnitude:
+    scaled first."""
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
 
 
