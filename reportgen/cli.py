@@ -199,7 +199,7 @@ def data_digest(dataset: str | None, data_file: Path | None) -> None:
     ds = load_dataset(unpinned, data_file=data_file, use_cache=False)
     click.echo(f'x_sha256="{ds.x_sha256}",')
     click.echo(f'y_sha256="{ds.y_sha256}",')
-    if spec.x_sha256 is not None:
+    if spec.pinned:
         same = (spec.x_sha256, spec.y_sha256) == (ds.x_sha256, ds.y_sha256)
         _say(f"{spec.name} pins {'these' if same else 'other'} digests")
 

@@ -72,13 +72,16 @@ class DatasetRecord:
 
     @property
     def nouns(self) -> tuple[str, str]:
-        return ("images", "pixels") if self.kind == "images" else ("rows", "features")
+        return SAMPLE_NOUNS[self.kind]
 
     def to_json(self) -> dict:
         """Its keys, without those a version of images before tables never wrote."""
         return {key: value for key, value in asdict(self).items()
                 if key not in _TABLE_ERA or value != _TABLE_ERA[key]}
 
+
+# What a sample and one of its features are called, by the dataset's kind.
+SAMPLE_NOUNS = {"images": ("images", "pixels"), "table": ("rows", "features")}
 
 # What a dataset record holds since tables: written only where it differs from images'.
 _TABLE_ERA = {"kind": "images", "n_features": None, "feature_names": None, "pinned": True}

@@ -35,6 +35,7 @@ from reportgen.data.sources import (
 )
 from reportgen.errors import DataError, ReportgenError
 from reportgen.places import cache_root
+from reportgen.record import SAMPLE_NOUNS
 from reportgen.storage import atomic_write
 
 Log = Callable[[str], None]
@@ -69,7 +70,7 @@ class Features:
     def nouns(self) -> tuple[str, str]:
         """What a sample and one of its features are called: ("images", "pixels"), or
         ("rows", "features")."""
-        return ("images", "pixels") if self.images else ("rows", "features")
+        return SAMPLE_NOUNS[self.kind]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,6 +131,10 @@ class DatasetSpec:
         return None
 
     @property
+    def pinned(self) -> bool:
+        return self.x_sha256 is not None and self.y_sha256 is not None
+
+    @property
     def features(self) -> Features:
         if self.image_shape is not None:
             return Features("images", tuple(self.image_shape), value_max=self.pixel_max)
@@ -169,7 +174,7 @@ class Dataset:
 
     @property
     def pinned(self) -> bool:
-        return self.spec.x_sha256 is not None and self.spec.y_sha256 is not None
+        return self.spec.pinned
 
     @property
     def checksum(self) -> str:
@@ -294,7 +299,7 @@ def verify(spec: DatasetSpec, X: np.ndarray, y: np.ndarray, origin: str) -> tupl
     """The arrays' digests (X, y); a DataError unless they have the dataset's shapes and
     types and, where it pins them, its digests."""
     layout = spec.layout
-    x_type, y_type = (np.uint8, np.uint8) if layout.images else (np.float64, np.int64)
+    x_type, y_type = (np.dtype(name) for name in layout.stored_dtypes)
     what = spec.features.nouns[0]
     expected_x = (spec.n_samples, layout.n_features)
     if X.shape != expected_x or X.dtype != x_type:
@@ -381,7 +386,7 @@ def load_dataset(
     spec = dataset if isinstance(dataset, DatasetSpec) else get_spec(dataset)
     # Only pinned data is cached: its digests prove a cached copy is still the data. Unpinned
     # data (a file the user may edit) is read from its source every time.
-    use_cache = use_cache and spec.x_sha256 is not None and spec.y_sha256 is not None
+    use_cache = use_cache and spec.pinned
     path = cache_path_for(spec)
     if data_file is None and use_cache:
         log(f"trying the cache ({path})")

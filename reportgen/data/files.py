@@ -68,6 +68,12 @@ class Layout:
     def image_shape(self) -> tuple[int, ...]:
         return self.feature_shape
 
+    @property
+    def stored_dtypes(self) -> tuple[str, str]:
+        """The one form every load ends in: (X, y) as uint8 pixels and uint8 labels, or as
+        float64 features and int64 class numbers."""
+        return ("uint8", "uint8") if self.images else ("float64", "int64")
+
 
 @dataclass(frozen=True)
 class Member:
@@ -106,7 +112,7 @@ def cache_members(layout: Layout) -> dict[str, Member]:
     """A cache entry, as `_write_cache` writes it: X (uint8 pixels or float64 features) and
     y (uint8 class numbers of images, int64 of a table), and where they came from."""
     n = layout.n_samples
-    x, y = ("uint8", "uint8") if layout.images else ("float64", "int64")
+    x, y = layout.stored_dtypes
     return {"X": Member(((n, layout.n_features),), x), "y": Member(((n,),), y),
             "source": Member(((),), "text", required=False)}
 
